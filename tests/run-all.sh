@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh Debian 12 machine as root:
+#   1. install dependencies from Debian's archive
+#   2. build with ASan+UBSan and run the unit tests
+#   3. build normally and run every test (unit, integration, e2e)
+#   4. run the benchmarks and print their BENCH lines
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tests/install-deps.sh
+jobs=$(nproc)
+
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBLOCKD_SANITIZE=ON -DBLOCKD_BENCH=OFF >/dev/null
+cmake --build build-asan -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-asan -L unit --output-on-failure -j "$jobs"
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j "$jobs"
+if [ -x tests/bench/run.sh ]; then bash tests/bench/run.sh build; fi
+ctest --test-dir build --output-on-failure
