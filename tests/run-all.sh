@@ -3,7 +3,8 @@
 #   1. install dependencies from Debian's archive
 #   2. build with ASan+UBSan and run the unit tests
 #   3. build normally and run every test (unit, integration, e2e)
-#   4. run the benchmarks and print their BENCH lines
+#   4. run the fuzz targets for their bounded time
+#   5. run the benchmarks and print their BENCH lines
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tests/install-deps.sh
@@ -16,5 +17,6 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$jobs"
-if [ -x tests/bench/run.sh ]; then bash tests/bench/run.sh build; fi
+bash tests/fuzz/run.sh
+bash tests/bench/run.sh build
 ctest --test-dir build --output-on-failure
