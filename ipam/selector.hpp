@@ -1,0 +1,33 @@
+// Calico label selectors: all(), k == 'v', k != 'v', has(k), !has(k), k in {...},
+// k not in {...}, k contains 's', k starts with 's', k ends with 's', &&, plus ||, ! and
+// parentheses; single and double quotes. Parsing never crashes on any input.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "ipam/resources.hpp"
+#include "ipam/result.hpp"
+
+namespace blockd::ipam {
+
+class Selector {
+ public:
+  // An empty (or all-blank) selector means all(), as in Calico.
+  // A parse error names the 0-based position and what was expected there, e.g.
+  // `selector "rack == ": at position 8: expected a quoted value after ==`.
+  static Result<Selector> parse(std::string_view text);
+
+  bool matches(const Labels& labels) const;
+  // The selector as written (trimmed), for messages and `get ippool -o wide`.
+  const std::string& text() const { return text_; }
+
+  struct Node;  // the parsed expression tree (selector.cpp)
+
+ private:
+  std::shared_ptr<const Node> root_;  // shared: Selectors are cheap to copy
+  std::string text_;
+};
+
+}  // namespace blockd::ipam
