@@ -136,7 +136,7 @@ Result<std::optional<AllocatedAddress>> Allocator::try_claim(const AllocationCon
                                                              const std::vector<IPPool>& pools,
                                                              const AllocationRequest& req, KeyValue& handle_kv) {
   for (const auto& pool : pools) {
-    auto listed = store_.list(keys::blocks_within(pool.cidr));
+    auto listed = store_.list_keys(keys::blocks_within(pool.cidr));
     if (!listed) return listed.error();
     std::vector<Prefix> existing;
     for (const auto& kv : listed->kvs) {
