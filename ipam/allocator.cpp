@@ -60,6 +60,22 @@ Result<std::vector<KeyValue>> Allocator::affine_blocks(const std::string& node) 
   return blocks;
 }
 
+void Allocator::remember(const std::string& node, const std::string& key, const std::string* value,
+                         std::int64_t revision) {
+  auto cache = affine_cache_.find(node);
+  if (cache == affine_cache_.end()) return;
+  auto& blocks = cache->second;
+  auto it = std::find_if(blocks.begin(), blocks.end(), [&](const KeyValue& kv) { return kv.key == key; });
+  if (!value) {
+    if (it != blocks.end()) blocks.erase(it);
+  } else if (it != blocks.end()) {
+    it->value = *value;
+    it->mod_revision = revision;
+  } else {
+    blocks.push_back({key, *value, revision, revision});
+  }
+}
+
 Result<std::optional<std::int64_t>> Allocator::commit_assignment(const std::string& node, const KeyValue& block_kv,
                                                                   const AllocationBlock& block, bool claim,
                                                                   const std::string& handle, KeyValue& handle_kv) {
@@ -81,8 +97,9 @@ Result<std::optional<std::int64_t>> Allocator::commit_assignment(const std::stri
   auto result = store_.commit(txn);
   if (!result) return result.error();
   if (result->succeeded) {
-    handle_kv.value = record.to_json();
+    handle_kv.value = txn.operations[1].value;
     handle_kv.mod_revision = result->revision;
+    remember(node, block_kv.key, &txn.operations[0].value, result->revision);
     return std::optional<std::int64_t>{result->revision};
   }
   // Lost the race: learn the handle's current state from the answer (absent if not listed).
@@ -119,10 +136,6 @@ Result<std::optional<AllocatedAddress>> Allocator::try_affine(const AllocationCo
       auto committed = commit_assignment(ctx.node, kv, *block, false, req.handle, handle_kv);
       if (!committed) return committed.error();
       if (!committed->has_value()) return std::optional<AllocatedAddress>{};  // retry
-      auto& cache = affine_cache_[ctx.node];
-      for (auto& c : cache) {
-        if (c.key == kv.key) c = KeyValue{kv.key, block->to_json(), kv.create_revision, **committed};
-      }
       return std::optional<AllocatedAddress>{AllocatedAddress{*address, block->cidr(), pool->name, false}};
     }
     // Another process may have claimed a block for this node since the cache was filled.
@@ -156,10 +169,6 @@ Result<std::optional<AllocatedAddress>> Allocator::try_claim(const AllocationCon
       auto committed = commit_assignment(ctx.node, absent, block, true, req.handle, handle_kv);
       if (!committed) return committed.error();
       if (!committed->has_value()) return std::optional<AllocatedAddress>{};  // retry
-      auto cache = affine_cache_.find(ctx.node);
-      if (cache != affine_cache_.end()) {
-        cache->second.push_back(KeyValue{absent.key, block.to_json(), **committed, **committed});
-      }
       return std::optional<AllocatedAddress>{AllocatedAddress{*address, candidate, pool.name, false}};
     }
   }
@@ -273,16 +282,20 @@ Result<ReleasedAddress> Allocator::release_address(const Address& address, const
       txn.operations.push_back(record->blocks.empty() ? Operation::erase(handle_key)
                                                       : Operation::put(handle_key, record->to_json()));
     }
-    if (options.release_empty_blocks && block->empty()) {
+    const bool drop_block = options.release_empty_blocks && block->empty();
+    const std::string block_json = block->to_json();
+    if (drop_block) {
       txn.operations.push_back(Operation::erase(block_kv->key));
       if (!block->affinity().empty()) txn.operations.push_back(Operation::erase(keys::affinity(block->affinity(), block->cidr())));
     } else {
-      txn.operations.push_back(Operation::put(block_kv->key, block->to_json()));
+      txn.operations.push_back(Operation::put(block_kv->key, block_json));
     }
     auto result = store_.commit(txn);
     if (!result) return result.error();
-    affine_cache_.erase(block->affinity());
-    if (result->succeeded) return ReleasedAddress{address, *released};
+    if (result->succeeded) {
+      remember(block->affinity(), block_kv->key, drop_block ? nullptr : &block_json, result->revision);
+      return ReleasedAddress{address, *released};
+    }
   }
   return unavailable("release of " + address.str() + " lost too many compare-and-swap races; try again");
 }
@@ -312,7 +325,8 @@ Result<std::vector<ReleasedAddress>> Allocator::release_handle(const std::string
     txn.compares = {{handle_key, (*handle_kv)->mod_revision},
                     {keys::block(cidr), block_kv->has_value() ? (*block_kv)->mod_revision : 0}};
     std::vector<ReleasedAddress> released;
-    std::string affinity;
+    std::string affinity, block_json;
+    bool drop_block = true;
     if (block_kv->has_value()) {
       auto block = AllocationBlock::from_json((*block_kv)->value);
       if (!block) return block.error().within(keys::block(cidr));
@@ -322,11 +336,13 @@ Result<std::vector<ReleasedAddress>> Allocator::release_handle(const std::string
         if (a.handle == handle) mine.push_back(cidr.at(ordinal));
       }
       for (const auto& addr : mine) released.push_back({addr, *block->release(addr)});
-      if (options.release_empty_blocks && block->empty()) {
+      drop_block = options.release_empty_blocks && block->empty();
+      block_json = block->to_json();
+      if (drop_block) {
         txn.operations.push_back(Operation::erase(keys::block(cidr)));
         if (!affinity.empty()) txn.operations.push_back(Operation::erase(keys::affinity(affinity, cidr)));
       } else {
-        txn.operations.push_back(Operation::put(keys::block(cidr), block->to_json()));
+        txn.operations.push_back(Operation::put(keys::block(cidr), block_json));
       }
     }
     record->blocks.erase(cidr);
@@ -334,8 +350,8 @@ Result<std::vector<ReleasedAddress>> Allocator::release_handle(const std::string
                                                     : Operation::put(handle_key, record->to_json()));
     auto result = store_.commit(txn);
     if (!result) return result.error();
-    affine_cache_.erase(affinity);
     if (result->succeeded) {
+      remember(affinity, keys::block(cidr), drop_block ? nullptr : &block_json, result->revision);
       out.insert(out.end(), released.begin(), released.end());
       attempt = -1;  // progress: the bound counts consecutive losses only
     }

@@ -76,6 +76,9 @@ class Allocator {
                                                         const AllocationBlock& block, bool claim,
                                                         const std::string& handle, KeyValue& handle_kv);
   Result<std::vector<KeyValue>> affine_blocks(const std::string& node);
+  // After our own successful write of a block: keep the node's cached view current (a
+  // released address is free again without another read).
+  void remember(const std::string& node, const std::string& key, const std::string* value, std::int64_t revision);
 
   Datastore& store_;
   // The node's affine blocks as last seen: an allocation into one of them is one round trip;

@@ -1,6 +1,6 @@
 // The embedded Datastore: one SQLite file, safe with several processes on one host.
-// Writers serialise on BEGIN IMMEDIATE; the file is in WAL mode with synchronous=FULL, so a
-// process killed at any point (kill -9) leaves either the whole transaction or none of it.
+// Writers serialise on BEGIN IMMEDIATE; the file is in WAL mode, so a process killed at any
+// point (kill -9) leaves either the whole transaction or none of it.
 // Watches poll a change log table (history kept for the last kHistory revisions).
 #pragma once
 
