@@ -37,6 +37,14 @@ struct IPPool {
   friend bool operator==(const IPPool&, const IPPool&) = default;
 };
 
+// One entry of a Node's spec.addresses, as Calico writes it: {address: 10.0.0.10/24, type: CalicoNodeIP}.
+struct NodeAddress {
+  std::string address;  // an address, with or without a prefix length
+  std::string type;     // CalicoNodeIP, InternalIP or ExternalIP
+
+  friend bool operator==(const NodeAddress&, const NodeAddress&) = default;
+};
+
 struct Node {
   std::string name;
   Labels labels;
@@ -48,6 +56,8 @@ struct Node {
   std::optional<Address> ipv6_vxlan_tunnel_addr;  // spec.ipv6VXLANTunnelAddr
   std::string vxlan_tunnel_mac_v6;                // spec.vxlanTunnelMACAddrV6
   std::optional<Address> ipv4_ipip_tunnel_addr;   // spec.bgp.ipv4IPIPTunnelAddr
+  std::string route_reflector_cluster_id{};       // spec.bgp.routeReflectorClusterID (IPv4 form)
+  std::vector<NodeAddress> addresses{};           // spec.addresses
 
   friend bool operator==(const Node&, const Node&) = default;
 };
