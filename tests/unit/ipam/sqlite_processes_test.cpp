@@ -13,6 +13,7 @@
 
 #include "ipam/allocator.hpp"
 #include "ipam/ipam_check.hpp"
+#include "ipam/resource_store.hpp"
 #include "ipam/sqlite_store.hpp"
 
 namespace blockd::ipam {
@@ -47,7 +48,14 @@ class SqliteProcesses : public ::testing::Test {
     dir = std::filesystem::temp_directory_path() / ("blockd-procs-" + std::to_string(getpid()));
     std::filesystem::remove_all(dir);
     path = (dir / "store.db").string();
-    ASSERT_TRUE(SqliteStore::open(path).ok());
+    auto store = SqliteStore::open(path);
+    ASSERT_TRUE(store.ok());
+    ResourceStore resources(**store);
+    for (int i = 0; i < 4; ++i) {  // blocks must be affine to nodes that exist
+      Node n;
+      n.name = "node-" + std::to_string(i);
+      ASSERT_TRUE(resources.write(n, WriteMode::Create).ok());
+    }
   }
   void TearDown() override { std::filesystem::remove_all(dir); }
 
