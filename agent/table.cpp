@@ -16,6 +16,7 @@ void Table::print(std::ostream& os) const {
       line += row[i];
       if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 3, ' ');
     }
+    line.erase(line.find_last_not_of(' ') + 1);
     os << line << '\n';
   }
 }
