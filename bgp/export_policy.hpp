@@ -1,0 +1,32 @@
+// Export policy: the attributes each advertised route carries to one peer.
+// blockd only originates (RFC 4271 §9.1.3 for its own routes): ORIGIN IGP; eBGP gets AS_PATH of
+// our AS and no LOCAL_PREF (RFC 4271 §5.1.5); iBGP gets an empty AS_PATH and LOCAL_PREF 100;
+// the next hop is ours on the session unless the route names one.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "bgp/attributes.hpp"
+
+namespace blockd::bgp {
+
+struct AdvertisedRoute {
+  Prefix prefix;
+  std::optional<Address> next_hop;  // default: self (the session's local address)
+  std::vector<std::uint32_t> communities;
+  friend bool operator==(const AdvertisedRoute&, const AdvertisedRoute&) = default;
+};
+
+struct ExportContext {
+  std::uint32_t local_as = 0;
+  bool ebgp = true;
+  std::optional<Address> self_v4;  // our address on the session, per family
+  std::optional<Address> self_v6;
+  std::vector<AddressFamily> families;  // negotiated
+};
+
+// nullopt when the peer cannot take the route: family not negotiated, or no next hop of its family.
+std::optional<PathAttributes> export_attributes(const AdvertisedRoute& route, const ExportContext& context);
+
+}  // namespace blockd::bgp

@@ -1,0 +1,107 @@
+// blockd's BGP speaker: the API the agent uses. Desired state in (peers, advertise set),
+// status out. Everything runs on the caller's io_context; the methods may be called from any
+// thread (an internal mutex serialises them with the I/O handlers), and callbacks are posted
+// to the io_context, never run inside a method.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bgp/clock.hpp"
+#include "bgp/export_policy.hpp"
+#include "ipam/prefix.hpp"
+#include "ipam/result.hpp"
+
+namespace blockd::bgp {
+
+struct GracefulRestartConfig {
+  bool enabled = false;
+  std::uint16_t restart_time = 120;  // seconds (RFC 4724 §3: 12 bits)
+  // Set the Restart State bit in our first OPENs: this process has just restarted and the
+  // peer holds our routes as stale (RFC 4724 §4.1).
+  bool restarting = false;
+};
+
+struct SpeakerConfig {
+  std::uint32_t local_as = 0;
+  Address router_id;                      // IPv4; the BGP Identifier
+  std::optional<Address> listen_address;  // default: every address, IPv4 and IPv6
+  std::uint16_t listen_port = 179;        // 0: do not listen (active sessions only)
+  std::uint16_t hold_time = 90;
+  GracefulRestartConfig graceful_restart;
+  Duration connect_retry = std::chrono::seconds(5);
+  Duration idle_hold = std::chrono::seconds(1);
+};
+
+struct PeerConfig {
+  Address address;
+  std::uint32_t peer_as = 0;
+  std::optional<std::uint32_t> local_as;   // default: SpeakerConfig::local_as
+  std::string password;                    // TCP-MD5 (RFC 2385) when not empty
+  bool passive = false;                    // wait for the peer to connect
+  std::uint16_t port = 179;                // the peer's port
+  std::optional<int> ttl_security_hops;    // GTSM (RFC 5082): accept only TTL >= 256 - hops
+  std::optional<std::uint16_t> hold_time;  // default: SpeakerConfig::hold_time
+  friend bool operator==(const PeerConfig&, const PeerConfig&) = default;
+};
+
+struct PeerStatus {
+  Address address;
+  std::uint32_t peer_as = 0;
+  std::uint32_t local_as = 0;
+  std::string state;                      // RFC 4271 §8 state name: Idle ... Established
+  std::optional<Duration> uptime;         // time in Established
+  std::size_t prefixes_sent = 0;          // in Adj-RIB-Out
+  std::size_t prefixes_received = 0;      // in Adj-RIB-In (stale ones included)
+  std::string last_error;
+};
+
+struct ReceivedRoute {
+  Prefix prefix;
+  std::optional<Address> next_hop;
+  Address peer;
+  std::string as_path;  // "65001 65002"
+  std::vector<std::uint32_t> communities;
+  bool stale = false;  // kept for a restarting peer (RFC 4724)
+};
+
+class Speaker {
+ public:
+  Speaker(boost::asio::io_context& io, SpeakerConfig config, const Clock& clock);
+  Speaker(boost::asio::io_context& io, SpeakerConfig config);  // steady clock
+  ~Speaker();
+  Speaker(const Speaker&) = delete;
+  Speaker& operator=(const Speaker&) = delete;
+
+  // Validates the config, opens the listening sockets and starts the configured peers.
+  Status start();
+  // Ends every session: with a Cease NOTIFICATION, or (graceful, with graceful restart
+  // enabled) by just closing, so peers keep our routes while we restart (RFC 4724 §4.1).
+  void stop(bool graceful);
+
+  // Desired state: adds, removes (Cease 6/3) and restarts changed (Cease 6/6) sessions.
+  Status set_peers(std::vector<PeerConfig> peers);
+  // Desired state: each peer is sent only the difference from what it has.
+  void set_advertise(std::vector<AdvertisedRoute> routes);
+
+  std::vector<PeerStatus> peers() const;
+  std::vector<ReceivedRoute> received() const;
+  // Called (posted to the io_context) after routes received from peers change.
+  void on_received_change(std::function<void()> callback);
+
+  struct Core;
+
+ private:
+  std::shared_ptr<Core> core_;
+};
+
+// Checks a peer list: addresses unique, AS numbers set, GTSM hops 1..255, password <= 80 octets.
+Status validate(const SpeakerConfig& config);
+Status validate(const std::vector<PeerConfig>& peers);
+
+}  // namespace blockd::bgp

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Session behaviour against BIRD 2: bash scenarios.sh BUILD_DIR SCENARIO
+#   hold_timer         BIRD frozen with SIGSTOP: our hold timer expires (NOTIFICATION 4/0), the
+#                      session comes back after SIGCONT
+#   graceful_restart   bgpspeak stopped with graceful restart: BIRD keeps our routes (table and
+#                      FIB) while we are away; restarted with one prefix fewer, only that one goes
+#   no_graceful_stop   control: stopped without graceful restart, BIRD drops our routes at once
+#   unconfigured       a connection from an address that is not a peer is refused and logged
+#   gtsm               GTSM (RFC 5082) on both sides: the session comes up and routes flow
+source "$(dirname "$0")/lib.sh"
+SCENARIO=$2
+make_link
+BLOCK=10.66.0.0/26
+HOST=10.66.1.7/32
+printf '%s\n%s\n' "$BLOCK" "$HOST" >"$WORK/announce.txt"
+in_table() { birdc_ show route "$1" | grep -q unicast; }
+bird_established() { birdc_ show protocols node | grep -q Established; }
+bird_conf() {  # extra protocol options
+  start_bird "router id 10.77.0.1;
+protocol device {}
+protocol direct { ipv4; }
+protocol kernel { ipv4 { export all; }; }
+protocol bgp node { local 10.77.0.1 as 65001; neighbor 10.77.0.2 as 65002; $1
+  ipv4 { import all; export none; }; }"
+}
+established_twice() { [ "$(grep -c -- "-> Established" "$WORK/bgpspeak.log")" -ge 2 ]; }
+
+case $SCENARIO in
+  hold_timer)
+    bird_conf "hold time 3; error wait time 1, 2; connect delay time 1;"  # BIRD waits 60 s after an error by default
+    start_speak --local-as 65002 --router-id 10.77.0.2 --peer 10.77.0.1:65001 --hold-time 3 --announce "$WORK/announce.txt"
+    wait_for "session Established" 30 speak_log_has "-> Established"
+    kill -STOP "$(cat "$WORK/bird.pid")"
+    wait_for "hold timer expired" 30 speak_log_has "hold timer expired"
+    speak_log_has "sending NOTIFICATION 4/0" || fail "no NOTIFICATION 4/0 sent"
+    kill -CONT "$(cat "$WORK/bird.pid")"
+    wait_for "session Established again" 60 established_twice
+    ;;
+  graceful_restart)
+    bird_conf "graceful restart on;"
+    start_speak --local-as 65002 --router-id 10.77.0.2 --peer 10.77.0.1:65001 --graceful-restart 120 --announce "$WORK/announce.txt"
+    wait_for "session Established" 30 speak_log_has "-> Established"
+    wait_for "$HOST in BIRD's table" 20 in_table "$HOST"
+    wait_for "$HOST in the ToR FIB" 20 fib_has "$HOST"
+    stop_speak TERM
+    wait_gone "BIRD's session Established" 20 bird_established
+    in_table "$BLOCK" && in_table "$HOST" || fail "BIRD dropped our routes during the restart"
+    fib_has "$BLOCK" && fib_has "$HOST" || fail "the ToR FIB lost our routes during the restart"
+    echo "ok: routes kept by BIRD while bgpspeak is down"
+    printf '%s\n' "$BLOCK" >"$WORK/announce.txt"
+    start_speak --local-as 65002 --router-id 10.77.0.2 --peer 10.77.0.1:65001 --graceful-restart 120 --restarting --announce "$WORK/announce.txt"
+    wait_for "session Established again" 30 bird_established
+    wait_gone "$HOST (not re-announced) swept after End-of-RIB" 20 in_table "$HOST"
+    in_table "$BLOCK" || fail "$BLOCK lost across the restart"
+    fib_has "$BLOCK" || fail "$BLOCK left the FIB across the restart"
+    ;;
+  no_graceful_stop)
+    bird_conf "graceful restart on;"
+    start_speak --local-as 65002 --router-id 10.77.0.2 --peer 10.77.0.1:65001 --announce "$WORK/announce.txt"
+    wait_for "$HOST in BIRD's table" 30 in_table "$HOST"
+    stop_speak TERM
+    wait_gone "$HOST removed after a Cease" 20 in_table "$HOST"
+    grep -q "Administrative shutdown\|Cease" "$WORK/bird.log" || birdc_ show protocols all node | grep -qi "shutdown\|cease" ||
+      fail "BIRD did not see a Cease"
+    ;;
+  unconfigured)
+    start_speak --local-as 65002 --router-id 10.77.0.2 --peer 10.77.0.1:65001 --passive --announce "$WORK/announce.txt"
+    wait_for "bgpspeak listening" 20 ip netns exec "$NODE" ss -ltn "sport = :179" -H
+    ip -n "$TOR" addr add 10.77.0.9/24 dev "${P}a"
+    ip netns exec "$TOR" python3 -c '
+import socket, sys
+s = socket.socket(); s.bind(("10.77.0.9", 0)); s.settimeout(5)
+s.connect(("10.77.0.2", 179))
+s.settimeout(5)
+data = s.recv(100)   # the speaker closes without a word
+sys.exit(0 if data == b"" else 1)' || fail "an unconfigured address was answered"
+    wait_for "refusal logged" 10 speak_log_has "refused connection from unconfigured address 10.77.0.9"
+    ;;
+  gtsm)
+    bird_conf "ttl security on;"
+    start_speak --local-as 65002 --router-id 10.77.0.2 --peer 10.77.0.1:65001 --ttl-security 1 --announce "$WORK/announce.txt"
+    wait_for "session Established" 30 speak_log_has "-> Established"
+    wait_for "$HOST in BIRD's table" 20 in_table "$HOST"
+    ;;
+  *) fail "unknown scenario $SCENARIO" ;;
+esac
+echo "PASS: $SCENARIO"
