@@ -120,7 +120,8 @@ std::string Route::str() const {
 }
 
 bool satisfies(const Route& actual, const Route& desired) {
-  return actual.is_blackhole() == desired.is_blackhole() && actual.gateway == desired.gateway &&
+  return actual.kind != RouteKind::Other && actual.is_blackhole() == desired.is_blackhole() &&
+         actual.gateway == desired.gateway &&
          actual.onlink == desired.onlink && actual.scope() == desired.scope() &&
          actual.effective_metric() == desired.effective_metric() &&
          actual.table == desired.table && actual.destination == desired.destination &&
