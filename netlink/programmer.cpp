@@ -67,29 +67,36 @@ std::string ReconcileReport::summary() const {
 }
 
 RouteDiff diff_routes(const std::vector<Route>& desired, const std::vector<Route>& actual) {
+  std::unordered_map<RouteKey, std::size_t> index;
+  index.reserve(desired.size());
+  for (std::size_t i = 0; i < desired.size(); ++i) index.try_emplace(key_of(desired[i]), i);
+  return diff_routes(desired, index, actual);
+}
+
+RouteDiff diff_routes(const std::vector<Route>& desired,
+                      const std::unordered_map<RouteKey, std::size_t>& index,
+                      const std::vector<Route>& actual) {
   RouteDiff diff;
-  // Actual routes grouped by key: the first index per key, then a chain through `next`
-  // (several routes can share a destination when their metrics differ).
-  std::unordered_map<RouteKey, std::size_t> first;
-  first.reserve(actual.size());
+  // Actual routes chained per desired route (several can share a destination when their
+  // metrics differ): head[desired index] -> next[actual index] -> ...
+  std::vector<std::size_t> head(desired.size(), SIZE_MAX);
   std::vector<std::size_t> next(actual.size(), SIZE_MAX);
-  for (std::size_t i = 0; i < actual.size(); ++i) {
-    auto [it, inserted] = first.try_emplace(key_of(actual[i]), i);
-    if (!inserted) {
-      next[i] = next[it->second];
-      next[it->second] = i;
-    }
-  }
   std::vector<bool> keep(actual.size(), false);
+  for (std::size_t i = 0; i < actual.size(); ++i) {
+    auto it = index.find(key_of(actual[i]));
+    if (it == index.end()) continue;  // not wanted: deleted below
+    next[i] = head[it->second];
+    head[it->second] = i;
+  }
   std::vector<RouteChange> replaces;
-  for (const auto& d : desired) {
-    auto it = first.find(key_of(d));
-    if (it == first.end()) {
+  for (std::size_t j = 0; j < desired.size(); ++j) {
+    const Route& d = desired[j];
+    if (head[j] == SIZE_MAX) {
       diff.changes.push_back({Op::Add, d});
       continue;
     }
     std::size_t match = SIZE_MAX, same_metric = SIZE_MAX;
-    for (std::size_t i = it->second; i != SIZE_MAX; i = next[i]) {
+    for (std::size_t i = head[j]; i != SIZE_MAX; i = next[i]) {
       if (satisfies(actual[i], d)) {
         match = i;
         break;
@@ -168,31 +175,34 @@ Result<ReconcileReport> Programmer::reconcile(const DesiredState& desired) {
   // Desired routes: stamp the protocol, drop invalid and duplicate ones (reported).
   std::vector<Route> routes;
   routes.reserve(desired.routes.size());
-  std::unordered_map<RouteKey, Route> index;
+  std::unordered_map<RouteKey, std::size_t> index;
   index.reserve(desired.routes.size());
   for (const auto& r : desired.routes) {
     if (auto s = r.validate(); !s) {
       report.failed.push_back({"route " + r.str(), s.error()});
       continue;
     }
-    Route stamped = r;
-    stamped.protocol = config_.protocol;
-    auto [it, inserted] = index.try_emplace(key_of(stamped), stamped);
+    auto [it, inserted] = index.try_emplace(key_of(r), routes.size());
     if (!inserted) {
-      if (!(it->second == stamped))
+      Route stamped = r;
+      stamped.protocol = config_.protocol;
+      const Route& kept = routes[it->second];
+      if (!(kept == stamped))
         report.failed.push_back({"route " + stamped.str(),
                                  invalid("destination " + r.destination.str() +
-                                         " is wanted twice; kept " + it->second.str())});
+                                         " is wanted twice; kept " + kept.str())});
       continue;
     }
-    routes.push_back(std::move(stamped));
+    routes.push_back(r);
+    routes.back().protocol = config_.protocol;
   }
 
   auto actual = kernel_.dump_routes(config_.protocol);
   if (!actual) return actual.error().within("dumping routes of protocol " +
                                             std::to_string(config_.protocol));
-  desired_routes_ = std::move(index);
-  auto diff = diff_routes(routes, *actual);
+  auto diff = diff_routes(routes, index, *actual);
+  desired_routes_ = std::move(routes);
+  desired_index_ = std::move(index);
   report.routes.unchanged = diff.unchanged;
   apply(std::move(diff.changes), report.routes, report, &Kernel::apply_routes);
 
@@ -247,15 +257,16 @@ Result<ReconcileReport> Programmer::reconcile(const DesiredState& desired) {
 bool Programmer::needs_resync(const RouteEvent& event) const {
   if (event.type == RouteEvent::Type::Overrun) return true;
   const Route& r = event.route;
-  auto it = desired_routes_.find(key_of(r));
+  auto it = desired_index_.find(key_of(r));
+  const Route* want = it == desired_index_.end() ? nullptr : &desired_routes_[it->second];
   const bool ours = r.protocol == config_.protocol;
   if (event.type == RouteEvent::Type::Deleted) {
     // One of the desired routes is gone (`ip route del`).
-    return ours && it != desired_routes_.end() && satisfies(r, it->second);
+    return ours && want && satisfies(r, *want);
   }
-  if (ours) return it == desired_routes_.end() || !satisfies(r, it->second);
+  if (ours) return !want || !satisfies(r, *want);
   // A foreign route at one of blockd's destinations and metric may have overwritten it.
-  return it != desired_routes_.end() && r.effective_metric() == it->second.effective_metric();
+  return want && r.effective_metric() == want->effective_metric();
 }
 
 std::optional<std::chrono::steady_clock::time_point> Programmer::next_retry() const {

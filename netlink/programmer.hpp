@@ -65,6 +65,10 @@ struct RouteDiff {
   std::size_t unchanged = 0;
 };
 RouteDiff diff_routes(const std::vector<Route>& desired, const std::vector<Route>& actual);
+// The same with the desired routes already indexed by key (unique keys).
+RouteDiff diff_routes(const std::vector<Route>& desired,
+                      const std::unordered_map<RouteKey, std::size_t>& index,
+                      const std::vector<Route>& actual);
 
 class Programmer {
  public:
@@ -107,7 +111,8 @@ class Programmer {
   Kernel& kernel_;
   ProgrammerConfig config_;
   Clock clock_;
-  std::unordered_map<RouteKey, Route> desired_routes_;  // of the last reconcile
+  std::vector<Route> desired_routes_;  // of the last reconcile, stamped
+  std::unordered_map<RouteKey, std::size_t> desired_index_;
   std::map<std::string, Backoff> backoff_;               // by item key, only refused items
   std::set<std::string> planned_;  // item keys with a change planned in this reconcile
 };

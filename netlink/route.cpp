@@ -90,20 +90,18 @@ std::uint8_t Route::scope() const {
 }
 
 Status Route::validate() const {
-  const std::string what = "route " + destination.str();
-  if (kind == RouteKind::Other) return invalid(what + ": kind 'other' cannot be programmed");
-  if (needs_gateway(kind) && !gateway)
-    return invalid(what + ": a " + std::string(kind_name(kind)) + " route needs a gateway");
-  if (!needs_gateway(kind) && gateway)
-    return invalid(what + ": a " + std::string(kind_name(kind)) + " route has no gateway");
+  // Messages are built only on failure: validation runs on every desired route.
+  const auto fail = [&](const std::string& why) { return invalid("route " + destination.str() + ": " + why); };
+  const std::string kind_text = kind_name(kind);
+  if (kind == RouteKind::Other) return fail("kind 'other' cannot be programmed");
+  if (needs_gateway(kind) && !gateway) return fail("a " + kind_text + " route needs a gateway");
+  if (!needs_gateway(kind) && gateway) return fail("a " + kind_text + " route has no gateway");
   if (gateway && gateway->family() != destination.family())
-    return invalid(what + ": gateway " + gateway->str() + " is not " +
-                   family_name(destination.family()));
-  if (needs_device(kind) && device.empty())
-    return invalid(what + ": a " + std::string(kind_name(kind)) + " route needs a device");
+    return fail("gateway " + gateway->str() + " is not " + family_name(destination.family()));
+  if (needs_device(kind) && device.empty()) return fail("a " + kind_text + " route needs a device");
   if (kind == RouteKind::Workload && !destination.is_host())
-    return invalid(what + ": a workload route must be a /32 or /128");
-  if (device.size() > 15) return invalid(what + ": device name '" + device + "' is longer than 15");
+    return fail("a workload route must be a /32 or /128");
+  if (device.size() > 15) return fail("device name '" + device + "' is longer than 15");
   return {};
 }
 
