@@ -263,5 +263,66 @@ TEST_F(KernelTest, CleanupRemovesEverythingBlockdOwns) {
   EXPECT_NE(test::run(ns.ip("link show vxlan.blockd")).status, 0);
 }
 
+TEST_F(KernelTest, EachRefusalInALargeBatchMapsBackToItsOwnRoute) {
+  // 3,000 routes span several sendmsg chunks; every 997th has a gateway the kernel refuses.
+  DesiredState s;
+  std::set<std::string> refused;
+  for (std::uint32_t i = 0; i < 3000; ++i) {
+    const auto dst = Prefix::make(Address::v4(0x0A800000u + i * 64), 26);  // 10.128.0.0 onwards
+    if (i % 997 == 0) {
+      s.routes.push_back(Route::direct(dst, addr("10.77.0.1")));
+      refused.insert(dst.str());
+    } else {
+      s.routes.push_back(Route::direct(dst, addr("192.168.50.2")));
+    }
+  }
+  const auto report = reconcile(*programmer, s);
+  EXPECT_EQ(report.routes.added, 3000u - refused.size());
+  std::set<std::string> failed;
+  for (const auto& f : report.failed) {
+    EXPECT_NE(f.error.message.find("ENETUNREACH"), std::string::npos) << f.item << ": " << f.error.message;
+    failed.insert(f.item.substr(std::string("add route ").size(), f.item.find(' ', 10) - 10));
+  }
+  EXPECT_EQ(failed, refused);
+  EXPECT_EQ(lines(must(ns.ip("route show proto 200"))).size(), 3000u - refused.size());
+}
+
+TEST_F(KernelTest, ReplacesNeighbourAndFdbEntriesInPlace) {
+  (void)reconcile(*programmer, every_kind());
+  auto s = every_kind();
+  s.neighbours[0].mac = mac("66:00:00:00:00:33");
+  s.fdb[0].destination = addr("192.168.50.44");
+  const auto report = reconcile(*programmer, s);
+  EXPECT_EQ(report.neighbours, (ChangeCounts{.replaced = 1, .unchanged = 1}));
+  EXPECT_EQ(report.fdb, (ChangeCounts{.replaced = 1}));
+  EXPECT_EQ(lines(must(ns.ip("-4 neigh show dev vxlan.blockd"))),
+            (std::set<std::string>{"10.0.3.0 lladdr 66:00:00:00:00:33 PERMANENT"}));
+  EXPECT_EQ(lines(must(ns.exec("bridge fdb show dev vxlan.blockd"))),
+            (std::set<std::string>{"66:00:00:00:00:03 dst 192.168.50.44 self permanent"}));
+}
+
+TEST_F(KernelTest, AMissingOwnedDeviceHoldsNothingAndItsEntriesFailUntilItExists) {
+  auto c = config();
+  c.owned_devices.push_back("vxlan.later");
+  std::chrono::steady_clock::time_point now{};
+  Programmer p(*kernel, c, [&] { return now; });
+  auto s = every_kind();
+  s.neighbours.push_back({addr("10.0.4.0"), mac("66:00:00:00:00:04"), "vxlan.later"});
+  auto report = reconcile(p, s);
+  EXPECT_EQ(report.routes.added, 10u);
+  ASSERT_EQ(report.failed.size(), 1u);
+  EXPECT_EQ(report.failed[0].item, "add neighbour 10.0.4.0 lladdr 66:00:00:00:00:04 dev vxlan.later");
+  EXPECT_EQ(report.failed[0].error.message, "Cannot find device \"vxlan.later\"");
+
+  // The device appears; after the back-off the entry is written.
+  must(ns.ip("link add name vxlan.later type vxlan id 7 dstport 4789 nolearning"));
+  now += std::chrono::hours(1);
+  report = reconcile(p, s);
+  EXPECT_TRUE(report.converged()) << report.summary();
+  EXPECT_EQ(report.neighbours.added, 1u);
+  EXPECT_EQ(lines(must(ns.ip("neigh show dev vxlan.later"))),
+            (std::set<std::string>{"10.0.4.0 lladdr 66:00:00:00:00:04 PERMANENT"}));
+}
+
 }  // namespace
 }  // namespace blockd::netlink
