@@ -2,6 +2,7 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -163,9 +164,13 @@ struct Attempt {
   std::string message;  // why, naming the member
 };
 
+// The causes, each once (every pass over the endpoints tends to repeat them).
 std::string join(const std::vector<std::string>& parts) {
   std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : "; ") + p;
+  for (auto it = parts.begin(); it != parts.end(); ++it) {
+    if (std::find(parts.begin(), it, *it) != it) continue;
+    out += (out.empty() ? "" : "; ") + *it;
+  }
   return out;
 }
 
@@ -198,7 +203,10 @@ class GatewayStream : public EtcdStream {
       auto body = nlohmann::json::parse(parser_.get().body(), nullptr, false);
       const int code = body.is_object() ? body.value("code", 0) : 0;
       std::string message = body.is_object() ? body.value("message", std::string()) : std::string();
-      if (message.empty()) message = "HTTP " + std::to_string(parser_.get().result_int());
+      if (message.empty()) {
+        message = "answered HTTP " + std::to_string(parser_.get().result_int()) +
+                  ", not as etcd's v3 gateway does (is it an etcd 3.4+ client port?)";
+      }
       return {Attempt::Kind::Refused, {}, code, where_ + ": " + message};
     }
     conn_->lowest().expires_never();
@@ -322,7 +330,10 @@ struct EtcdGateway::Impl {
     if (res->result() != http::status::ok) {
       const int code = body.is_object() ? body.value("code", 0) : 0;
       std::string message = body.is_object() ? body.value("message", std::string()) : std::string();
-      if (message.empty()) message = "HTTP " + std::to_string(res->result_int()) + " " + std::string(res->reason());
+      if (message.empty()) {
+        message = "answered HTTP " + std::to_string(res->result_int()) + " " + std::string(res->reason()) +
+                  ", not as etcd's v3 gateway does (is it an etcd 3.4+ client port?)";
+      }
       return {Attempt::Kind::Refused, {}, code, endpoint.str() + ": " + message};
     }
     if (!body.is_object()) {

@@ -33,7 +33,8 @@ int EtcdCluster::free_port() {
   return ntohs(addr.sin_port);
 }
 
-EtcdCluster::EtcdCluster(int members, std::vector<std::string> extra_args) : extra_(std::move(extra_args)) {
+EtcdCluster::EtcdCluster(int members, std::vector<std::string> extra_args, std::string client_query)
+    : extra_(std::move(extra_args)), query_(std::move(client_query)) {
   static int serial = 0;
   dir_ = std::filesystem::temp_directory_path() /
          ("blockd-etcd-" + std::to_string(::getpid()) + "-" + std::to_string(serial++));
@@ -64,7 +65,7 @@ std::string EtcdCluster::client_url(int m) const { return (tls_ ? "https://" : "
 std::string EtcdCluster::url() const {
   std::string out = "etcd://";
   for (int i = 0; i < size(); ++i) out += (i ? "," : "") + endpoint(i);
-  return out;
+  return out + query_;
 }
 
 std::vector<std::string> EtcdCluster::args(int m) const {
@@ -126,14 +127,8 @@ std::string EtcdCluster::log_tail(int m) const {
 }
 
 void EtcdCluster::wait_ready(int m) const {
-  EtcdOptions opts;
-  opts.endpoints = {{"127.0.0.1", static_cast<std::uint16_t>(members_[m].client_port)}};
+  auto opts = parse_etcd_url("etcd://" + endpoint(m) + query_).value();
   opts.rounds = 1;
-  for (const auto& [flag, field] : {std::pair{"--trusted-ca-file", &opts.cacert}}) {
-    for (std::size_t i = 0; i + 1 < extra_.size(); ++i) {
-      if (extra_[i] == flag) *field = extra_[i + 1];
-    }
-  }
   // A member is ready when it serves a linearizable read, which needs a leader.
   for (int i = 0; i < 300; ++i) {
     if (members_[m].pid <= 0) break;
@@ -145,7 +140,7 @@ void EtcdCluster::wait_ready(int m) const {
     if (gw) {
       auto r = (*gw)->call("/v3/kv/range", {{"key", "AA=="}}, Resend::Safe);
       if (r) return;
-      // With TLS client auth on, a refusal still proves the member is up.
+      // With auth on, a refusal still proves the member is up.
       if (r.error().code != ErrorCode::Unavailable) return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -14,13 +14,14 @@ namespace blockd::ipam::testing {
 
 class EtcdCluster {
  public:
-  explicit EtcdCluster(int members = 1, std::vector<std::string> extra_args = {});
+  // extra_args go to every member; client_query ("?cacert=...") is what clients add to the URL.
+  explicit EtcdCluster(int members = 1, std::vector<std::string> extra_args = {}, std::string client_query = "");
   ~EtcdCluster();
   EtcdCluster(const EtcdCluster&) = delete;
   EtcdCluster& operator=(const EtcdCluster&) = delete;
 
   int size() const { return static_cast<int>(members_.size()); }
-  std::string url() const;                // etcd://127.0.0.1:P0,127.0.0.1:P1,...
+  std::string url() const;                // etcd://127.0.0.1:P0,127.0.0.1:P1,...[client_query]
   std::string endpoint(int member) const;  // 127.0.0.1:P
   std::string client_url(int member) const;  // http(s)://127.0.0.1:P
   const std::filesystem::path& dir() const { return dir_; }
@@ -49,6 +50,7 @@ class EtcdCluster {
   std::filesystem::path dir_;
   std::vector<Member> members_;
   std::vector<std::string> extra_;
+  std::string query_;
   bool tls_ = false;
 };
 
