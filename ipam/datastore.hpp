@@ -85,6 +85,15 @@ class Datastore {
   virtual Result<std::optional<KeyValue>> get(const std::string& key) = 0;
   // Every key that starts with prefix, in key order.
   virtual Result<ListResult> list(const std::string& prefix) = 0;
+  // The same without values (etcd's keys_only): cheap enough to scan a pool's blocks for a
+  // free one. Backends override it where they can skip reading values.
+  virtual Result<ListResult> list_keys(const std::string& prefix) {
+    auto r = list(prefix);
+    if (r) {
+      for (auto& kv : r->kvs) kv.value.clear();
+    }
+    return r;
+  }
   virtual Result<TransactionResult> commit(const Transaction& txn) = 0;
   // Changes to keys under prefix after revision `after`.
   virtual Result<std::unique_ptr<Watch>> watch(const std::string& prefix, std::int64_t after) = 0;

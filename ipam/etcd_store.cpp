@@ -173,6 +173,14 @@ Result<ListResult> EtcdStore::list(const std::string& prefix) {
   return ListResult{key_values(*answer), header_revision(*answer)};
 }
 
+Result<ListResult> EtcdStore::list_keys(const std::string& prefix) {
+  auto req = prefix_request(prefix);
+  req["keys_only"] = true;
+  auto answer = gateway_->call("/v3/kv/range", req, Resend::Safe);
+  if (!answer) return answer.error().within("list keys " + prefix);
+  return ListResult{key_values(*answer), header_revision(*answer)};
+}
+
 Result<TransactionResult> EtcdStore::commit(const Transaction& txn) {
   json compare = json::array();
   json failure = json::array();

@@ -21,6 +21,7 @@ class EtcdStore : public Datastore {
 
   Result<std::optional<KeyValue>> get(const std::string& key) override;
   Result<ListResult> list(const std::string& prefix) override;
+  Result<ListResult> list_keys(const std::string& prefix) override;
   Result<TransactionResult> commit(const Transaction& txn) override;
   Result<std::unique_ptr<Watch>> watch(const std::string& prefix, std::int64_t after) override;
   std::string describe() const override { return gateway_->describe(); }

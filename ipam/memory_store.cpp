@@ -50,6 +50,16 @@ Result<ListResult> MemoryStore::list(const std::string& prefix) {
   return out;
 }
 
+Result<ListResult> MemoryStore::list_keys(const std::string& prefix) {
+  std::lock_guard lock(state_->mu);
+  ListResult out;
+  out.revision = state_->revision;
+  for (auto it = state_->kvs.lower_bound(prefix); it != state_->kvs.end() && it->first.starts_with(prefix); ++it) {
+    out.kvs.push_back({it->first, {}, it->second.create_revision, it->second.mod_revision});
+  }
+  return out;
+}
+
 Result<TransactionResult> MemoryStore::commit(const Transaction& txn) {
   std::lock_guard lock(state_->mu);
   TransactionResult result;

@@ -30,4 +30,10 @@ class Selector {
   std::string text_;
 };
 
+// Kubernetes label rules, shared by selectors and Node labels. Key: an optional DNS-subdomain
+// prefix and '/', then 1-63 of [A-Za-z0-9._-] starting and ending with an alphanumeric.
+// Value: empty, or 1-63 of [A-Za-z0-9._-] starting and ending with an alphanumeric.
+Status validate_label_key(std::string_view key);
+Status validate_label_value(std::string_view value);
+
 }  // namespace blockd::ipam

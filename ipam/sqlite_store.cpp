@@ -217,7 +217,7 @@ Result<std::optional<KeyValue>> SqliteStore::get(const std::string& key) {
   return sqlite_error(db_, "reading " + key);
 }
 
-Result<ListResult> SqliteStore::list(const std::string& prefix) {
+Result<ListResult> SqliteStore::read_range(const std::string& prefix, bool with_values) {
   std::lock_guard lock(mu_);
   if (!exec(db_, "BEGIN")) return sqlite_error(db_, "starting a read");
   ListResult out;
@@ -228,8 +228,9 @@ Result<ListResult> SqliteStore::list(const std::string& prefix) {
   }
   out.revision = *rev;
   const std::string end = prefix_end(prefix);
-  Statement s(db_, end.empty() ? "SELECT key, value, create_revision, mod_revision FROM kv WHERE key >= ?1 ORDER BY key"
-                               : "SELECT key, value, create_revision, mod_revision FROM kv WHERE key >= ?1 AND key < ?2 ORDER BY key");
+  const std::string columns = with_values ? "key, value, create_revision, mod_revision" : "key, '', create_revision, mod_revision";
+  const std::string sql = "SELECT " + columns + " FROM kv WHERE key >= ?1" + (end.empty() ? "" : " AND key < ?2") + " ORDER BY key";
+  Statement s(db_, sql.c_str());
   s.bind(1, prefix);
   if (!end.empty()) s.bind(2, end);
   int rc;

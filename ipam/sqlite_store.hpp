@@ -23,13 +23,15 @@ class SqliteStore : public Datastore {
   ~SqliteStore() override;
 
   Result<std::optional<KeyValue>> get(const std::string& key) override;
-  Result<ListResult> list(const std::string& prefix) override;
+  Result<ListResult> list(const std::string& prefix) override { return read_range(prefix, true); }
+  Result<ListResult> list_keys(const std::string& prefix) override { return read_range(prefix, false); }
   Result<TransactionResult> commit(const Transaction& txn) override;
   Result<std::unique_ptr<Watch>> watch(const std::string& prefix, std::int64_t after) override;
   std::string describe() const override { return "sqlite://" + path_; }
 
  private:
   class SqliteWatch;
+  Result<ListResult> read_range(const std::string& prefix, bool with_values);
   SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   std::mutex mu_;  // one connection; transactions from several threads must not interleave
   sqlite3* db_;

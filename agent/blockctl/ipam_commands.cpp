@@ -1,0 +1,136 @@
+#include <map>
+
+#include "agent/blockctl/commands.hpp"
+#include "agent/table.hpp"
+#include "ipam/allocator.hpp"
+#include "ipam/block.hpp"
+#include "ipam/ipam_check.hpp"
+#include "ipam/keys.hpp"
+#include "ipam/selector.hpp"
+
+namespace blockd::agent::blockctl {
+namespace {
+
+using namespace blockd::ipam;
+
+std::string percent(uint128 part, uint128 whole) {
+  if (whole == 0) return "0%";
+  return std::to_string(static_cast<unsigned>((part * 100) / whole)) + "%";
+}
+
+Result<std::vector<AllocationBlock>> all_blocks(Datastore& store) {
+  auto listed = store.list(keys::kBlocks);
+  if (!listed) return listed.error();
+  std::vector<AllocationBlock> out;
+  for (const auto& kv : listed->kvs) {
+    auto b = AllocationBlock::from_json(kv.value);
+    if (!b) return b.error().within(kv.key);
+    out.push_back(std::move(*b));
+  }
+  return out;
+}
+
+}  // namespace
+
+Status ipam_allocate(Datastore& store, const AllocateOptions& options, std::ostream& out) {
+  ResourceStore rs(store);
+  auto node = rs.node(options.node);
+  if (!node) return node.error();
+  auto pools = rs.pools();
+  if (!pools) return pools.error();
+  Allocator allocator(store);
+  auto a = allocator.allocate({node->name, node->labels, *pools},
+                              {options.handle, options.ipv6 ? Family::V6 : Family::V4, options.pools});
+  if (!a) return a.error();
+  out << a->address.str() << '\n';
+  return {};
+}
+
+Status ipam_release(Datastore& store, const std::optional<std::string>& ip, const std::optional<std::string>& handle,
+                    bool release_empty_blocks, std::ostream& out) {
+  if (ip.has_value() == handle.has_value()) return invalid("ipam release: give exactly one of --ip or --handle");
+  Allocator allocator(store);
+  const ReleaseOptions options{release_empty_blocks};
+  if (ip) {
+    auto address = Address::parse(*ip);
+    if (!address) return address.error().within("--ip");
+    auto pools = ResourceStore(store).pools();
+    if (!pools) return pools.error();
+    auto released = allocator.release_address(*address, *pools, options);
+    if (!released) return released.error();
+    out << "Released " << released->address.str() << " (handle " << released->allocation.handle << ")\n";
+    return {};
+  }
+  auto released = allocator.release_handle(*handle, options);
+  if (!released) return released.error();
+  for (const auto& r : *released) out << "Released " << r.address.str() << " (handle " << *handle << ")\n";
+  if (released->empty()) out << "Handle " << *handle << " holds no address\n";
+  return {};
+}
+
+Status ipam_show(Datastore& store, bool show_blocks, const std::optional<std::string>& ip, std::ostream& out) {
+  ResourceStore rs(store);
+  auto blocks = all_blocks(store);
+  if (!blocks) return blocks.error();
+  if (ip) {
+    auto address = Address::parse(*ip);
+    if (!address) return address.error().within("--ip");
+    for (const auto& b : *blocks) {
+      if (auto a = b.allocation_of(*address)) {
+        out << "IP " << address->str() << " is in use\n  handle: " << a->handle << "\n  node: " << a->node
+            << "\n  block: " << b.cidr().str() << " (affine to " << (b.affinity().empty() ? "none" : b.affinity())
+            << (a->node != b.affinity() ? ", borrowed" : "") << ")\n";
+        return {};
+      }
+    }
+    out << "IP " << address->str() << " is not assigned\n";
+    return {};
+  }
+  auto pools = rs.pools();
+  if (!pools) return pools.error();
+  auto nodes = rs.nodes();
+  if (!nodes) return nodes.error();
+  Table t({"GROUPING", "CIDR", "IPS TOTAL", "IPS IN USE", "IPS FREE", "BLOCKS CLAIMED", "NODES SELECTED"});
+  for (const auto& p : *pools) {
+    uint128 used = 0, claimed = 0;
+    for (const auto& b : *blocks) {
+      if (!p.cidr.contains(b.cidr())) continue;
+      used += b.used();
+      ++claimed;
+    }
+    auto selector = Selector::parse(p.node_selector);
+    std::size_t selected = 0;
+    for (const auto& n : *nodes) selected += selector && selector->matches(n.labels);
+    const uint128 total = p.cidr.size();
+    t.add({"IP Pool " + p.name, p.cidr.str(), to_string(total), to_string(used) + " (" + percent(used, total) + ")",
+           to_string(total - used) + " (" + percent(total - used, total) + ")",
+           to_string(claimed) + "/" + to_string(p.cidr.blocks(p.block_size).count()),
+           std::to_string(selected) + (p.disabled ? " (disabled)" : "")});
+    if (!show_blocks) continue;
+    for (const auto& b : *blocks) {
+      if (!p.cidr.contains(b.cidr())) continue;
+      t.add({"Block", b.cidr().str(), std::to_string(b.capacity()),
+             std::to_string(b.used()) + " (" + percent(b.used(), b.capacity()) + ")",
+             std::to_string(b.free()) + " (" + percent(b.free(), b.capacity()) + ")",
+             "affinity: " + (b.affinity().empty() ? std::string("none") : b.affinity()), ""});
+    }
+  }
+  t.print(out);
+  return {};
+}
+
+Status ipam_check(Datastore& store, std::ostream& out) {
+  auto report = check_ipam(store);
+  if (!report) return report.error();
+  out << "Checked " << report->blocks << " blocks, " << report->allocations << " allocated addresses, "
+      << report->handles << " handles\n";
+  for (const auto& w : report->warnings) out << "warning: " << w << '\n';
+  for (const auto& p : report->problems) out << "problem: " << p << '\n';
+  if (report->clean()) {
+    out << "No problems found\n";
+    return {};
+  }
+  return invalid("ipam check found " + std::to_string(report->problems.size()) + " problem(s)");
+}
+
+}  // namespace blockd::agent::blockctl

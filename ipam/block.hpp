@@ -1,0 +1,66 @@
+// An allocation block (Calico's AllocationBlock): a /26 (by default) of a pool, affine to at
+// most one node, recording which of its addresses are allocated and to which handle.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "ipam/prefix.hpp"
+#include "ipam/result.hpp"
+
+namespace blockd::ipam {
+
+struct Allocation {
+  std::string handle;
+  std::string node;  // where the workload runs; differs from the affinity when borrowed
+
+  friend bool operator==(const Allocation&, const Allocation&) = default;
+};
+
+class AllocationBlock {
+ public:
+  AllocationBlock() = default;
+  AllocationBlock(Prefix cidr, std::string affinity);
+
+  static Result<AllocationBlock> from_json(const std::string& text);
+  std::string to_json() const;
+
+  const Prefix& cidr() const { return cidr_; }
+  const std::string& affinity() const { return affinity_; }  // node name, "" when none
+  void set_affinity(std::string node) { affinity_ = std::move(node); }
+  const std::map<std::uint32_t, Allocation>& allocations() const { return allocations_; }
+
+  std::size_t capacity() const { return static_cast<std::size_t>(cidr_.size()); }
+  std::size_t used() const { return allocations_.size(); }
+  std::size_t free() const { return unallocated_.size(); }
+  bool empty() const { return allocations_.empty(); }
+
+  // Takes the next free address. Like Calico, released ordinals go to the back of the queue,
+  // so an address just freed is the last to be handed out again.
+  std::optional<Address> assign(const Allocation& a);
+  // Frees one address; nullopt if it was not allocated (or not in this block).
+  std::optional<Allocation> release(const Address& a);
+  std::optional<Allocation> allocation_of(const Address& a) const;
+  std::size_t count_for_handle(const std::string& handle) const;
+
+ private:
+  Prefix cidr_;
+  std::string affinity_;
+  std::map<std::uint32_t, Allocation> allocations_;
+  std::deque<std::uint32_t> unallocated_;
+};
+
+// A handle (one per workload) and how many addresses it holds in each block.
+struct HandleRecord {
+  std::string handle;
+  std::map<Prefix, std::uint32_t> blocks;
+
+  static Result<HandleRecord> from_json(const std::string& text);
+  std::string to_json() const;
+  std::uint32_t total() const;
+};
+
+}  // namespace blockd::ipam

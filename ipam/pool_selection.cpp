@@ -1,0 +1,58 @@
+#include "ipam/pool_selection.hpp"
+
+#include <algorithm>
+
+#include "ipam/selector.hpp"
+
+namespace blockd::ipam {
+
+PoolChoice choose_pools(const std::vector<IPPool>& pools, const Labels& labels, Family family,
+                        const std::vector<std::string>& only) {
+  PoolChoice choice;
+  for (const auto& pool : pools) {
+    auto reject = [&](std::string why) { choice.rejected.push_back({pool.name, std::move(why)}); };
+    if (!only.empty() && std::find(only.begin(), only.end(), pool.name) == only.end()) {
+      reject("not in the requested pools");
+      continue;
+    }
+    if (pool.cidr.family() != family) {
+      reject(std::string("wrong family (") + family_name(pool.cidr.family()) + " pool, " +
+             family_name(family) + " requested)");
+      continue;
+    }
+    if (pool.disabled) {
+      reject("disabled");
+      continue;
+    }
+    if (std::find(pool.allowed_uses.begin(), pool.allowed_uses.end(), "Workload") == pool.allowed_uses.end()) {
+      reject("allowedUses does not include Workload");
+      continue;
+    }
+    auto selector = Selector::parse(pool.node_selector);
+    if (!selector) {
+      reject("selector does not parse: " + selector.error().message);
+      continue;
+    }
+    if (!selector->matches(labels)) {
+      reject("selector " + selector->text() + " does not match");
+      continue;
+    }
+    choice.candidates.push_back(pool);
+  }
+  // A requested pool list is tried in the order given; otherwise by name, for determinism.
+  if (!only.empty()) {
+    std::stable_sort(choice.candidates.begin(), choice.candidates.end(), [&](const IPPool& a, const IPPool& b) {
+      return std::find(only.begin(), only.end(), a.name) < std::find(only.begin(), only.end(), b.name);
+    });
+  }
+  return choice;
+}
+
+std::string format_labels(const Labels& labels) {
+  if (labels.empty()) return "none";
+  std::string out;
+  for (const auto& [k, v] : labels) out += (out.empty() ? "" : ",") + k + "=" + v;
+  return out;
+}
+
+}  // namespace blockd::ipam

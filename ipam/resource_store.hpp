@@ -1,0 +1,41 @@
+// Resources in the Datastore: create/apply/replace/delete with Calico's rules (validation.hpp),
+// as compare-and-swap transactions so two writers can not both win.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ipam/datastore.hpp"
+#include "ipam/resources.hpp"
+
+namespace blockd::ipam {
+
+enum class WriteMode {
+  Create,   // fails if it exists
+  Apply,    // creates or updates
+  Replace,  // fails if it does not exist
+};
+
+class ResourceStore {
+ public:
+  explicit ResourceStore(Datastore& store) : store_(store) {}
+
+  // Validates (filling defaults) and writes. IPPools are also checked against the other pools
+  // (no overlap) and their stored version (blockSize immutable).
+  Status write(Resource resource, WriteMode mode);
+  // Deleting a Node also gives back its empty affine blocks (blocks still holding addresses keep
+  // routing and show up in `ipam check`).
+  Status remove(const std::string& kind, const std::string& name);
+  Result<std::optional<Resource>> get(const std::string& kind, const std::string& name);
+  Result<std::vector<Resource>> list(const std::string& kind);
+
+  Result<std::vector<IPPool>> pools();
+  Result<std::vector<Node>> nodes();
+  Result<Node> node(const std::string& name);
+
+ private:
+  Datastore& store_;
+};
+
+}  // namespace blockd::ipam

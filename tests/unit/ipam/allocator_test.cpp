@@ -1,0 +1,224 @@
+// The allocator against the in-memory store: Calico's allocation order, borrowing, strict
+// affinity, release, and what never happens (renumbering, double allocation).
+#include "ipam/allocator.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "ipam/keys.hpp"
+#include "ipam/memory_store.hpp"
+
+namespace blockd::ipam {
+namespace {
+
+IPPool pool(const std::string& name, const std::string& cidr, const std::string& selector = "all()",
+            unsigned block_size = 26) {
+  IPPool p;
+  p.name = name;
+  p.cidr = Prefix::parse(cidr).value();
+  p.block_size = block_size;
+  p.node_selector = selector;
+  return p;
+}
+
+class AllocatorTest : public ::testing::Test {
+ protected:
+  AllocatedAddress allocate(const std::string& node, const std::string& handle, Labels labels = {}) {
+    auto r = allocator.allocate({node, std::move(labels), pools}, {handle, Family::V4, {}});
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? *r : AllocatedAddress{};
+  }
+  AllocationBlock block(const std::string& cidr) {
+    auto kv = store.get(keys::block(Prefix::parse(cidr).value())).value();
+    EXPECT_TRUE(kv.has_value()) << cidr;
+    return AllocationBlock::from_json(kv->value).value();
+  }
+
+  MemoryStore store;
+  Allocator allocator{store};
+  std::vector<IPPool> pools{pool("p", "10.0.0.0/24")};
+};
+
+TEST_F(AllocatorTest, FirstAllocationClaimsTheFirstBlockForTheNode) {
+  auto a = allocate("n1", "h1");
+  EXPECT_EQ(a.address.str(), "10.0.0.0");
+  EXPECT_EQ(a.block.str(), "10.0.0.0/26");
+  EXPECT_EQ(a.pool, "p");
+  EXPECT_FALSE(a.borrowed);
+  EXPECT_EQ(block("10.0.0.0/26").affinity(), "n1");
+  EXPECT_TRUE(store.get(keys::affinity("n1", a.block)).value().has_value());
+}
+
+TEST_F(AllocatorTest, LaterAllocationsFillTheAffineBlockBeforeClaimingAnother) {
+  allocate("n1", "h1");
+  EXPECT_EQ(allocate("n1", "h2").address.str(), "10.0.0.1");
+  EXPECT_EQ(allocate("n2", "h3").block.str(), "10.0.0.64/26");
+  EXPECT_EQ(allocate("n1", "h4").address.str(), "10.0.0.2");
+}
+
+TEST_F(AllocatorTest, AFullAffineBlockLeadsToANewClaim) {
+  for (int i = 0; i < 64; ++i) allocate("n1", "h" + std::to_string(i));
+  auto a = allocate("n1", "h64");
+  EXPECT_EQ(a.block.str(), "10.0.0.64/26");
+  EXPECT_FALSE(a.borrowed);
+}
+
+TEST_F(AllocatorTest, BorrowsFromAnotherNodesBlockWhenNoBlockIsFree) {
+  pools = {pool("small", "10.0.0.0/26")};
+  allocate("n1", "h1");
+  auto b = allocate("n2", "h2");
+  EXPECT_TRUE(b.borrowed);
+  EXPECT_EQ(b.block.str(), "10.0.0.0/26");
+  EXPECT_EQ(b.address.str(), "10.0.0.1");
+  auto stored = block("10.0.0.0/26");
+  EXPECT_EQ(stored.affinity(), "n1");  // borrowing never moves the block
+  EXPECT_EQ(stored.allocation_of(b.address)->node, "n2");
+}
+
+TEST_F(AllocatorTest, StrictAffinityNeverBorrows) {
+  pools = {pool("small", "10.0.0.0/26")};
+  pools[0].strict_affinity = true;
+  allocate("n1", "h1");
+  auto r = allocator.allocate({"n2", {}, pools}, {"h2", Family::V4, {}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::Exhausted);
+  EXPECT_NE(r.error().message.find("strict affinity"), std::string::npos) << r.error().message;
+  EXPECT_FALSE(store.get(keys::handle("h2")).value().has_value());  // nothing half-allocated
+}
+
+TEST_F(AllocatorTest, ExhaustionIsAClearErrorAndWritesNothing) {
+  pools = {pool("tiny", "10.0.0.0/30", "all()", 30)};
+  for (int i = 0; i < 4; ++i) allocate("n1", "h" + std::to_string(i));
+  const auto before = store.list(kKeyRoot)->revision;
+  auto r = allocator.allocate({"n1", {}, pools}, {"h9", Family::V4, {}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::Exhausted);
+  EXPECT_EQ(r.error().message, "no free address for node n1 in tiny (10.0.0.0/30: every block claimed and full)");
+  EXPECT_EQ(store.list(kKeyRoot)->revision, before);
+}
+
+TEST_F(AllocatorTest, CandidatePoolsFollowSelectorsAndDisabledWins) {
+  pools = {pool("rack-0", "10.0.0.0/24", "rack == \"0\""), pool("rack-1", "10.0.1.0/24", "rack == \"1\""),
+           pool("off", "10.0.2.0/24", "all()")};
+  pools[2].disabled = true;
+  EXPECT_EQ(allocate("n0", "a", {{"rack", "0"}}).pool, "rack-0");
+  EXPECT_EQ(allocate("n1", "b", {{"rack", "1"}}).pool, "rack-1");
+  auto r = allocator.allocate({"n5", {{"rack", "5"}}, pools}, {"c", Family::V4, {}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::Invalid);
+  EXPECT_EQ(r.error().message,
+            "no IPv4 IP pool selects node n5 (labels: rack=5); rack-0: selector rack == \"0\" does not match; "
+            "rack-1: selector rack == \"1\" does not match; off: disabled");
+}
+
+TEST_F(AllocatorTest, FamilyAndRequestedPoolsRestrictCandidates) {
+  pools = {pool("v4", "10.0.0.0/24"), pool("v6", "fd00::/64", "all()", 122), pool("other", "10.9.0.0/24")};
+  auto v6 = allocator.allocate({"n", {}, pools}, {"h6", Family::V6, {}});
+  ASSERT_TRUE(v6.ok()) << v6.error().message;
+  EXPECT_EQ(v6->block.str(), "fd00::/122");
+  auto only = allocator.allocate({"n", {}, pools}, {"h", Family::V4, {"other"}});
+  ASSERT_TRUE(only.ok());
+  EXPECT_EQ(only->pool, "other");
+  auto missing = allocator.allocate({"n", {}, pools}, {"h", Family::V4, {"nope"}});
+  ASSERT_FALSE(missing.ok());
+}
+
+TEST_F(AllocatorTest, ReleaseByAddressAndByHandle) {
+  auto a = allocate("n1", "h1");
+  auto b = allocate("n1", "h2");
+  auto r = allocator.release_address(a.address, pools);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->allocation.handle, "h1");
+  EXPECT_FALSE(store.get(keys::handle("h1")).value().has_value());
+  auto again = allocator.release_address(a.address, pools);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, ErrorCode::NotFound);
+
+  auto by_handle = allocator.release_handle("h2");
+  ASSERT_TRUE(by_handle.ok());
+  ASSERT_EQ(by_handle->size(), 1u);
+  EXPECT_EQ((*by_handle)[0].address, b.address);
+  EXPECT_TRUE(allocator.release_handle("h2")->empty());  // idempotent, like CNI DEL
+  EXPECT_EQ(block("10.0.0.0/26").used(), 0u);
+  EXPECT_EQ(block("10.0.0.0/26").affinity(), "n1");  // empty affine blocks stay by default
+}
+
+TEST_F(AllocatorTest, ReleasedAddressesAreReusedLast) {
+  auto a = allocate("n1", "h1");
+  allocate("n1", "h2");
+  ASSERT_TRUE(allocator.release_address(a.address, pools).ok());
+  EXPECT_EQ(allocate("n1", "h3").address.str(), "10.0.0.2");
+}
+
+TEST_F(AllocatorTest, ReleaseEmptyBlocksGivesTheBlockBack) {
+  auto a = allocate("n1", "h1");
+  ASSERT_TRUE(allocator.release_handle("h1", {true}).ok());
+  EXPECT_FALSE(store.get(keys::block(a.block)).value().has_value());
+  EXPECT_FALSE(store.get(keys::affinity("n1", a.block)).value().has_value());
+  EXPECT_EQ(allocate("n2", "h2").block, a.block);  // claimable again
+}
+
+TEST_F(AllocatorTest, OneHandleMayHoldSeveralAddresses) {
+  allocate("n1", "h");
+  allocate("n1", "h");
+  auto released = allocator.release_handle("h");
+  ASSERT_TRUE(released.ok());
+  EXPECT_EQ(released->size(), 2u);
+}
+
+TEST_F(AllocatorTest, PoolChangesNeverRenumberExistingAllocations) {
+  auto a = allocate("n1", "h1", {{"rack", "0"}});
+  pools[0].node_selector = "rack == \"1\"";
+  pools[0].disabled = true;
+  EXPECT_EQ(block("10.0.0.0/26").allocation_of(a.address)->handle, "h1");
+  EXPECT_FALSE(allocator.allocate({"n1", {{"rack", "0"}}, pools}, {"h2", Family::V4, {}}).ok());
+  EXPECT_EQ(block("10.0.0.0/26").allocation_of(a.address)->handle, "h1");
+}
+
+TEST_F(AllocatorTest, ConcurrentAllocatorsNeverHandOutAnAddressTwice) {
+  pools = {pool("p", "10.0.0.0/22")};
+  std::vector<std::thread> threads;
+  std::vector<std::vector<Address>> got(8);
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      Allocator mine(store);  // each with its own cache, like separate processes
+      for (int i = 0; i < 100; ++i) {
+        auto r = mine.allocate({"n" + std::to_string(t % 3), {}, pools}, {"h" + std::to_string(t * 1000 + i), Family::V4, {}});
+        ASSERT_TRUE(r.ok()) << r.error().message;
+        got[t].push_back(r->address);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::set<Address> all;
+  for (const auto& v : got) all.insert(v.begin(), v.end());
+  EXPECT_EQ(all.size(), 800u);
+}
+
+TEST(BlockKeys, SortInAddressOrderAndRoundTrip) {
+  const auto a = Prefix::parse("192.168.0.64/26").value();
+  const auto b = Prefix::parse("192.168.1.0/26").value();
+  EXPECT_EQ(keys::block_id(a), "192.168.000.064-26");
+  EXPECT_LT(keys::block_id(a), keys::block_id(b));
+  EXPECT_EQ(keys::block_from_id(keys::block_id(a)).value(), a);
+  const auto v6 = Prefix::parse("fd00::40/122").value();
+  EXPECT_EQ(keys::block_from_id(keys::block_id(v6)).value(), v6);
+  EXPECT_EQ(keys::blocks_within(Prefix::parse("192.168.0.0/24").value()), keys::kBlocks + "192.168.000.");
+  EXPECT_EQ(keys::handle("k8s-pod-network.abc/def"), keys::kHandles + "k8s-pod-network.abc%2Fdef");
+}
+
+TEST(AllocationBlockJson, RejectsInconsistentRecords) {
+  AllocationBlock b(Prefix::parse("10.0.0.0/30").value(), "n1");
+  b.assign({"h", "n1"});
+  auto round = AllocationBlock::from_json(b.to_json());
+  ASSERT_TRUE(round.ok());
+  EXPECT_EQ(round->allocations(), b.allocations());
+  EXPECT_FALSE(AllocationBlock::from_json(R"({"cidr":"10.0.0.0/30","allocations":{"0":{"handle":"h"}},"unallocated":[0,1,2,3]})").ok());
+  EXPECT_FALSE(AllocationBlock::from_json(R"({"cidr":"10.0.0.0/30","allocations":{},"unallocated":[0,1]})").ok());
+  EXPECT_FALSE(AllocationBlock::from_json("not json").ok());
+}
+
+}  // namespace
+}  // namespace blockd::ipam
