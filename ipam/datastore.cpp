@@ -1,5 +1,6 @@
 #include "ipam/datastore.hpp"
 
+#include "ipam/etcd_store.hpp"
 #include "ipam/memory_store.hpp"
 #include "ipam/sqlite_store.hpp"
 
@@ -17,7 +18,9 @@ Result<std::unique_ptr<Datastore>> open_datastore(const std::string& url) {
   }
   if (url == "memory://") return std::unique_ptr<Datastore>(std::make_unique<MemoryStore>());
   if (url.starts_with("etcd://")) {
-    return unavailable("datastore \"" + url + "\": the etcd backend is not part of this build yet");
+    auto store = EtcdStore::open(url);
+    if (!store) return store.error();
+    return std::unique_ptr<Datastore>(std::move(*store));
   }
   return invalid("datastore \"" + url + "\": unknown scheme (expected sqlite:///path or etcd://host:port[,host:port])");
 }
