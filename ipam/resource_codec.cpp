@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <initializer_list>
+#include <optional>
 #include <regex>
 #include <set>
 

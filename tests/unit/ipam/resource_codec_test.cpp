@@ -243,6 +243,24 @@ TEST(RoundTrip, AllSamplesInOneStream) {
   }
 }
 
+TEST(RoundTrip, StringsThatLookLikeYamlSyntaxSurvive) {
+  const std::vector<std::string> tricky = {
+      " spaced ", "#hash", "a: b", "- x", "'quoted'", "\"dq\"", "multi\nline", "@at", "`tick", "{x}", "[y]",
+      "*star", "&amp", "!bang", "%pct", "|pipe", ">gt", "?q", "yes", "No", "~", "1e3", "0x10", "0o17", ".5",
+      "+1", "-1", "-", "null", "NULL", "True", "p\u00e4ssw\u00f6rd", "tab\there", "trailing\\", "---", "...",
+      "a #b", "12:30", "2026-11-23", ".inf", "1_000", ":colon"};
+  for (const auto& pw : tricky) {
+    BGPPeer p;
+    p.name = "tor";
+    p.peer_ip = Address::parse("10.0.0.1").value();
+    p.as_number = 65001;
+    p.password = pw;
+    const Resource r = p;
+    const std::string yaml = resource_to_yaml(r);
+    EXPECT_EQ(must_parse_one(yaml), r) << "password [" << pw << "]\n" << yaml;
+  }
+}
+
 TEST(YamlTyping, LabelValuesAreStringsWhateverTheirLook) {
   auto r = must_parse_one(
       "apiVersion: projectcalico.org/v3\nkind: Node\nmetadata:\n  name: n1\n  labels:\n    rack: 0\n"
