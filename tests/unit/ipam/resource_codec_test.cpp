@@ -78,6 +78,44 @@ TEST(TutorialYaml, LoadsUnchanged) {
   EXPECT_TRUE(rack1.nat_outgoing);
 }
 
+TEST(ReferenceSample, LoadsAsCalicoDocumentsIt) {
+  // reference/ippool-resource-reference.txt "Sample YAML", with the metadata/spec lines and the cidr
+  // that Calico's page has and the text extraction lost.
+  const IPPool p = only_pool(R"(apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata:
+  name: my.ippool-1
+spec:
+  cidr: 10.1.0.0/16
+  ipipMode: CrossSubnet
+  natOutgoing: true
+  disabled: false
+  nodeSelector: all()
+)");
+  EXPECT_EQ(p.name, "my.ippool-1");
+  EXPECT_EQ(p.ipip_mode, EncapMode::CrossSubnet);
+  EXPECT_EQ(p.node_selector, "all()");
+  EXPECT_EQ(p.block_size, 26u);
+  // As extracted (no metadata/spec lines) it is not YAML, and the message says where.
+  auto broken = parse_resources_yaml(
+      "apiVersion: projectcalico.org/v3\nkind: IPPool\n  name: my.ippool-1\n  ipipMode: CrossSubnet\n");
+  ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.error().message, "YAML syntax error at line 3, column 7: illegal map value");
+}
+
+TEST(TutorialYaml, LoadsWithWindowsLineEndingsAndAByteOrderMark) {
+  std::string crlf;
+  for (char c : std::string(kRack0Pool) + "---\n" + kRack1Pool) {
+    if (c == '\n') crlf += '\r';
+    crlf += c;
+  }
+  auto r = parse_resources_yaml("\xEF\xBB\xBF" + crlf);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ(std::get<IPPool>(r->at(0)), only_pool(kRack0Pool));
+  EXPECT_EQ(std::get<IPPool>(r->at(1)), only_pool(kRack1Pool));
+}
+
 TEST(TutorialYaml, BothRackPoolsInOneStreamAndTheyDoNotOverlap) {
   auto r = parse_resources_yaml(std::string(kRack0Pool) + "---\n" + kRack1Pool);
   ASSERT_TRUE(r.ok()) << r.error().message;
