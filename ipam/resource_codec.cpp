@@ -229,7 +229,9 @@ class YamlToJson {
         for (const auto& kv : n) {
           if (!kv.first.IsScalar()) {
             return invalid((path.empty() ? std::string("the document") : path) +
-                           ": a key must be a plain word, not a list or mapping" + at_line(kv.first, line_offset_));
+                           (kv.first.IsNull() ? ": an entry has no key"
+                                              : ": a key must be a plain word, not a list or mapping") +
+                           at_line(kv.first, line_offset_));
           }
           const std::string key = kv.first.Scalar();
           if (!valid_utf8(key)) {

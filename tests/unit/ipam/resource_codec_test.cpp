@@ -433,6 +433,7 @@ TEST(YamlErrors, DocumentShapeAndHeader) {
       {head + "metadata:\n  name: p\x1b[0m\n", "YAML: line 4, column 10: the control character 0x1B is not allowed in YAML"},
       {head + "metadata: {name: p}\nspec:\n  ? [a, b]\n  : 1\n",
        "document 1: spec: a key must be a plain word, not a list or mapping (line 5)"},
+      {head + "metadata: {name: p}\nspec:\n  : 1\n", "document 1: spec: an entry has no key (line 5)"},
   };
   for (const auto& c : cases) {
     auto r = parse_resources_yaml(c.yaml);
