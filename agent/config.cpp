@@ -249,7 +249,9 @@ Result<AgentConfig> parse_agent_config(const std::string& yaml_text) {
   }
   if (!root.IsMap()) return invalid("config: expected a mapping with node, datastore, bgp, dataplane, control, log");
   Section top(root, "");
-  if (auto ok = top.check_fields({"node", "datastore", "bgp", "dataplane", "control", "log"}); !ok) return ok.error();
+  if (auto ok = top.check_fields({"node", "datastore", "bgp", "dataplane", "ipam", "control", "log"}); !ok) {
+    return ok.error();
+  }
   AgentConfig config;
   if (auto ok = read_node(top.child("node"), config.node); !ok) return ok.error();
   if (top.has("datastore")) {
@@ -261,6 +263,12 @@ Result<AgentConfig> parse_agent_config(const std::string& yaml_text) {
   }
   if (auto ok = read_bgp(top.child("bgp"), config.bgp); !ok) return ok.error();
   if (auto ok = read_dataplane(top.child("dataplane"), config.dataplane); !ok) return ok.error();
+  Section ipam_section = top.child("ipam");
+  if (auto ok = ipam_section.check_fields({"releaseEmptyBlocks"}); !ok) return ok.error();
+  if (ipam_section.has("releaseEmptyBlocks")) {
+    TRY(release, ipam_section.boolean("releaseEmptyBlocks"));
+    config.ipam.release_empty_blocks = release;
+  }
   Section control = top.child("control");
   if (auto ok = control.check_fields({"socket", "metrics"}); !ok) return ok.error();
   if (control.has("socket")) {

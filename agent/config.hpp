@@ -50,6 +50,11 @@ struct AgentConfig {
     std::string vtep_mac;                       // default: derived from the node name
     bool program_kernel = true;                 // false: compute and show routes, write none
   } dataplane;
+  struct IpamSection {
+    // Give a block back to its pool when its last workload is released, so its route is
+    // withdrawn at once (Calico keeps empty affine blocks; set false for that).
+    bool release_empty_blocks = true;
+  } ipam;
   struct ControlSection {
     std::string socket = "/run/blockd/blockd.sock";
     std::string metrics = "127.0.0.1:9095";  // empty: no metrics listener

@@ -403,7 +403,7 @@ Result<json> NodeAgent::allocate(const json& request) {
     if (!a) {
       ++counters_.allocation_errors;
       // Nothing half-allocated: give back what this request already took.
-      if (!ips.empty()) (void)allocator_->release_handle(handle);
+      if (!ips.empty()) (void)allocator_->release_handle(handle, {config_.ipam.release_empty_blocks});
       return a.error();
     }
     ++counters_.allocations;
@@ -423,14 +423,15 @@ Result<json> NodeAgent::allocate(const json& request) {
 
 Result<json> NodeAgent::release(const json& request) {
   json released = json::array();
+  const ipam::ReleaseOptions release_options{config_.ipam.release_empty_blocks};
   if (request.contains("handle") && request["handle"].is_string()) {
-    auto r = allocator_->release_handle(request["handle"].get<std::string>());
+    auto r = allocator_->release_handle(request["handle"].get<std::string>(), release_options);
     if (!r) return r.error();
     for (const auto& a : *r) released.push_back(a.address.str());
   } else if (request.contains("address") && request["address"].is_string()) {
     auto addr = ipam::Address::parse(request["address"].get<std::string>());
     if (!addr) return addr.error().within("address");
-    auto r = allocator_->release_address(*addr, watcher_->current()->pools);
+    auto r = allocator_->release_address(*addr, watcher_->current()->pools, release_options);
     if (!r) return r.error();
     released.push_back(r->address.str());
   } else {
