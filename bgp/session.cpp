@@ -13,7 +13,9 @@
 #include "bgp/update_packer.hpp"
 
 // g++ 12 reports a false -Wmaybe-uninitialized when moving std::variant<..., std::string>.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 #ifndef IPV6_MINHOPCOUNT
 #define IPV6_MINHOPCOUNT 73  // linux/in6.h
