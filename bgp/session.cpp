@@ -30,12 +30,14 @@ void SessionEnv::received_changed() {
   // Called with the mutex held: the callback runs later, on the io_context, without it.
   if (!on_received_change || change_posted) return;
   change_posted = true;
-  asio::post(io, [this] {
+  asio::post(io, [weak = weak_from_this()] {
+    auto env = weak.lock();
+    if (!env) return;  // the speaker is gone
     std::function<void()> cb;
     {
-      std::lock_guard lock(mutex);
-      change_posted = false;
-      cb = on_received_change;
+      std::lock_guard lock(env->mutex);
+      env->change_posted = false;
+      cb = env->on_received_change;
     }
     if (cb) cb();
   });
