@@ -517,6 +517,7 @@ void Peer::session_down(const action::SessionDown& down) {
   spdlog::info("bgp peer {}: session down: {}{}", name(), down.reason, keep ? " (routes kept as stale: graceful restart)" : "");
   if (keep) {
     rib_in_.mark_stale();
+    if (rib_in_.size() > 0) env_->received_changed();  // staleness is part of what callers see
   } else if (rib_in_.size() > 0) {
     rib_in_.clear();
     env_->received_changed();
