@@ -13,7 +13,9 @@
 #include "bgp/update_packer.hpp"
 
 // g++ 12 reports a false -Wmaybe-uninitialized when moving std::variant<..., std::string>.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 #ifndef IPV6_MINHOPCOUNT
 #define IPV6_MINHOPCOUNT 73  // linux/in6.h
@@ -28,12 +30,14 @@ void SessionEnv::received_changed() {
   // Called with the mutex held: the callback runs later, on the io_context, without it.
   if (!on_received_change || change_posted) return;
   change_posted = true;
-  asio::post(io, [this] {
+  asio::post(io, [weak = weak_from_this()] {
+    auto env = weak.lock();
+    if (!env) return;  // the speaker is gone
     std::function<void()> cb;
     {
-      std::lock_guard lock(mutex);
-      change_posted = false;
-      cb = on_received_change;
+      std::lock_guard lock(env->mutex);
+      env->change_posted = false;
+      cb = env->on_received_change;
     }
     if (cb) cb();
   });
@@ -513,6 +517,7 @@ void Peer::session_down(const action::SessionDown& down) {
   spdlog::info("bgp peer {}: session down: {}{}", name(), down.reason, keep ? " (routes kept as stale: graceful restart)" : "");
   if (keep) {
     rib_in_.mark_stale();
+    if (rib_in_.size() > 0) env_->received_changed();  // staleness is part of what callers see
   } else if (rib_in_.size() > 0) {
     rib_in_.clear();
     env_->received_changed();
