@@ -30,6 +30,10 @@ struct ProgrammerConfig {
   // A refused change is retried after initial_backoff, doubling up to max_backoff.
   std::chrono::milliseconds initial_backoff{500};
   std::chrono::milliseconds max_backoff{30'000};
+
+  // The protocol must be one no kernel mechanism writes (0-4: unspec, redirect, kernel, boot,
+  // static), or blockd would take over routes it never made.
+  Status validate() const;
 };
 
 struct DesiredState {

@@ -328,6 +328,17 @@ TEST_F(ProgrammerTest, ResyncOnlyWhenAnEventContradictsTheDesiredState) {
   EXPECT_TRUE(programmer.needs_resync({T::Overrun, {}}));
 }
 
+TEST(ProgrammerConfig, RejectsKernelProtocolsNamingTheField) {
+  ProgrammerConfig c;
+  EXPECT_TRUE(c.validate().ok());
+  c.protocol = 3;
+  EXPECT_EQ(c.validate().error().message,
+            "routeProtocol 3 is reserved (0-4: unspec, redirect, kernel, boot, static); use 5-255, default 200");
+  c.protocol = 200;
+  c.owned_devices = {"a-name-longer-than-15"};
+  EXPECT_FALSE(c.validate().ok());
+}
+
 TEST(DiffRoutes, AddsAndReplacesComeBeforeDeletes) {
   const Route keep = with_proto(Route::blackhole(pfx("10.0.0.0/26")), kOurs);
   const Route gone = with_proto(Route::blackhole(pfx("10.0.9.0/26")), kOurs);
