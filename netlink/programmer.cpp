@@ -266,7 +266,8 @@ Result<ReconcileReport> Programmer::reconcile(const DesiredState& desired) {
 }
 
 bool Programmer::needs_resync(const RouteEvent& event) const {
-  if (event.type == RouteEvent::Type::Overrun) return true;
+  if (event.type == RouteEvent::Type::Overrun || event.type == RouteEvent::Type::LinkChanged)
+    return true;
   const Route& r = event.route;
   auto it = desired_index_.find(key_of(r));
   const Route* want = it == desired_index_.end() ? nullptr : &desired_routes_[it->second];

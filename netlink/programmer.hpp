@@ -90,7 +90,8 @@ class Programmer {
 
   // Whether a kernel route event contradicts the last desired state: one of blockd's routes
   // deleted or changed by hand, an unwanted route with blockd's protocol, or a foreign route
-  // written over one of blockd's destinations. blockd's own writes never trigger it.
+  // written over one of blockd's destinations; a device change or lost events. blockd's own
+  // route writes never trigger it.
   bool needs_resync(const RouteEvent& event) const;
   // When the earliest refused change may be retried; nullopt when none is pending.
   std::optional<std::chrono::steady_clock::time_point> next_retry() const;

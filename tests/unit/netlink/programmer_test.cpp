@@ -326,6 +326,7 @@ TEST_F(ProgrammerTest, ResyncOnlyWhenAnEventContradictsTheDesiredState) {
   EXPECT_FALSE(programmer.needs_resync(
       {T::Deleted, with_proto(Route::direct(pfx("10.0.3.0/26"), addr("192.168.0.1")), kBoot)}));
   EXPECT_TRUE(programmer.needs_resync({T::Overrun, {}}));
+  EXPECT_TRUE(programmer.needs_resync({T::LinkChanged, {}}));
 }
 
 TEST(ProgrammerConfig, RejectsKernelProtocolsNamingTheField) {
