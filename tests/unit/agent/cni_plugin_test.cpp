@@ -140,6 +140,19 @@ TEST(CniResult, OneIpPerAddressWithTheAgentsGatewayAndADefaultRoutePerFamily) {
       "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}]})"));
 }
 
+TEST(CniResult, AGatewayInsideTheBlockIsOnLinkSoTheAddressGetsTheBlocksLength) {
+  auto c = parse_network_config(kConfig);
+  ASSERT_TRUE(c.ok());
+  auto r = add_result(*c, {{"ips", {{{"address", "10.123.0.5"}, {"prefixLength", 32}, {"block", "10.123.0.0/26"},
+                                     {"gateway", "10.123.0.1"}},
+                                    {{"address", "10.123.1.9"}, {"prefixLength", 32}, {"block", "10.123.1.0/26"},
+                                     {"gateway", "169.254.1.1"}}}}});
+  ASSERT_TRUE(r.ok()) << r.error().msg;
+  EXPECT_EQ((*r)["ips"][0]["address"], "10.123.0.5/26");
+  EXPECT_EQ((*r)["ips"][0]["gateway"], "10.123.0.1");
+  EXPECT_EQ((*r)["ips"][1]["address"], "10.123.1.9/32");  // a link-local gateway keeps the /32
+}
+
 TEST(CniResult, BeforeOneDotZeroEveryIpNamesItsVersion) {
   auto c = parse_network_config(R"({"cniVersion": "0.3.1", "name": "n", "ipam": {}})");
   ASSERT_TRUE(c.ok());
