@@ -6,6 +6,8 @@
 // leaving the IPAM clean.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -385,6 +387,37 @@ TEST_F(PtpTest, AnExhaustedPoolIsTryAgainLater) {
   const json error = json::parse(full.output);
   EXPECT_EQ(error["code"], 11) << error;
   EXPECT_NE(error["msg"].get<std::string>().find("tiny"), std::string::npos) << error;
+}
+
+// blockctl's runtime commands against the same server, through the real binary.
+TEST_F(PtpTest, BlockctlNodeStatusAndRoutesAskTheAgent) {
+  const std::string blockctl = std::string(BLOCKCTL_DIR) + "/blockctl";
+  auto status = run(blockctl + " node status --socket " + socket_ + " 2>&1");
+  EXPECT_EQ(status.status, 0) << status.output;
+  EXPECT_TRUE(status.output.starts_with("blockd process is running.\n")) << status.output;
+  EXPECT_NE(status.output.find("No IPv4 peers found."), std::string::npos) << status.output;
+  // $BLOCKD_SOCKET is the fallback for --socket.
+  auto routes = run("BLOCKD_SOCKET=" + socket_ + " " + blockctl + " routes kernel -o json 2>&1");
+  EXPECT_EQ(routes.status, 0) << routes.output;
+  EXPECT_EQ(json::parse(routes.output), json::array());
+  auto gone = run(blockctl + " node status --socket " + (dir_ / "nobody.sock").string() + " 2>&1");
+  EXPECT_EQ(WEXITSTATUS(gone.status), 2) << gone.output;
+  EXPECT_NE(gone.output.find("blockd process is not running."), std::string::npos) << gone.output;
+  EXPECT_NE(gone.output.find("(is blockd running?)"), std::string::npos) << gone.output;
+}
+
+// SO_PEERCRED: a caller that is neither root nor blockd's user is refused even when the socket's
+// mode would let it connect.
+TEST_F(PtpTest, ACallerWithAnotherUidIsRefused) {
+  const std::string blockctl = std::string(BLOCKCTL_DIR) + "/blockctl";
+  ASSERT_EQ(::chmod(socket_.c_str(), 0666), 0);
+  auto refused = run("setpriv --reuid=65534 --regid=65534 --clear-groups " + blockctl + " node status --socket " +
+                     socket_ + " 2>&1");
+  EXPECT_EQ(WEXITSTATUS(refused.status), 1) << refused.output;
+  EXPECT_NE(refused.output.find("blockd accepts only root and uid 0 (this caller is uid 65534)"), std::string::npos)
+      << refused.output;
+  // Root still gets through.
+  EXPECT_EQ(run(blockctl + " node status --socket " + socket_ + " >/dev/null 2>&1").status, 0);
 }
 
 }  // namespace
