@@ -545,7 +545,13 @@ Result<json> call(const std::string& path, int timeout_ms, http::verb verb, cons
     return unavailable("blockd at " + path + " did not answer " + target + " within " + std::to_string(timeout_ms) + " ms");
   }
   if (failure) {
-    if (std::string_view(stage) == "connect") return unreachable(failure.message());
+    if (std::string_view(stage) == "connect") {
+      if (failure == net::error::access_denied) {
+        return unavailable("cannot reach blockd at " + path + ": " + failure.message() +
+                           " (the socket is for root and blockd's group)");
+      }
+      return unreachable(failure.message());
+    }
     return unavailable("blockd at " + path + ": " + target + ": " + stage + " failed: " + failure.message());
   }
   const Response& res = parser.get();

@@ -20,6 +20,11 @@
 //   POST /v1/ipam/allocate          {"handle", "ipv4": true, "ipv6": false, "pools": []}
 //                                -> {"ips": [{"address": "192.168.0.5", "prefixLength": 32,
 //                                    "block", "pool", "borrowed", "gateway": "169.254.1.1"}]}
+//                                   "gateway": the pod's next hop. Debian's CNI ptp (1.1) needs it
+//                                   on-link: an address inside "block" that the agent reserved
+//                                   for the node (blockd-ipam then reports the pod's address with
+//                                   the block's length, e.g. 192.168.0.5/26). A gateway outside the
+//                                   block (Calico's 169.254.1.1) keeps /32: ptp refuses that.
 //   POST /v1/ipam/release           {"handle"} or {"address"}   -> {"released": ["..."]}
 //   GET  /v1/ipam/handles/<handle>  -> {"handle", "ips": ["192.168.0.5", ...]} (the addresses the
 //                                   handle holds, none when unknown; the handle percent-encoded;

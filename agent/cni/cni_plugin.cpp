@@ -5,6 +5,7 @@
 #include <set>
 
 #include "agent/control_api.hpp"
+#include "ipam/prefix.hpp"
 
 namespace blockd::agent::cni {
 namespace {
@@ -220,6 +221,16 @@ Outcome<json> add_result(const NetworkConfig& config, const json& allocated) {
     // ptp puts the gateway on the host end of the veth and routes through it: every IP needs one.
     std::string gateway = is_v6 ? "fe80::1" : "169.254.1.1";
     if (ip.contains("gateway") && ip["gateway"].is_string()) gateway = ip["gateway"].get<std::string>();
+    // ptp (containernetworking-plugins 1.x) replaces the prefix route of the address with one via
+    // the gateway, so the gateway must be on-link: a gateway inside the address's block (reserved
+    // by the agent) is reported with the block's length. A gateway outside it (Calico's
+    // 169.254.1.1) keeps the /32, for main plugins that route via a link-local gateway.
+    if (ip.contains("block") && ip["block"].is_string()) {
+      auto block = ipam::Prefix::parse(ip["block"].get<std::string>());
+      auto gw = ipam::Address::parse(gateway);
+      auto self = ipam::Address::parse(address);
+      if (block && gw && self && block->contains(*gw) && block->contains(*self) && *gw != *self) length = block->length();
+    }
     json entry = {{"address", address + "/" + std::to_string(length)}, {"gateway", gateway}};
     if (needs_ip_version(config.cni_version)) entry["version"] = is_v6 ? "6" : "4";
     ips.push_back(std::move(entry));

@@ -57,8 +57,9 @@ class FakeHandler : public ControlHandler {
 class ControlApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    static int counter = 0;  // short paths: a Unix socket path has at most 107 characters
     dir_ = std::filesystem::temp_directory_path() /
-           ("blockd-api-" + std::to_string(::getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("blockd-api-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     std::filesystem::remove_all(dir_);
     path_ = (dir_ / "run" / "blockd.sock").string();
   }
