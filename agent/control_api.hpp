@@ -21,10 +21,11 @@
 //                                -> {"ips": [{"address": "192.168.0.5", "prefixLength": 32,
 //                                    "block", "pool", "borrowed", "gateway": "169.254.1.1"}]}
 //                                   "gateway": the pod's next hop. Debian's CNI ptp (1.1) needs it
-//                                   on-link: an address inside "block" that the agent reserved
-//                                   for the node (blockd-ipam then reports the pod's address with
-//                                   the block's length, e.g. 192.168.0.5/26). A gateway outside the
-//                                   block (Calico's 169.254.1.1) keeps /32: ptp refuses that.
+//                                   on-link: inside address/prefixLength (e.g. the pool's length
+//                                   with a gateway the node reserved in the pool), or else inside
+//                                   "block" (blockd-ipam then reports the block's length). A
+//                                   link-local gateway with /32 (Calico's 169.254.1.1) stays as
+//                                   given: ptp refuses that.
 //   POST /v1/ipam/release           {"handle"} or {"address"}   -> {"released": ["..."]}
 //   GET  /v1/ipam/handles/<handle>  -> {"handle", "ips": ["192.168.0.5", ...]} (the addresses the
 //                                   handle holds, none when unknown; the handle percent-encoded;

@@ -38,7 +38,7 @@ int fail(const Error& e) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"blockctl: inspect and change blockd's pools, nodes, BGP peers and IPAM"};
+  CLI::App app{"blockctl: inspect and change blockd's pools, nodes, BGP peers and IPAM; ask the running agent"};
   app.require_subcommand(1);
   std::string datastore, config;
   auto* ds_opt = app.add_option("--datastore", datastore, "sqlite:///abs/path.db or etcd://host:port[,host:port]");

@@ -210,7 +210,8 @@ Status print_routes(const std::string& which, const json& answer, OutputFormat f
     }
     t.print(out);
   }
-  if (which == "advertised" && answer.is_object() && answer.contains("workloads") && answer["workloads"].is_number_unsigned()) {
+  if (which == "advertised" && answer.is_object() && answer.contains("workloads") && answer["workloads"].is_number_integer() &&
+      answer["workloads"].get<long long>() >= 0) {
     // The point of block aggregation: one prefix per block instead of one per workload.
     const auto workloads = answer["workloads"].get<std::size_t>();
     out << "\n"

@@ -217,19 +217,25 @@ Outcome<json> add_result(const NetworkConfig& config, const json& allocated) {
     const std::string address = ip["address"].get<std::string>();
     const bool is_v6 = address.find(':') != std::string::npos;
     unsigned length = is_v6 ? 128 : 32;
-    if (ip.contains("prefixLength") && ip["prefixLength"].is_number_unsigned()) length = ip["prefixLength"].get<unsigned>();
+    if (ip.contains("prefixLength") && ip["prefixLength"].is_number_integer()) {
+      const auto given = ip["prefixLength"].get<long long>();
+      if (given < 0 || given > length) return bad("prefixLength " + std::to_string(given) + " for " + address);
+      length = static_cast<unsigned>(given);
+    }
     // ptp puts the gateway on the host end of the veth and routes through it: every IP needs one.
     std::string gateway = is_v6 ? "fe80::1" : "169.254.1.1";
     if (ip.contains("gateway") && ip["gateway"].is_string()) gateway = ip["gateway"].get<std::string>();
     // ptp (containernetworking-plugins 1.x) replaces the prefix route of the address with one via
-    // the gateway, so the gateway must be on-link: a gateway inside the address's block (reserved
-    // by the agent) is reported with the block's length. A gateway outside it (Calico's
-    // 169.254.1.1) keeps the /32, for main plugins that route via a link-local gateway.
-    if (ip.contains("block") && ip["block"].is_string()) {
+    // the gateway, so the gateway must be on-link. The agent's prefixLength is kept when the
+    // gateway is inside it (blockd reports the pool's length); else a gateway inside the
+    // address's block gets the block's length. A gateway outside both (Calico's 169.254.1.1)
+    // keeps the length as given, for main plugins that route via a link-local gateway.
+    auto gw = ipam::Address::parse(gateway);
+    auto self = ipam::Address::parse(address);
+    if (gw && self && gw->family() == self->family() && length <= self->bits() &&
+        !ipam::Prefix::make(*self, length).contains(*gw) && ip.contains("block") && ip["block"].is_string()) {
       auto block = ipam::Prefix::parse(ip["block"].get<std::string>());
-      auto gw = ipam::Address::parse(gateway);
-      auto self = ipam::Address::parse(address);
-      if (block && gw && self && block->contains(*gw) && block->contains(*self) && *gw != *self) length = block->length();
+      if (block && block->contains(*gw) && block->contains(*self) && *gw != *self) length = block->length();
     }
     json entry = {{"address", address + "/" + std::to_string(length)}, {"gateway", gateway}};
     if (needs_ip_version(config.cni_version)) entry["version"] = is_v6 ? "6" : "4";

@@ -153,6 +153,16 @@ TEST(CniResult, AGatewayInsideTheBlockIsOnLinkSoTheAddressGetsTheBlocksLength) {
   EXPECT_EQ((*r)["ips"][1]["address"], "10.123.1.9/32");  // a link-local gateway keeps the /32
 }
 
+TEST(CniResult, AGatewayAlreadyOnLinkKeepsTheAgentsPrefixLength) {
+  auto c = parse_network_config(kConfig);
+  ASSERT_TRUE(c.ok());
+  // blockd reports the pool's length with a gateway it reserved somewhere in the pool.
+  auto r = add_result(*c, {{"ips", {{{"address", "10.123.0.70"}, {"prefixLength", 24}, {"block", "10.123.0.64/26"},
+                                     {"gateway", "10.123.0.1"}}}}});
+  ASSERT_TRUE(r.ok()) << r.error().msg;
+  EXPECT_EQ((*r)["ips"][0]["address"], "10.123.0.70/24");
+}
+
 TEST(CniResult, BeforeOneDotZeroEveryIpNamesItsVersion) {
   auto c = parse_network_config(R"({"cniVersion": "0.3.1", "name": "n", "ipam": {}})");
   ASSERT_TRUE(c.ok());
