@@ -200,11 +200,11 @@ std::vector<bgp::PeerConfig> NodeAgent::desired_peers(const ClusterView& view) {
   std::vector<bgp::PeerConfig> peers;
   auto& sources = peer_sources_;
   sources.clear();
-  auto add = [&](bgp::PeerConfig p, std::string source) {
+  auto add = [&](bgp::PeerConfig p, std::string source, std::string type) {
     for (const auto& existing : peers) {
       if (existing.address == p.address) return;  // the config file wins over resources
     }
-    sources.emplace_back(p.address.str(), std::move(source));
+    sources.push_back({p.address.str(), std::move(source), std::move(type)});
     peers.push_back(std::move(p));
   };
   for (const auto& c : config_.bgp.peers) {
@@ -214,7 +214,7 @@ std::vector<bgp::PeerConfig> NodeAgent::desired_peers(const ClusterView& view) {
     p.password = c.password;
     p.port = c.port;
     p.passive = c.passive;
-    add(p, "config");
+    add(p, "config", "config");
   }
   const ipam::Labels labels = labels_of_this_node(view);
   for (const auto& r : view.bgp_peers) {
@@ -226,7 +226,7 @@ std::vector<bgp::PeerConfig> NodeAgent::desired_peers(const ClusterView& view) {
     p.peer_as = r.as_number;
     p.password = r.password;
     if (r.port) p.port = *r.port;
-    add(p, "BGPPeer/" + r.name);
+    add(p, "BGPPeer/" + r.name, r.node.empty() && r.node_selector.empty() ? "global" : "node specific");
   }
   return peers;
 }
@@ -329,9 +329,9 @@ json NodeAgent::status() {
 json NodeAgent::peers() {
   json out = json::array();
   for (const auto& p : speaker_->peers()) {
-    std::string source = "config";
-    for (const auto& [addr, src] : peer_sources_) {
-      if (addr == p.address.str()) source = src;
+    std::string source = "config", type = "config";
+    for (const auto& s : peer_sources_) {
+      if (s.address == p.address.str()) std::tie(source, type) = std::tie(s.source, s.type);
     }
     json since = nullptr;
     if (p.uptime) since = std::chrono::duration_cast<std::chrono::seconds>(*p.uptime).count();
@@ -343,7 +343,8 @@ json NodeAgent::peers() {
                    {"prefixesSent", p.prefixes_sent},
                    {"prefixesReceived", p.prefixes_received},
                    {"lastError", p.last_error},
-                   {"source", source}});
+                   {"source", source},
+                   {"peerType", type}});
   }
   return out;
 }

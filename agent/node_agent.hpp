@@ -80,7 +80,10 @@ class NodeAgent : public ControlHandler {
   // What the last replan decided (for the API), and counters for /metrics.
   RoutePlan last_plan_;
   std::optional<netlink::ReconcileReport> last_report_;
-  std::vector<std::pair<std::string, std::string>> peer_sources_;  // address -> "config" | "BGPPeer/x"
+  struct PeerSource {
+    std::string address, source, type;  // source "config" | "BGPPeer/x"; type as calicoctl shows it
+  };
+  std::vector<PeerSource> peer_sources_;
   struct Counters {
     std::uint64_t replans = 0, allocations = 0, allocation_errors = 0, releases = 0, reconcile_errors = 0;
     double last_reconcile_seconds = 0, total_reconcile_seconds = 0;
