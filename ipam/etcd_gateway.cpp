@@ -391,9 +391,11 @@ struct EtcdGateway::Impl {
             failures.push_back(a.message);
             continue;
           case Attempt::Kind::Refused:
-            // Unavailable: this member has no leader or is shutting down; another may serve.
+            // Unavailable: this member has no leader, lost it mid-request or is stopping;
+            // another may serve. A write is sent again only when etcd refused it before
+            // proposing it ("no leader", checked ahead of the request, as clientv3 retries).
             if (a.code == kUnavailable) {
-              if (resend == Resend::Unsafe && a.message.find("timed out") != std::string::npos) {
+              if (resend == Resend::Unsafe && a.message.find("no leader") == std::string::npos) {
                 return unavailable(options.describe() + ": " + path + " " + a.message +
                                    " (the request may or may not have been applied)");
               }

@@ -5,7 +5,7 @@ packages=(
   cmake ninja-build g++ clang libclang-rt-14-dev pkg-config
   libnl-3-dev libnl-route-3-dev libboost-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libsqlite3-dev
-  libnftables-dev
+  libnftables-dev libssl-dev
   bird2 frr gobgpd etcd-server etcd-client containernetworking-plugins iproute2 nftables
   tshark iputils-ping python3-yaml python3-pytest sqlite3 procps psmisc
 )
