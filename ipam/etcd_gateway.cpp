@@ -120,12 +120,15 @@ class Connection {
 
   Result<http::response<http::string_body>> receive(Clock::time_point deadline) {
     error_code ec;
-    http::response<http::string_body> res;
+    // A list of a whole cluster's blocks runs to many megabytes: no cap beyond Beast's default
+    // of 8 MB but etcd's own limits.
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(boost::none);
     lowest().expires_at(deadline);
-    with_stream([&](auto& s) { http::async_read(s, buffer_, res, [&](error_code e, std::size_t) { ec = e; }); });
+    with_stream([&](auto& s) { http::async_read(s, buffer_, parser, [&](error_code e, std::size_t) { ec = e; }); });
     run();
     if (ec) return unavailable("no answer: " + ec.message());
-    return res;
+    return parser.release();
   }
 
  private:

@@ -74,6 +74,18 @@ TEST(EtcdStore, KeysAndValuesAreBytes) {
   EXPECT_EQ(l->kvs[0].value, value);
 }
 
+TEST(EtcdStore, ListsLargerThanAnHttpLibraryDefaultLimitArriveWhole) {
+  auto store = fresh_store(shared_etcd().url());
+  const std::string big(1000 * 1000, 'v');  // below etcd's 1.5 MiB request limit
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_TRUE(store->commit({{}, {Operation::put("/blockd/v1/big/" + std::to_string(i), big)}}).ok());
+  }
+  auto l = store->list("/blockd/v1/big/");  // over 9 MB of base64 in one answer
+  ASSERT_TRUE(l.ok()) << l.error().message;
+  ASSERT_EQ(l->kvs.size(), 7u);
+  for (const auto& kv : l->kvs) EXPECT_EQ(kv.value, big);
+}
+
 TEST(EtcdStore, LostCompareReturnsEveryComparedKeyInOneAnswer) {
   auto store = fresh_store(shared_etcd().url());
   const std::string a = "/blockd/v1/t/a", b = "/blockd/v1/t/b", missing = "/blockd/v1/t/missing";
