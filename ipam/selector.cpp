@@ -89,6 +89,52 @@ bool typographic_quote_at(std::string_view s, std::size_t pos) {
                      [&](std::string_view q) { return rest.starts_with(q); });
 }
 
+// The selector as echoed in an error message: at most 200 bytes, with control characters and
+// bytes that are not UTF-8 written as \xNN, so that a message is always printable and valid
+// UTF-8 (it may end up in JSON).
+std::string echo(std::string_view s) {
+  constexpr std::size_t kMaxEcho = 200;
+  std::string out;
+  std::size_t i = 0;
+  auto escape = [&](unsigned char c) {
+    static constexpr char hex[] = "0123456789abcdef";
+    out += "\\x";
+    out += hex[c >> 4];
+    out += hex[c & 0xF];
+  };
+  while (i < s.size() && i < kMaxEcho) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c < 0x20 || c == 0x7F) {
+        escape(c);
+      } else {
+        out += static_cast<char>(c);
+      }
+      ++i;
+      continue;
+    }
+    const std::size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    bool ok = len != 0 && i + len <= s.size();
+    std::uint32_t cp = len == 2 ? (c & 0x1Fu) : len == 3 ? (c & 0x0Fu) : (c & 0x07u);
+    for (std::size_t k = 1; ok && k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      ok = (cc & 0xC0) == 0x80;
+      cp = (cp << 6) | (cc & 0x3Fu);
+    }
+    const std::uint32_t min = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
+    ok = ok && cp >= min && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF);
+    if (!ok) {
+      escape(c);
+      ++i;
+      continue;
+    }
+    out.append(s.substr(i, len));
+    i += len;
+  }
+  if (i < s.size()) out += "...";
+  return out;
+}
+
 class Parser {
  public:
   explicit Parser(std::string_view text) : s_(text) {}
@@ -111,7 +157,7 @@ class Parser {
   }
 
  private:
-  Error failure() const { return invalid("selector \"" + std::string(s_) + "\": " + error_); }
+  Error failure() const { return invalid("selector \"" + echo(s_) + "\": " + error_); }
 
   bool fail(std::size_t at, const std::string& what) {
     if (error_.empty()) error_ = "at position " + std::to_string(at) + ": " + what;
@@ -240,7 +286,7 @@ class Parser {
       }
     }
     if (auto problem = label_key_problem(key)) {
-      return fail(start, "label key \"" + key + "\" is not valid: " + *problem);
+      return fail(start, "label key \"" + echo(key) + "\" is not valid: " + *problem);
     }
     return parse_operator(std::move(key), out);
   }
@@ -271,10 +317,10 @@ class Parser {
     }
     std::string key = read_key();
     if (auto problem = label_key_problem(key)) {
-      return fail(start, "label key \"" + key + "\" is not valid: " + *problem);
+      return fail(start, "label key \"" + echo(key) + "\" is not valid: " + *problem);
     }
     skip_ws();
-    if (peek() != ')') return fail(pos_, "expected ')' after has(" + key);
+    if (peek() != ')') return fail(pos_, "expected ')' after has(" + echo(key));
     ++pos_;
     out.op = Op::Has;
     out.key = std::move(key);
@@ -301,9 +347,9 @@ class Parser {
       if (!consume_word("with")) return fail(pos_, "expected 'with' after 'ends'");
       return parse_single(Op::EndsWith, "ends with", out);
     }
-    if (peek() == '=') return fail(word_at, "expected == (not =) after label key " + out.key);
+    if (peek() == '=') return fail(word_at, "expected == (not =) after label key " + echo(out.key));
     return fail(word_at, "expected an operator (==, !=, in, not in, contains, starts with, ends "
-                         "with) after label key " + out.key);
+                         "with) after label key " + echo(out.key));
   }
 
   bool parse_single(Op op, const std::string& after, Node& out) {
@@ -438,7 +484,7 @@ bool Selector::matches(const Labels& labels) const {
 
 Status validate_label_key(std::string_view key) {
   if (auto problem = label_key_problem(key)) {
-    return invalid("label key \"" + std::string(key) + "\" is not valid: " + *problem);
+    return invalid("label key \"" + echo(key) + "\" is not valid: " + *problem);
   }
   return {};
 }
@@ -450,7 +496,7 @@ Status validate_label_value(std::string_view value) {
             std::all_of(value.begin(), value.end(),
                         [](char c) { return is_alnum(c) || c == '.' || c == '_' || c == '-'; });
   if (!ok) {
-    return invalid("label value \"" + std::string(value) +
+    return invalid("label value \"" + echo(value) +
                    "\" is not valid: at most 63 letters, digits, '.', '_' or '-', starting and "
                    "ending with a letter or digit");
   }

@@ -78,6 +78,44 @@ TEST(TutorialYaml, LoadsUnchanged) {
   EXPECT_TRUE(rack1.nat_outgoing);
 }
 
+TEST(ReferenceSample, LoadsAsCalicoDocumentsIt) {
+  // reference/ippool-resource-reference.txt "Sample YAML", with the metadata/spec lines and the cidr
+  // that Calico's page has and the text extraction lost.
+  const IPPool p = only_pool(R"(apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata:
+  name: my.ippool-1
+spec:
+  cidr: 10.1.0.0/16
+  ipipMode: CrossSubnet
+  natOutgoing: true
+  disabled: false
+  nodeSelector: all()
+)");
+  EXPECT_EQ(p.name, "my.ippool-1");
+  EXPECT_EQ(p.ipip_mode, EncapMode::CrossSubnet);
+  EXPECT_EQ(p.node_selector, "all()");
+  EXPECT_EQ(p.block_size, 26u);
+  // As extracted (no metadata/spec lines) it is not YAML, and the message says where.
+  auto broken = parse_resources_yaml(
+      "apiVersion: projectcalico.org/v3\nkind: IPPool\n  name: my.ippool-1\n  ipipMode: CrossSubnet\n");
+  ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.error().message, "YAML syntax error at line 3, column 7: illegal map value");
+}
+
+TEST(TutorialYaml, LoadsWithWindowsLineEndingsAndAByteOrderMark) {
+  std::string crlf;
+  for (char c : std::string(kRack0Pool) + "---\n" + kRack1Pool) {
+    if (c == '\n') crlf += '\r';
+    crlf += c;
+  }
+  auto r = parse_resources_yaml("\xEF\xBB\xBF" + crlf);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ(std::get<IPPool>(r->at(0)), only_pool(kRack0Pool));
+  EXPECT_EQ(std::get<IPPool>(r->at(1)), only_pool(kRack1Pool));
+}
+
 TEST(TutorialYaml, BothRackPoolsInOneStreamAndTheyDoNotOverlap) {
   auto r = parse_resources_yaml(std::string(kRack0Pool) + "---\n" + kRack1Pool);
   ASSERT_TRUE(r.ok()) << r.error().message;
@@ -243,6 +281,24 @@ TEST(RoundTrip, AllSamplesInOneStream) {
   }
 }
 
+TEST(RoundTrip, StringsThatLookLikeYamlSyntaxSurvive) {
+  const std::vector<std::string> tricky = {
+      " spaced ", "#hash", "a: b", "- x", "'quoted'", "\"dq\"", "multi\nline", "@at", "`tick", "{x}", "[y]",
+      "*star", "&amp", "!bang", "%pct", "|pipe", ">gt", "?q", "yes", "No", "~", "1e3", "0x10", "0o17", ".5",
+      "+1", "-1", "-", "null", "NULL", "True", "p\u00e4ssw\u00f6rd", "tab\there", "trailing\\", "---", "...",
+      "a #b", "12:30", "2026-11-23", ".inf", "1_000", ":colon"};
+  for (const auto& pw : tricky) {
+    BGPPeer p;
+    p.name = "tor";
+    p.peer_ip = Address::parse("10.0.0.1").value();
+    p.as_number = 65001;
+    p.password = pw;
+    const Resource r = p;
+    const std::string yaml = resource_to_yaml(r);
+    EXPECT_EQ(must_parse_one(yaml), r) << "password [" << pw << "]\n" << yaml;
+  }
+}
+
 TEST(YamlTyping, LabelValuesAreStringsWhateverTheirLook) {
   auto r = must_parse_one(
       "apiVersion: projectcalico.org/v3\nkind: Node\nmetadata:\n  name: n1\n  labels:\n    rack: 0\n"
@@ -289,6 +345,14 @@ TEST(YamlStreams, ManyDocumentsEmptyOnesAndLists) {
   ASSERT_EQ(r->size(), 2u);
   EXPECT_EQ(name_of(r->at(1)), "rack-1-ippool");
 
+  // "..." ends a document; "--- " may carry content on its own line; empty documents are not counted.
+  auto marked = parse_resources_yaml(std::string(kRack0Pool) + "...\n--- # next\n---\n" + kRack1Pool + "...\n" +
+                                     "--- {apiVersion: projectcalico.org/v3, kind: IPPool, metadata: {name: c}, spec: "
+                                     "{cidr: 10.0.0.0/33}}\n");
+  ASSERT_FALSE(marked.ok());
+  EXPECT_EQ(marked.error().message,
+            "document 3: IPPool c: spec.cidr: \"10.0.0.0/33\": prefix length 33 exceeds 32 for IPv4");
+
   // As `calicoctl get ippool -o yaml` writes a list (items inherit apiVersion and kind).
   auto list = parse_resources_yaml(R"(apiVersion: projectcalico.org/v3
 kind: IPPoolList
@@ -327,6 +391,7 @@ items:
 }
 
 TEST(YamlErrors, DocumentShapeAndHeader) {
+  using namespace std::string_literals;
   struct Case {
     std::string yaml;
     std::string message;
@@ -360,10 +425,15 @@ TEST(YamlErrors, DocumentShapeAndHeader) {
       {head + "metadata: {name: p}\nspec:\n  cidr: 10.0.0.0/16\n  cidr: 10.1.0.0/16\n",
        "document 1: duplicate field spec.cidr (line 6)"},
       {head + "metadata: {name: p}\nspec:\n  nodeSelector: \"rack == '\xF6'\"\n",
-       "document 1: spec.nodeSelector: the value is not valid UTF-8 (line 5)"},
-      {head + "metadata: {name: p}\nspec:\n  \xC0\xAF: x\n", "document 1: spec: a key is not valid UTF-8 (line 5)"},
+       "YAML: line 5, column 27: the text is not valid UTF-8"},
+      {head + "metadata: {name: p}\nspec:\n  \xC0\xAF: x\n", "YAML: line 5, column 3: the text is not valid UTF-8"},
+      {head + "metadata: {name: p}\nspec:\n  cidr: \"\\uD800\"\n",
+       "YAML syntax error at line 5, column 16: invalid unicode: 55296"},
+      {head + "metadata:\n  name: p\0\n"s, "YAML: line 4, column 10: the control character 0x00 is not allowed in YAML"},
+      {head + "metadata:\n  name: p\x1b[0m\n", "YAML: line 4, column 10: the control character 0x1B is not allowed in YAML"},
       {head + "metadata: {name: p}\nspec:\n  ? [a, b]\n  : 1\n",
        "document 1: spec: a key must be a plain word, not a list or mapping (line 5)"},
+      {head + "metadata: {name: p}\nspec:\n  : 1\n", "document 1: spec: an entry has no key (line 5)"},
   };
   for (const auto& c : cases) {
     auto r = parse_resources_yaml(c.yaml);
@@ -379,6 +449,32 @@ TEST(YamlErrors, SyntaxErrorsNameLineAndColumn) {
   auto tab = parse_resources_yaml("a: b\n\tc: d\n");
   ASSERT_FALSE(tab.ok());
   EXPECT_EQ(tab.error().message.rfind("YAML syntax error at line 2", 0), 0u) << tab.error().message;
+}
+
+TEST(YamlErrors, SyntaxErrorLinesCountFromTheStartOfTheStream) {
+  auto r = parse_resources_yaml(std::string(kRack0Pool) + "---\napiVersion: projectcalico.org/v3\nkind: [IPPool\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message.rfind("YAML syntax error at line 13, column ", 0), 0u) << r.error().message;
+  auto dup = parse_resources_yaml(std::string(kRack1Pool) + "...\n" + kRack0Pool + "  cidr: 10.0.0.0/8\n");
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().message, "document 2: duplicate field spec.cidr (line 20)");
+}
+
+TEST(YamlErrors, InputsThatHangYamlCppLoadAllAreRejected) {
+  // yaml-cpp 0.7's LoadAll loops forever on these (jbeder/yaml-cpp#1319); found by our fuzzer.
+  for (const char* input : {",", ",\n", "!UUitems,0].metadataUUUUUUUUUUUUUUUUUUUUUUUTU", "a: 1\n---\n,\n"}) {
+    auto r = parse_resources_yaml(input);
+    EXPECT_FALSE(r.ok()) << input;
+  }
+  EXPECT_EQ(parse_resources_yaml(std::string(kRack0Pool) + "--- ,\n").error().message,
+            "document 2: expected a mapping (a resource with apiVersion, kind, metadata and spec), got an empty "
+            "value");
+  EXPECT_EQ(parse_resources_yaml("~\n").error().message,
+            "document 1: expected a mapping (a resource with apiVersion, kind, metadata and spec), got an empty "
+            "value");
+  auto nothing = parse_resources_yaml("# nothing here\n---\n---   # still nothing\n\n");
+  ASSERT_TRUE(nothing.ok()) << nothing.error().message;
+  EXPECT_TRUE(nothing->empty());
 }
 
 TEST(YamlErrors, NestingAndAliasExpansionAreBounded) {

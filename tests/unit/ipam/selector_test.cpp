@@ -280,6 +280,29 @@ TEST(SelectorErrors, TypographicQuotesFromTheReferencePage) {
   }
 }
 
+TEST(SelectorErrors, EchoedTextIsShortAndPrintable) {
+  using namespace std::string_literals;
+  auto ctl = Selector::parse("rack == \x01"s);
+  ASSERT_FALSE(ctl.ok());
+  EXPECT_EQ(ctl.error().message, "selector \"rack == \\x01\": at position 8: expected a quoted value after ==");
+  auto bad_utf8 = Selector::parse("r\xff == 'a'");
+  ASSERT_FALSE(bad_utf8.ok());
+  EXPECT_EQ(bad_utf8.error().message,
+            "selector \"r\\xff == 'a'\": at position 1: expected an operator (==, !=, in, not in, contains, "
+            "starts with, ends with) after label key r");
+  const std::string long_text = "has(a) && rack " + std::string(300, '!');
+  auto long_one = Selector::parse(long_text);
+  ASSERT_FALSE(long_one.ok());
+  EXPECT_EQ(long_one.error().message, "selector \"" + long_text.substr(0, 200) + "...\": at position 15: expected an "
+                                      "operator (==, !=, in, not in, contains, starts with, ends with) after label key "
+                                      "rack");
+  auto long_key = Selector::parse(std::string(300, 'k') + " == 'v'");
+  ASSERT_FALSE(long_key.ok());
+  EXPECT_EQ(long_key.error().message, "selector \"" + std::string(200, 'k') + "...\": at position 0: label key \"" +
+                                          std::string(200, 'k') + "...\" is not valid: the name part must be 1 to 63 "
+                                          "characters");
+}
+
 TEST(SelectorErrors, NestingIsBounded) {
   const std::string ok = std::string(64, '(') + "has(a)" + std::string(64, ')');
   EXPECT_TRUE(Selector::parse(ok).ok());

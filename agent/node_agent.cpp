@@ -1,0 +1,475 @@
+#include "agent/node_agent.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <sstream>
+
+#include "ipam/keys.hpp"
+#include "ipam/resource_store.hpp"
+#include "ipam/selector.hpp"
+#include "netlink/device.hpp"
+#include "netlink/libnl_kernel.hpp"
+
+namespace blockd::agent {
+namespace {
+
+using nlohmann::json;
+
+constexpr auto kPeriodicReconcile = std::chrono::seconds(30);
+// Workload gateway: ptp gives every pod's host-side veth this address; like Calico's
+// 169.254.1.1 it is link-local, so it never collides with a pool.
+constexpr const char* kGatewayV4 = "169.254.1.1";
+constexpr const char* kGatewayV6 = "fe80::1";
+
+// A stable, locally administered MAC from the node name (FNV-1a), when none is configured.
+std::string derived_mac(const std::string& node) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : node) h = (h ^ c) * 1099511628211ULL;
+  char buf[18];
+  std::snprintf(buf, sizeof buf, "02:%02x:%02x:%02x:%02x:%02x", static_cast<unsigned>((h >> 32) & 0xff),
+                static_cast<unsigned>((h >> 24) & 0xff), static_cast<unsigned>((h >> 16) & 0xff),
+                static_cast<unsigned>((h >> 8) & 0xff), static_cast<unsigned>(h & 0xff));
+  return buf;
+}
+
+std::string vtep_handle(const std::string& node) { return "vxlan-tunnel-addr." + node; }
+
+bool selects(const std::string& selector, const ipam::Labels& labels) {
+  auto s = ipam::Selector::parse(selector);
+  return s && s->matches(labels);
+}
+
+}  // namespace
+
+NodeAgent::NodeAgent(boost::asio::io_context& io, AgentConfig config)
+    : io_(io), config_(std::move(config)), periodic_(io) {}
+
+NodeAgent::~NodeAgent() { stop(); }
+
+Status NodeAgent::start() {
+  started_ = std::chrono::steady_clock::now();
+  auto store = ipam::open_datastore(config_.datastore);
+  if (!store) return store.error().within("datastore");
+  store_ = std::move(*store);
+  allocator_ = std::make_unique<ipam::Allocator>(*store_);
+  if (auto ok = register_node(); !ok) return ok;
+
+  if (config_.dataplane.program_kernel) {
+    auto kernel = netlink::LibnlKernel::open();
+    if (!kernel) return kernel.error().within("netlink");
+    kernel_ = std::move(*kernel);
+    netlink::ProgrammerConfig pc;
+    pc.protocol = config_.dataplane.route_protocol;
+    pc.owned_devices = {config_.dataplane.vxlan_device};
+    programmer_ = std::make_unique<netlink::Programmer>(*kernel_, pc);
+    auto watch = netlink::RouteWatch::open();
+    if (!watch) return watch.error().within("netlink route events");
+    route_watch_ = std::move(*watch);
+    route_watch_fd_ = std::make_unique<boost::asio::posix::stream_descriptor>(io_, ::dup(route_watch_->fd()));
+    watch_kernel_routes();
+  }
+
+  bgp::SpeakerConfig sc;
+  sc.local_as = config_.node.as_number;
+  sc.router_id = config_.node.router_id;
+  sc.listen_address = config_.bgp.listen_address;
+  sc.listen_port = config_.bgp.listen_port;
+  sc.hold_time = config_.bgp.hold_time;
+  sc.graceful_restart = {config_.bgp.graceful_restart, config_.bgp.restart_time, config_.bgp.graceful_restart};
+  speaker_ = std::make_unique<bgp::Speaker>(io_, sc);
+  speaker_->on_received_change([this] { schedule_replan(); });
+
+  watcher_ = std::make_unique<ClusterWatcher>(*store_, [this](std::shared_ptr<const ClusterView>) {
+    boost::asio::post(io_, [this] { schedule_replan(); });
+  });
+  if (auto ok = watcher_->start(); !ok) return ok;
+  if (auto ok = speaker_->start(); !ok) return ok.error().within("bgp");
+
+  control_ = std::make_unique<ControlServer>(io_, *this, config_.control.socket);
+  if (auto ok = control_->start(); !ok) return ok.error().within("control.socket");
+  if (!config_.control.metrics.empty()) {
+    metrics_server_ = std::make_unique<MetricsServer>(io_, *this, config_.control.metrics);
+    if (auto ok = metrics_server_->start(); !ok) return ok.error().within("control.metrics");
+  }
+  replan();
+  arm_periodic();
+  spdlog::info("blockd started: node {} ({}), AS {}, datastore {}", config_.node.name, config_.node.address.str(),
+               config_.node.as_number, store_->describe());
+  return {};
+}
+
+void NodeAgent::stop() {
+  if (watcher_) watcher_->stop();
+  if (control_) control_->stop();
+  if (metrics_server_) metrics_server_->stop();
+  periodic_.cancel();
+  if (route_watch_fd_) route_watch_fd_->close();
+  // Graceful: peers keep our routes as stale until we are back (RFC 4724); the kernel keeps its
+  // routes too, so workloads keep talking through a restart.
+  if (speaker_) speaker_->stop(config_.bgp.graceful_restart);
+}
+
+Status NodeAgent::reload(AgentConfig config) {
+  if (config.node.name != config_.node.name || config.datastore != config_.datastore ||
+      config.node.as_number != config_.node.as_number) {
+    return invalid("reload: node.name, node.asNumber and datastore can only change with a restart");
+  }
+  config_.bgp.peers = config.bgp.peers;
+  config_.node.labels = config.node.labels;
+  config_.log_level = config.log_level;
+  spdlog::set_level(spdlog::level::from_str(config_.log_level));
+  if (auto ok = register_node(); !ok) return ok;
+  schedule_replan();
+  return {};
+}
+
+Status NodeAgent::register_node() {
+  ipam::ResourceStore resources(*store_);
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    auto existing = resources.get("Node", config_.node.name);
+    if (!existing) return existing.error().within("registering node " + config_.node.name);
+    ipam::Node node;
+    if (existing->has_value()) node = std::get<ipam::Node>(**existing);
+    node.name = config_.node.name;
+    // Labels set with `blockctl label nodes` stay; the config's labels win for their keys.
+    for (const auto& [k, v] : config_.node.labels) node.labels[k] = v;
+    node.ipv4_address = config_.node.address;
+    node.ipv6_address = config_.node.address_v6;
+    node.as_number = config_.node.as_number;
+    if (vtep_address_) {
+      node.ipv4_vxlan_tunnel_addr = vtep_address_;
+      node.vxlan_tunnel_mac = vtep_mac_;
+    }
+    if (existing->has_value() && std::get<ipam::Node>(**existing) == node) return {};
+    auto ok = resources.write(node, ipam::WriteMode::Apply);
+    if (ok) return {};
+    if (ok.error().code != ErrorCode::Conflict) return ok.error().within("registering node " + config_.node.name);
+  }
+  return unavailable("registering node " + config_.node.name + ": the Node kept changing");
+}
+
+Status NodeAgent::setup_vxlan(const ClusterView& view) {
+  auto self = view.nodes.find(config_.node.name);
+  const ipam::Labels labels = self != view.nodes.end() ? self->second.labels : config_.node.labels;
+  bool wanted = config_.dataplane.vtep_address.has_value();
+  for (const auto& p : view.pools) {
+    wanted = wanted || (p.vxlan_mode != ipam::EncapMode::Never && p.cidr.is_v4() && selects(p.node_selector, labels));
+  }
+  if (!wanted || vxlan_ready_) return {};
+  vtep_mac_ = config_.dataplane.vtep_mac.empty() ? derived_mac(config_.node.name) : config_.dataplane.vtep_mac;
+  if (config_.dataplane.vtep_address) {
+    vtep_address_ = config_.dataplane.vtep_address;
+  } else {
+    // Like Calico's IPv4VXLANTunnelAddr: an address of this node's own from a VXLAN pool.
+    for (const auto& b : view.blocks) {
+      for (const auto& [ordinal, a] : b.allocations()) {
+        if (a.handle == vtep_handle(config_.node.name)) vtep_address_ = b.cidr().at(ordinal);
+      }
+    }
+    if (!vtep_address_) {
+      std::vector<std::string> vxlan_pools;
+      for (const auto& p : view.pools) {
+        if (p.vxlan_mode != ipam::EncapMode::Never && p.cidr.is_v4()) vxlan_pools.push_back(p.name);
+      }
+      auto a = allocator_->allocate({config_.node.name, labels, view.pools},
+                                    {vtep_handle(config_.node.name), ipam::Family::V4, vxlan_pools});
+      if (!a) return a.error().within("allocating this node's VXLAN tunnel address");
+      vtep_address_ = a->address;
+    }
+  }
+  auto mac = netlink::Mac::parse(vtep_mac_);
+  if (!mac) return mac.error().within("dataplane.vtepMAC");
+  if (programmer_) {
+    netlink::VxlanDeviceConfig vc;
+    vc.name = config_.dataplane.vxlan_device;
+    vc.vni = config_.dataplane.vxlan_vni;
+    vc.port = config_.dataplane.vxlan_port;
+    vc.uplink = config_.dataplane.uplink;
+    vc.local = config_.node.address.address;
+    vc.mac = *mac;
+    vc.address = ipam::InterfaceAddress{*vtep_address_, 32};
+    if (auto ok = netlink::ensure_vxlan_device(vc); !ok) return ok.error().within("VXLAN device " + vc.name);
+  }
+  vxlan_ready_ = true;
+  spdlog::info("VXLAN: device {} with VTEP {} ({})", config_.dataplane.vxlan_device, vtep_address_->str(), vtep_mac_);
+  return register_node();
+}
+
+std::vector<bgp::PeerConfig> NodeAgent::desired_peers(const ClusterView& view) {
+  std::vector<bgp::PeerConfig> peers;
+  auto& sources = peer_sources_;
+  sources.clear();
+  auto add = [&](bgp::PeerConfig p, std::string source) {
+    for (const auto& existing : peers) {
+      if (existing.address == p.address) return;  // the config file wins over resources
+    }
+    sources.emplace_back(p.address.str(), std::move(source));
+    peers.push_back(std::move(p));
+  };
+  for (const auto& c : config_.bgp.peers) {
+    bgp::PeerConfig p;
+    p.address = c.address;
+    p.peer_as = c.as_number;
+    p.password = c.password;
+    p.port = c.port;
+    p.passive = c.passive;
+    add(p, "config");
+  }
+  auto self = view.nodes.find(config_.node.name);
+  const ipam::Labels labels = self != view.nodes.end() ? self->second.labels : config_.node.labels;
+  for (const auto& r : view.bgp_peers) {
+    // Calico: spec.node names one node; spec.nodeSelector selects nodes; neither means all.
+    if (!r.node.empty() && r.node != config_.node.name) continue;
+    if (!r.node_selector.empty() && !selects(r.node_selector, labels)) continue;
+    bgp::PeerConfig p;
+    p.address = r.peer_ip;
+    p.peer_as = r.as_number;
+    p.password = r.password;
+    if (r.port) p.port = *r.port;
+    add(p, "BGPPeer/" + r.name);
+  }
+  return peers;
+}
+
+void NodeAgent::schedule_replan() {
+  if (replan_pending_) return;  // coalesce a burst of events into one recomputation
+  replan_pending_ = true;
+  boost::asio::post(io_, [this] {
+    replan_pending_ = false;
+    replan();
+  });
+}
+
+void NodeAgent::replan() {
+  auto view = watcher_ ? watcher_->current() : nullptr;
+  if (!view) return;
+  ++counters_.replans;
+  if (auto ok = setup_vxlan(*view); !ok) spdlog::error("{}", ok.error().message);
+  if (auto ok = speaker_->set_peers(desired_peers(*view)); !ok) spdlog::error("bgp peers: {}", ok.error().message);
+
+  std::vector<LearnedRoute> learned;
+  for (const auto& r : speaker_->received()) {
+    if (r.next_hop) learned.push_back({r.prefix, *r.next_hop});
+  }
+  ThisNode self{config_.node.name, config_.node.address, config_.node.address_v6, config_.dataplane.ipip_device,
+                config_.dataplane.vxlan_device};
+  last_plan_ = plan_routes(*view, self, learned);
+  for (const auto& n : last_plan_.notes) spdlog::debug("route plan: {}", n);
+  speaker_->set_advertise(to_advertised(last_plan_));
+
+  if (programmer_) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto report = programmer_->reconcile(last_plan_.kernel);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    counters_.last_reconcile_seconds = seconds;
+    counters_.total_reconcile_seconds += seconds;
+    if (!report) {
+      ++counters_.reconcile_errors;
+      spdlog::error("kernel reconcile: {}", report.error().message);
+    } else {
+      for (const auto& f : report->failed) spdlog::warn("kernel refused {}: {}", f.item, f.error.message);
+      counters_.reconcile_errors += report->failed.size();
+      if (report->routes.added + report->routes.removed + report->routes.replaced > 0) {
+        spdlog::info("kernel: {}", report->summary());
+      }
+      last_report_ = *report;
+    }
+  }
+}
+
+void NodeAgent::watch_kernel_routes() {
+  route_watch_fd_->async_wait(boost::asio::posix::stream_descriptor::wait_read, [this](boost::system::error_code ec) {
+    if (ec) return;
+    bool resync = false;
+    for (const auto& e : route_watch_->read()) resync = resync || programmer_->needs_resync(e);
+    if (resync) {
+      spdlog::info("a route of blockd's was changed by hand: reconciling");
+      schedule_replan();
+    }
+    watch_kernel_routes();
+  });
+}
+
+void NodeAgent::arm_periodic() {
+  auto next = std::chrono::steady_clock::now() + kPeriodicReconcile;
+  if (programmer_) {
+    if (auto retry = programmer_->next_retry(); retry && *retry < next) next = *retry;
+  }
+  periodic_.expires_at(next);
+  periodic_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    schedule_replan();
+    arm_periodic();
+  });
+}
+
+json NodeAgent::status() {
+  json warnings = json::array();
+  for (const auto& n : last_plan_.notes) warnings.push_back(n);
+  auto view = watcher_->current();
+  if (view) {
+    auto self = view->nodes.find(config_.node.name);
+    bool selected = false;
+    for (const auto& p : view->pools) {
+      selected = selected || (!p.disabled && self != view->nodes.end() && selects(p.node_selector, self->second.labels));
+    }
+    if (!selected) warnings.push_back("no enabled IP pool selects this node: its workloads will get no address");
+    for (const auto& p : view->problems) warnings.push_back(p);
+  }
+  return {{"node", config_.node.name},
+          {"address", config_.node.address.str()},
+          {"asNumber", config_.node.as_number},
+          {"version", "0.1.0"},
+          {"uptimeSeconds",
+           std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count()},
+          {"datastore", store_->describe()},
+          {"warnings", warnings}};
+}
+
+json NodeAgent::peers() {
+  json out = json::array();
+  for (const auto& p : speaker_->peers()) {
+    std::string source = "config";
+    for (const auto& [addr, src] : peer_sources_) {
+      if (addr == p.address.str()) source = src;
+    }
+    json since = nullptr;
+    if (p.uptime) since = std::chrono::duration_cast<std::chrono::seconds>(*p.uptime).count();
+    out.push_back({{"address", p.address.str()},
+                   {"asNumber", p.peer_as},
+                   {"localAs", p.local_as},
+                   {"state", p.state},
+                   {"since", since},
+                   {"prefixesSent", p.prefixes_sent},
+                   {"prefixesReceived", p.prefixes_received},
+                   {"lastError", p.last_error},
+                   {"source", source}});
+  }
+  return out;
+}
+
+json NodeAgent::routes(const std::string& which) {
+  json out = json::array();
+  if (which == "advertised") {
+    for (const auto& a : last_plan_.advertise) {
+      out.push_back({{"prefix", a.prefix.str()},
+                     {"nextHop", "self"},
+                     {"kind", a.kind == Advertisement::Kind::Block ? "block" : "borrowed"},
+                     {"communities", json::array()}});
+    }
+    return {{"routes", out}, {"workloads", last_plan_.local_workloads}};
+  }
+  if (which == "received") {
+    for (const auto& r : speaker_->received()) {
+      out.push_back({{"prefix", r.prefix.str()},
+                     {"nextHop", r.next_hop ? r.next_hop->str() : ""},
+                     {"peer", r.peer.str()},
+                     {"asPath", r.as_path},
+                     {"stale", r.stale}});
+    }
+    return out;
+  }
+  for (const auto& r : last_plan_.kernel.routes) {
+    out.push_back({{"prefix", r.destination.str()},
+                   {"kind", netlink::kind_name(r.kind)},
+                   {"via", r.gateway ? r.gateway->str() : ""},
+                   {"device", r.device},
+                   {"onlink", r.onlink},
+                   {"protocol", config_.dataplane.route_protocol}});
+  }
+  return out;
+}
+
+Result<json> NodeAgent::allocate(const json& request) {
+  if (!request.is_object() || !request.contains("handle") || !request["handle"].is_string()) {
+    return invalid("allocate: body must be {\"handle\": \"...\"}");
+  }
+  auto view = watcher_->current();
+  auto self = view->nodes.find(config_.node.name);
+  const ipam::Labels labels = self != view->nodes.end() ? self->second.labels : config_.node.labels;
+  std::vector<std::string> pools;
+  if (request.contains("pools") && request["pools"].is_array()) {
+    for (const auto& p : request["pools"]) pools.push_back(p.get<std::string>());
+  }
+  const std::string handle = request["handle"];
+  json ips = json::array();
+  std::vector<ipam::Family> families;
+  if (request.value("ipv4", true)) families.push_back(ipam::Family::V4);
+  if (request.value("ipv6", false)) families.push_back(ipam::Family::V6);
+  if (families.empty()) return invalid("allocate: neither ipv4 nor ipv6 requested");
+  for (auto family : families) {
+    auto a = allocator_->allocate({config_.node.name, labels, view->pools}, {handle, family, pools});
+    if (!a) {
+      ++counters_.allocation_errors;
+      // Nothing half-allocated: give back what this request already took.
+      if (!ips.empty()) (void)allocator_->release_handle(handle, {config_.ipam.release_empty_blocks});
+      return a.error();
+    }
+    ++counters_.allocations;
+    const bool v4 = family == ipam::Family::V4;
+    ips.push_back({{"address", a->address.str()},
+                   {"prefixLength", v4 ? 32 : 128},
+                   {"block", a->block.str()},
+                   {"pool", a->pool},
+                   {"borrowed", a->borrowed},
+                   {"gateway", v4 ? kGatewayV4 : kGatewayV6}});
+    spdlog::info("allocated {} to {} (block {}{})", a->address.str(), handle, a->block.str(),
+                 a->borrowed ? ", borrowed" : "");
+  }
+  schedule_replan();  // a borrowed address is advertised at once, not at the next watch event
+  return json{{"ips", ips}};
+}
+
+Result<json> NodeAgent::release(const json& request) {
+  json released = json::array();
+  const ipam::ReleaseOptions release_options{config_.ipam.release_empty_blocks};
+  if (request.contains("handle") && request["handle"].is_string()) {
+    auto r = allocator_->release_handle(request["handle"].get<std::string>(), release_options);
+    if (!r) return r.error();
+    for (const auto& a : *r) released.push_back(a.address.str());
+  } else if (request.contains("address") && request["address"].is_string()) {
+    auto addr = ipam::Address::parse(request["address"].get<std::string>());
+    if (!addr) return addr.error().within("address");
+    auto r = allocator_->release_address(*addr, watcher_->current()->pools, release_options);
+    if (!r) return r.error();
+    released.push_back(r->address.str());
+  } else {
+    return invalid("release: body must be {\"handle\": \"...\"} or {\"address\": \"...\"}");
+  }
+  counters_.releases += released.size();
+  schedule_replan();
+  return json{{"released", released}};
+}
+
+std::string NodeAgent::metrics() {
+  std::ostringstream m;
+  auto gauge = [&](const char* name, const char* help, auto value, const std::string& labels = "") {
+    m << "# HELP " << name << ' ' << help << "\n# TYPE " << name << " gauge\n"
+      << name << labels << ' ' << value << '\n';
+  };
+  std::size_t established = 0, sent = 0, received = 0;
+  const auto peers = speaker_->peers();
+  for (const auto& p : peers) {
+    established += p.state == "Established";
+    sent += p.prefixes_sent;
+    received += p.prefixes_received;
+  }
+  gauge("blockd_bgp_peers", "Configured BGP peers.", peers.size());
+  gauge("blockd_bgp_peers_established", "BGP sessions in Established.", established);
+  gauge("blockd_bgp_prefixes_sent", "Prefixes in the Adj-RIBs-Out of all peers.", sent);
+  gauge("blockd_bgp_prefixes_received", "Prefixes in the Adj-RIBs-In of all peers.", received);
+  gauge("blockd_routes_advertised", "Prefixes in the advertise set.", last_plan_.advertise.size());
+  gauge("blockd_kernel_routes_desired", "Kernel routes the route plan wants.", last_plan_.kernel.routes.size());
+  gauge("blockd_workloads_local", "Workload addresses allocated on this node.", last_plan_.local_workloads);
+  gauge("blockd_ipam_allocations_total", "Addresses allocated through this agent.", counters_.allocations);
+  gauge("blockd_ipam_allocation_errors_total", "Allocations that failed.", counters_.allocation_errors);
+  gauge("blockd_ipam_releases_total", "Addresses released through this agent.", counters_.releases);
+  gauge("blockd_replans_total", "Route plan recomputations.", counters_.replans);
+  gauge("blockd_reconcile_errors_total", "Kernel changes refused or reconciles failed.", counters_.reconcile_errors);
+  gauge("blockd_reconcile_last_seconds", "Duration of the last kernel reconcile.", counters_.last_reconcile_seconds);
+  gauge("blockd_reconcile_seconds_total", "Time spent reconciling the kernel.", counters_.total_reconcile_seconds);
+  return m.str();
+}
+
+}  // namespace blockd::agent

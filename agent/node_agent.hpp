@@ -1,0 +1,84 @@
+// The blockd node agent: joins IPAM (the Datastore and its watch), BGP (the Speaker) and the
+// kernel (the netlink Programmer) on one io_context, and serves the control API.
+// Everything is level-triggered: any change (datastore event, BGP routes received, a route
+// deleted by hand, a timer) recomputes the RoutePlan from scratch and hands each side its
+// desired state.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <memory>
+#include <mutex>
+
+#include "agent/cluster_view.hpp"
+#include "agent/config.hpp"
+#include "agent/control_api.hpp"
+#include "agent/route_plan.hpp"
+#include "bgp/speaker.hpp"
+#include "ipam/allocator.hpp"
+#include "netlink/programmer.hpp"
+#include "netlink/route_watch.hpp"
+
+namespace blockd::agent {
+
+class NodeAgent : public ControlHandler {
+ public:
+  NodeAgent(boost::asio::io_context& io, AgentConfig config);
+  ~NodeAgent() override;
+
+  // Opens the store, registers this Node, sets up devices, starts BGP, the watch and the API.
+  Status start();
+  // SIGTERM: stop serving; kernel routes stay and, with graceful restart, the ToR keeps ours.
+  void stop();
+  // SIGHUP: re-read what can change at run time (peers, labels, log level).
+  Status reload(AgentConfig config);
+
+  // ControlHandler.
+  nlohmann::json status() override;
+  nlohmann::json peers() override;
+  nlohmann::json routes(const std::string& which) override;
+  Result<nlohmann::json> allocate(const nlohmann::json& request) override;
+  Result<nlohmann::json> release(const nlohmann::json& request) override;
+  std::string metrics() override;
+
+ private:
+  Status register_node();
+  Status setup_vxlan(const ClusterView& view);
+  std::vector<bgp::PeerConfig> desired_peers(const ClusterView& view);
+  void schedule_replan();
+  void replan();
+  void watch_kernel_routes();
+  void arm_periodic();
+
+  boost::asio::io_context& io_;
+  AgentConfig config_;
+  std::unique_ptr<ipam::Datastore> store_;
+  std::unique_ptr<ipam::Allocator> allocator_;
+  std::unique_ptr<ClusterWatcher> watcher_;
+  std::unique_ptr<bgp::Speaker> speaker_;
+  std::unique_ptr<netlink::Kernel> kernel_;
+  std::unique_ptr<netlink::Programmer> programmer_;
+  std::unique_ptr<netlink::RouteWatch> route_watch_;
+  std::unique_ptr<boost::asio::posix::stream_descriptor> route_watch_fd_;
+  std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<MetricsServer> metrics_server_;
+  boost::asio::steady_timer periodic_;
+  bool replan_pending_ = false;
+  bool vxlan_ready_ = false;
+  std::optional<ipam::Address> vtep_address_;
+  std::string vtep_mac_;
+  std::chrono::steady_clock::time_point started_;
+
+  // What the last replan decided (for the API), and counters for /metrics.
+  RoutePlan last_plan_;
+  std::optional<netlink::ReconcileReport> last_report_;
+  std::vector<std::pair<std::string, std::string>> peer_sources_;  // address -> "config" | "BGPPeer/x"
+  struct Counters {
+    std::uint64_t replans = 0, allocations = 0, allocation_errors = 0, releases = 0, reconcile_errors = 0;
+    double last_reconcile_seconds = 0, total_reconcile_seconds = 0;
+  } counters_;
+};
+
+}  // namespace blockd::agent

@@ -1,0 +1,170 @@
+#include "agent/route_plan.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "netlink/cross_subnet.hpp"
+
+namespace blockd::agent {
+namespace {
+
+using ipam::Address;
+using ipam::Prefix;
+
+netlink::EncapsulationMode mode_of(ipam::EncapMode m) {
+  switch (m) {
+    case ipam::EncapMode::Always: return netlink::EncapsulationMode::Always;
+    case ipam::EncapMode::CrossSubnet: return netlink::EncapsulationMode::CrossSubnet;
+    case ipam::EncapMode::Never: break;
+  }
+  return netlink::EncapsulationMode::Never;
+}
+
+// Adjacent own blocks that are the two halves of one prefix merge into it, repeatedly. The
+// parent holds exactly the two halves, so an aggregate never covers another node's block.
+std::vector<Prefix> merge_siblings(std::vector<Prefix> blocks) {
+  std::set<Prefix> set(blocks.begin(), blocks.end());
+  bool merged = true;
+  while (merged) {
+    merged = false;
+    for (const auto& p : set) {
+      if (p.length() == 0) continue;
+      const Prefix parent = Prefix::make(p.address(), p.length() - 1);
+      if (parent.address() != p.address()) continue;  // p is the upper half: its lower twin decides
+      const Prefix twin = Prefix::make(parent.at(parent.size() / 2), p.length());
+      if (set.count(twin)) {
+        set.erase(twin);
+        set.erase(p);
+        set.insert(parent);
+        merged = true;
+        break;
+      }
+    }
+  }
+  return {set.begin(), set.end()};
+}
+
+class Planner {
+ public:
+  Planner(const ClusterView& view, const ThisNode& self, const std::vector<LearnedRoute>& learned)
+      : view_(view), self_(self), learned_(learned) {}
+
+  RoutePlan run() {
+    std::vector<Prefix> own;
+    for (const auto& block : view_.blocks) {
+      const bool mine = block.affinity() == self_.name;
+      if (mine) {
+        own.push_back(block.cidr());
+      } else if (!block.affinity().empty()) {
+        route_to(block.affinity(), block.cidr());
+      }
+      for (const auto& [ordinal, a] : block.allocations()) {
+        const Prefix host = Prefix::host(block.cidr().at(ordinal));
+        if (a.node == self_.name) {
+          ++plan_.local_workloads;
+          if (!mine) plan_.advertise.push_back({host, Advertisement::Kind::Borrowed});
+        } else if (a.node != block.affinity()) {
+          route_to(a.node, host);  // borrowed by another node: more specific than the block
+        }
+      }
+    }
+    for (const auto& aggregate : merge_siblings(own)) {
+      plan_.advertise.push_back({aggregate, Advertisement::Kind::Block});
+      plan_.kernel.routes.push_back(netlink::Route::blackhole(aggregate));
+    }
+    std::sort(plan_.advertise.begin(), plan_.advertise.end(),
+              [](const Advertisement& a, const Advertisement& b) { return a.prefix < b.prefix; });
+    return std::move(plan_);
+  }
+
+ private:
+  const ipam::IPPool* pool_of(const Prefix& p) const {
+    for (const auto& pool : view_.pools) {
+      if (pool.cidr.contains(p)) return &pool;
+    }
+    return nullptr;
+  }
+
+  void note(std::string s) { plan_.notes.push_back(std::move(s)); }
+
+  void route_to(const std::string& node_name, const Prefix& dst) {
+    auto it = view_.nodes.find(node_name);
+    if (it == view_.nodes.end()) {
+      note(dst.str() + ": node " + node_name + " does not exist; not routed");
+      return;
+    }
+    const ipam::Node& node = it->second;
+    const bool v4 = dst.is_v4();
+    const auto& remote = v4 ? node.ipv4_address : node.ipv6_address;
+    const auto& local = v4 ? std::optional<ipam::InterfaceAddress>(self_.address) : self_.address_v6;
+    if (!remote || !local) {
+      note(dst.str() + ": " + (remote ? "this node" : "node " + node_name) + " has no " + (v4 ? "IPv4" : "IPv6") +
+           " address; not routed");
+      return;
+    }
+    const ipam::IPPool* pool = pool_of(dst);
+    netlink::PoolEncapsulation encap;
+    if (pool) encap = {mode_of(pool->ipip_mode), mode_of(pool->vxlan_mode)};
+    switch (netlink::decide_path(encap, *local, remote->address)) {
+      case netlink::RoutePath::Direct:
+        plan_.kernel.routes.push_back(netlink::Route::direct(dst, remote->address));
+        return;
+      case netlink::RoutePath::Ipip:
+        if (!v4) {
+          note(dst.str() + ": IPIP carries IPv4 only; not routed");
+          return;
+        }
+        plan_.kernel.routes.push_back(netlink::Route::ipip(dst, remote->address, self_.ipip_device));
+        return;
+      case netlink::RoutePath::Vxlan: {
+        const auto& vtep = v4 ? node.ipv4_vxlan_tunnel_addr : node.ipv6_vxlan_tunnel_addr;
+        const std::string& mac_text = v4 ? node.vxlan_tunnel_mac : node.vxlan_tunnel_mac_v6;
+        auto mac = netlink::Mac::parse(mac_text);
+        if (!vtep || !mac) {
+          note(dst.str() + ": node " + node_name + " has published no VXLAN tunnel address/MAC; not routed");
+          return;
+        }
+        plan_.kernel.routes.push_back(netlink::Route::vxlan(dst, *vtep, self_.vxlan_device));
+        if (vteps_.insert(vtep->str()).second) {
+          plan_.kernel.neighbours.push_back({*vtep, *mac, self_.vxlan_device});
+          plan_.kernel.fdb.push_back({*mac, remote->address, self_.vxlan_device});
+        }
+        return;
+      }
+      case netlink::RoutePath::Upstream: {
+        // Another subnet and no tunnel: the ToR knows the way; use what it told us.
+        const LearnedRoute* best = nullptr;
+        for (const auto& r : learned_) {
+          if (r.prefix.contains(dst) && (!best || r.prefix.length() > best->prefix.length())) best = &r;
+        }
+        if (best) {
+          plan_.kernel.routes.push_back(netlink::Route::direct(dst, best->next_hop));
+        } else {
+          note(dst.str() + ": node " + node_name + " is in another subnet and no BGP peer sent a route for it yet");
+        }
+        return;
+      }
+    }
+  }
+
+  const ClusterView& view_;
+  const ThisNode& self_;
+  const std::vector<LearnedRoute>& learned_;
+  RoutePlan plan_;
+  std::set<std::string> vteps_;
+};
+
+}  // namespace
+
+RoutePlan plan_routes(const ClusterView& view, const ThisNode& self, const std::vector<LearnedRoute>& learned) {
+  return Planner(view, self, learned).run();
+}
+
+std::vector<bgp::AdvertisedRoute> to_advertised(const RoutePlan& plan) {
+  std::vector<bgp::AdvertisedRoute> out;
+  out.reserve(plan.advertise.size());
+  for (const auto& a : plan.advertise) out.push_back({a.prefix, std::nullopt, {}});
+  return out;
+}
+
+}  // namespace blockd::agent

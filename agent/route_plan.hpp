@@ -1,0 +1,54 @@
+// The RoutePlan (DESIGN.md, Routes): a pure function of the cluster view, this node and the
+// routes learned over BGP, giving what to advertise to the ToR and what the kernel must hold.
+//   own affine block        -> advertise the block (adjacent own blocks merged); blackhole
+//   address borrowed here   -> advertise the /32 (/128); the CNI plugin routes it to the pod
+//   remote block / remote borrowed address -> by the pool's mode (netlink/cross_subnet.hpp):
+//     VXLAN: via the remote VTEP on the VXLAN device, onlink, plus its neighbour and FDB entries
+//     IPIP:  via the remote node address on the IPIP device, onlink
+//     same subnet: direct via the remote node address
+//     other subnet: via the next hop learned over BGP (nothing when none was learned)
+// Disabled pools and pools that no longer select this node keep routing their blocks: running
+// workloads are never cut off by a pool change.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/cluster_view.hpp"
+#include "bgp/export_policy.hpp"
+#include "netlink/programmer.hpp"
+
+namespace blockd::agent {
+
+struct ThisNode {
+  std::string name;
+  ipam::InterfaceAddress address;                  // IPv4 underlay address and subnet
+  std::optional<ipam::InterfaceAddress> address_v6;
+  std::string ipip_device = "tunl0";
+  std::string vxlan_device = "vxlan.blockd";
+};
+
+struct LearnedRoute {
+  ipam::Prefix prefix;
+  ipam::Address next_hop;
+};
+
+struct Advertisement {
+  ipam::Prefix prefix;
+  enum class Kind { Block, Borrowed } kind = Kind::Block;
+  friend bool operator==(const Advertisement&, const Advertisement&) = default;
+};
+
+struct RoutePlan {
+  std::vector<Advertisement> advertise;  // in prefix order
+  netlink::DesiredState kernel;
+  std::size_t local_workloads = 0;      // addresses allocated to workloads on this node
+  std::vector<std::string> notes;       // what could not be routed and why
+};
+
+RoutePlan plan_routes(const ClusterView& view, const ThisNode& self, const std::vector<LearnedRoute>& learned);
+
+std::vector<bgp::AdvertisedRoute> to_advertised(const RoutePlan& plan);
+
+}  // namespace blockd::agent

@@ -1,0 +1,113 @@
+// blockd's configuration: DESIGN.md's example loads; every bad field is named.
+#include "agent/config.hpp"
+
+#include <gtest/gtest.h>
+
+namespace blockd::agent {
+namespace {
+
+const char* kDesignExample = R"(
+node:
+  name: kube-node-0
+  labels: {rack: "0"}
+  address: 10.0.0.10/24          # underlay address with its subnet (CrossSubnet uses it)
+  asNumber: 65002
+  routerId: 10.0.0.10            # optional, defaults to the address
+datastore: sqlite:///var/lib/blockd/blockd.db      # or etcd://host:port,...
+bgp:
+  listenPort: 179
+  peers: [{address: 10.0.0.1, asNumber: 65001, password: optional}]   # besides BGPPeer resources
+  gracefulRestart: {restartTime: 120}
+dataplane:
+  uplink: eth0
+  ipipDevice: tunl0
+  vxlanDevice: vxlan.blockd
+  vxlanVNI: 4096
+  vxlanPort: 4789
+  routeProtocol: 200             # rtnetlink protocol number of blockd's routes
+control:
+  socket: /run/blockd/blockd.sock
+  metrics: 127.0.0.1:9095
+log: {level: info}
+)";
+
+TEST(AgentConfig, TheDesignExampleLoads) {
+  auto c = parse_agent_config(kDesignExample);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->node.name, "kube-node-0");
+  EXPECT_EQ(c->node.labels.at("rack"), "0");
+  EXPECT_EQ(c->node.address.str(), "10.0.0.10/24");
+  EXPECT_EQ(c->node.as_number, 65002u);
+  EXPECT_EQ(c->node.router_id.str(), "10.0.0.10");
+  ASSERT_EQ(c->bgp.peers.size(), 1u);
+  EXPECT_EQ(c->bgp.peers[0].password, "optional");
+  EXPECT_EQ(c->bgp.restart_time, 120);
+  EXPECT_EQ(c->dataplane.vxlan_vni, 4096u);
+  EXPECT_EQ(c->dataplane.route_protocol, 200);
+  EXPECT_EQ(c->control.metrics, "127.0.0.1:9095");
+  EXPECT_TRUE(c->ipam.release_empty_blocks);
+}
+
+TEST(AgentConfig, RouterIdDefaultsToTheNodeAddress) {
+  auto c = parse_agent_config("node: {name: n, address: 10.1.2.3/16, asNumber: 1}");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->node.router_id.str(), "10.1.2.3");
+  EXPECT_EQ(c->datastore, "sqlite:///var/lib/blockd/blockd.db");
+}
+
+struct BadCase {
+  const char* yaml;
+  const char* message;
+};
+
+TEST(AgentConfig, EveryBadFieldIsNamed) {
+  const std::string node = "node: {name: n, address: 10.0.0.1/24, asNumber: 65000}\n";
+  const BadCase cases[] = {
+      {"", "config: expected a mapping with node, datastore, bgp, dataplane, control, log"},
+      {"bgp: {}", "node: required (name, address, asNumber)"},
+      {"node: {address: 10.0.0.1/24, asNumber: 1}", "node.name: required"},
+      {"node: {name: 'a b', address: 10.0.0.1/24, asNumber: 1}",
+       "node.name: \"a b\" is not a valid node name (alphanumerics with '.', '_' or '-')"},
+      {"node: {name: n, address: 10.0.0.1, asNumber: 1}",
+       "node.address: \"10.0.0.1\" needs a prefix length (address/length, e.g. 10.0.0.10/24)"},
+      {"node: {name: n, address: 10.0.0.1/24}", "node.asNumber: required"},
+      {"node: {name: n, address: 10.0.0.1/24, asNumber: 0}", "node.asNumber: 0 is out of range (1 to 4294967295)"},
+      {"node: {name: n, address: 10.0.0.1/24, asNumber: x}", "node.asNumber: expected a whole number"},
+      {"node: {name: n, address: 10.0.0.1/24, asNumber: 1, routerid: 1.1.1.1}", "node.routerid: unknown field"},
+      {"datastore: mysql://x", "datastore: \"mysql://x\" is not sqlite:///abs/path.db or etcd://host:port[,host:port]"},
+      {"bgp: {listenPort: 70000}", "bgp.listenPort: 70000 is out of range (0 to 65535)"},
+      {"bgp: {holdTime: 2}", "bgp.holdTime: 1 and 2 are not allowed (0 or at least 3; RFC 4271 4.2)"},
+      {"bgp: {peers: [{asNumber: 1}]}", "bgp.peers[0].address: required"},
+      {"bgp: {peers: [{address: 10.0.0.300, asNumber: 1}]}", "bgp.peers[0].address: \"10.0.0.300\" is not an IP address"},
+      {"bgp: {peers: [{address: 10.0.0.2, asNumber: 1}, {address: 10.0.0.2, asNumber: 2}]}",
+       "bgp.peers[1].address: 10.0.0.2 is listed twice"},
+      {"bgp: {gracefulRestart: {restartTime: 5000}}", "bgp.gracefulRestart.restartTime: 5000 is out of range (1 to 4095)"},
+      {"dataplane: {vxlanDevice: a-very-long-device-name}",
+       "dataplane.vxlanDevice: \"a-very-long-device-name\" is not a valid interface name (1 to 15 characters, no '/', ':' or spaces)"},
+      {"dataplane: {routeProtocol: 2}", "dataplane.routeProtocol: 2 is out of range (5 to 254)"},
+      {"dataplane: {vxlanVNI: 0}", "dataplane.vxlanVNI: 0 is out of range (1 to 16777215)"},
+      {"control: {socket: relative.sock}", "control.socket: must be an absolute path"},
+      {"control: {metrics: 0.0.0.0:9095}", "control.metrics: \"0.0.0.0:9095\" must be a loopback address and port, e.g. 127.0.0.1:9095"},
+      {"log: {level: loud}", "log.level: \"loud\" is not one of trace, debug, info, warning, error, critical, off"},
+      {"ipam: {releaseEmptyBlocks: maybe}", "ipam.releaseEmptyBlocks: expected true or false"},
+      {"colour: blue", "colour: unknown field"},
+  };
+  for (const auto& c : cases) {
+    const std::string text = std::string(c.yaml).starts_with("node") || std::string(c.yaml).empty() ||
+                                     std::string(c.yaml) == "bgp: {}"
+                                 ? std::string(c.yaml)
+                                 : node + c.yaml;
+    auto r = parse_agent_config(text);
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.error().message, c.message) << text;
+  }
+}
+
+TEST(AgentConfig, UnreadableFileIsNamed) {
+  auto r = load_agent_config("/nonexistent/blockd.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "--config /nonexistent/blockd.yaml: cannot read the file");
+}
+
+}  // namespace
+}  // namespace blockd::agent

@@ -1,0 +1,204 @@
+// RoutePlan, one case per behaviour of DESIGN.md "Routes".
+#include "agent/route_plan.hpp"
+
+#include <gtest/gtest.h>
+
+namespace blockd::agent {
+namespace {
+
+using ipam::Address;
+using ipam::EncapMode;
+using ipam::Prefix;
+
+Prefix P(const char* s) { return Prefix::parse(s).value(); }
+Address A(const char* s) { return Address::parse(s).value(); }
+
+// This node: n0 at 10.0.0.10/24. n1 shares its subnet; n2 is in 10.0.1.0/24.
+class RoutePlanTest : public ::testing::Test {
+ protected:
+  RoutePlanTest() {
+    self.name = "n0";
+    self.address = ipam::InterfaceAddress::parse("10.0.0.10/24").value();
+    add_node("n0", "10.0.0.10/24", "192.168.0.1", "02:00:00:00:00:00");
+    add_node("n1", "10.0.0.11/24", "192.168.0.65", "02:00:00:00:00:01");
+    add_node("n2", "10.0.1.10/24", "192.168.0.129", "02:00:00:00:00:02");
+    pool(EncapMode::Never, EncapMode::Never);
+  }
+  void add_node(const std::string& name, const char* addr, const char* vtep, const char* mac) {
+    ipam::Node n;
+    n.name = name;
+    n.ipv4_address = ipam::InterfaceAddress::parse(addr).value();
+    n.ipv4_vxlan_tunnel_addr = A(vtep);
+    n.vxlan_tunnel_mac = mac;
+    view.nodes[name] = n;
+  }
+  void pool(EncapMode ipip, EncapMode vxlan) {
+    ipam::IPPool p;
+    p.name = "p";
+    p.cidr = P("192.168.0.0/16");
+    p.block_size = 26;
+    p.ipip_mode = ipip;
+    p.vxlan_mode = vxlan;
+    view.pools = {p};
+  }
+  ipam::AllocationBlock& block(const char* cidr, const std::string& affinity) {
+    view.blocks.emplace_back(P(cidr), affinity);
+    return view.blocks.back();
+  }
+  RoutePlan plan(std::vector<LearnedRoute> learned = {}) { return plan_routes(view, self, learned); }
+  static const netlink::Route* find(const RoutePlan& p, const char* dst) {
+    for (const auto& r : p.kernel.routes) {
+      if (r.destination == P(dst)) return &r;
+    }
+    return nullptr;
+  }
+
+  ClusterView view;
+  ThisNode self;
+};
+
+TEST_F(RoutePlanTest, OwnBlockIsAdvertisedOnceAndBlackholed) {
+  block("192.168.0.0/26", "n0").assign({"w1", "n0"});
+  auto p = plan();
+  ASSERT_EQ(p.advertise.size(), 1u);
+  EXPECT_EQ(p.advertise[0], (Advertisement{P("192.168.0.0/26"), Advertisement::Kind::Block}));
+  ASSERT_EQ(p.kernel.routes.size(), 1u);
+  EXPECT_EQ(p.kernel.routes[0], netlink::Route::blackhole(P("192.168.0.0/26")));
+  EXPECT_EQ(p.local_workloads, 1u);
+}
+
+TEST_F(RoutePlanTest, AdjacentOwnBlocksMergeButNeverOverAnotherNodesBlock) {
+  block("192.168.0.0/26", "n0");
+  block("192.168.0.64/26", "n0");
+  block("192.168.0.128/26", "n0");
+  block("192.168.0.192/26", "n1");
+  auto p = plan();
+  std::vector<Prefix> adv;
+  for (const auto& a : p.advertise) adv.push_back(a.prefix);
+  EXPECT_EQ(adv, (std::vector<Prefix>{P("192.168.0.0/25"), P("192.168.0.128/26")}));
+  EXPECT_NE(find(p, "192.168.0.0/25"), nullptr);
+  EXPECT_EQ(find(p, "192.168.0.0/25")->kind, netlink::RouteKind::Blackhole);
+}
+
+TEST_F(RoutePlanTest, AddressBorrowedHereIsAdvertisedAsAHostRoute) {
+  block("192.168.0.64/26", "n1").assign({"w", "n0"});
+  auto p = plan();
+  ASSERT_EQ(p.advertise.size(), 1u);
+  EXPECT_EQ(p.advertise[0], (Advertisement{P("192.168.0.64/32"), Advertisement::Kind::Borrowed}));
+  EXPECT_EQ(p.local_workloads, 1u);
+  EXPECT_EQ(find(p, "192.168.0.64/32"), nullptr);  // the CNI plugin routes it to the pod
+}
+
+TEST_F(RoutePlanTest, AddressBorrowedFromUsByAnotherNodeIsRoutedToIt) {
+  auto& b = block("192.168.0.0/26", "n0");
+  b.assign({"mine", "n0"});
+  b.assign({"theirs", "n1"});
+  auto p = plan();
+  ASSERT_NE(find(p, "192.168.0.1/32"), nullptr);
+  EXPECT_EQ(*find(p, "192.168.0.1/32"), netlink::Route::direct(P("192.168.0.1/32"), A("10.0.0.11")));
+  EXPECT_EQ(p.advertise.size(), 1u);  // the block only: n1 advertises its /32
+}
+
+struct ModeCase {
+  const char* name;
+  EncapMode ipip, vxlan;
+  const char* remote;  // n1 (same subnet) or n2 (other subnet)
+  netlink::RouteKind kind;
+  const char* via;  // expected gateway, "" when not routed
+};
+
+class RoutePlanModes : public RoutePlanTest, public ::testing::WithParamInterface<ModeCase> {};
+
+TEST_P(RoutePlanModes, RemoteBlockAndRemoteBorrowedAddressFollowThePoolMode) {
+  const auto& c = GetParam();
+  pool(c.ipip, c.vxlan);
+  const bool n1 = std::string(c.remote) == "n1";
+  auto& b = block(n1 ? "192.168.0.64/26" : "192.168.0.128/26", c.remote);
+  (void)b;
+  // And an address the remote node holds in a block affine to no node (its affinity released).
+  block("192.168.1.0/26", "").assign({"x", c.remote});
+  auto p = plan({{P("192.168.0.0/16"), A("10.0.0.1")}});
+  for (const char* dst : {n1 ? "192.168.0.64/26" : "192.168.0.128/26", "192.168.1.0/32"}) {
+    const auto* r = find(p, dst);
+    ASSERT_NE(r, nullptr) << dst;
+    EXPECT_EQ(r->kind, c.kind) << dst;
+    ASSERT_TRUE(r->gateway.has_value());
+    EXPECT_EQ(r->gateway->str(), c.via) << dst;
+    EXPECT_EQ(r->onlink, c.kind == netlink::RouteKind::Vxlan || c.kind == netlink::RouteKind::Ipip);
+  }
+  if (c.kind == netlink::RouteKind::Vxlan) {
+    ASSERT_EQ(p.kernel.neighbours.size(), 1u);
+    EXPECT_EQ(p.kernel.neighbours[0].address.str(), c.via);
+    ASSERT_EQ(p.kernel.fdb.size(), 1u);
+    EXPECT_EQ(p.kernel.fdb[0].destination.str(), n1 ? "10.0.0.11" : "10.0.1.10");
+  } else {
+    EXPECT_TRUE(p.kernel.neighbours.empty());
+    EXPECT_TRUE(p.kernel.fdb.empty());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Modes, RoutePlanModes,
+    ::testing::Values(
+        ModeCase{"NeverSameSubnet", EncapMode::Never, EncapMode::Never, "n1", netlink::RouteKind::Direct, "10.0.0.11"},
+        ModeCase{"NeverOtherSubnetUsesBgp", EncapMode::Never, EncapMode::Never, "n2", netlink::RouteKind::Direct, "10.0.0.1"},
+        ModeCase{"IpipAlwaysSameSubnet", EncapMode::Always, EncapMode::Never, "n1", netlink::RouteKind::Ipip, "10.0.0.11"},
+        ModeCase{"IpipAlwaysOtherSubnet", EncapMode::Always, EncapMode::Never, "n2", netlink::RouteKind::Ipip, "10.0.1.10"},
+        ModeCase{"IpipCrossSubnetSame", EncapMode::CrossSubnet, EncapMode::Never, "n1", netlink::RouteKind::Direct, "10.0.0.11"},
+        ModeCase{"IpipCrossSubnetOther", EncapMode::CrossSubnet, EncapMode::Never, "n2", netlink::RouteKind::Ipip, "10.0.1.10"},
+        ModeCase{"VxlanAlwaysSameSubnet", EncapMode::Never, EncapMode::Always, "n1", netlink::RouteKind::Vxlan, "192.168.0.65"},
+        ModeCase{"VxlanAlwaysOtherSubnet", EncapMode::Never, EncapMode::Always, "n2", netlink::RouteKind::Vxlan, "192.168.0.129"},
+        ModeCase{"VxlanCrossSubnetSame", EncapMode::Never, EncapMode::CrossSubnet, "n1", netlink::RouteKind::Direct, "10.0.0.11"},
+        ModeCase{"VxlanCrossSubnetOther", EncapMode::Never, EncapMode::CrossSubnet, "n2", netlink::RouteKind::Vxlan, "192.168.0.129"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST_F(RoutePlanTest, OtherSubnetWithoutALearnedRouteIsANoteNotARoute) {
+  block("192.168.0.128/26", "n2");
+  auto p = plan();
+  EXPECT_EQ(find(p, "192.168.0.128/26"), nullptr);
+  ASSERT_EQ(p.notes.size(), 1u);
+  EXPECT_NE(p.notes[0].find("no BGP peer sent a route"), std::string::npos);
+}
+
+TEST_F(RoutePlanTest, DisabledPoolsKeepRoutingTheirBlocks) {
+  view.pools[0].disabled = true;
+  block("192.168.0.0/26", "n0").assign({"w", "n0"});
+  block("192.168.0.64/26", "n1");
+  auto p = plan();
+  EXPECT_EQ(p.advertise.size(), 1u);
+  EXPECT_NE(find(p, "192.168.0.0/26"), nullptr);
+  EXPECT_NE(find(p, "192.168.0.64/26"), nullptr);
+}
+
+TEST_F(RoutePlanTest, PoolsThatNoLongerSelectThisNodeKeepRoutingItsBlocks) {
+  view.pools[0].node_selector = "rack == \"9\"";
+  view.nodes["n0"].labels = {{"rack", "0"}};
+  block("192.168.0.0/26", "n0").assign({"w", "n0"});
+  auto p = plan();
+  ASSERT_EQ(p.advertise.size(), 1u);
+  EXPECT_EQ(p.advertise[0].prefix, P("192.168.0.0/26"));
+}
+
+TEST_F(RoutePlanTest, BlocksOfDeletedPoolsRouteDirectAndUnknownNodesAreNoted) {
+  view.pools.clear();
+  block("192.168.0.64/26", "n1");
+  block("192.168.0.192/26", "ghost");
+  auto p = plan();
+  ASSERT_NE(find(p, "192.168.0.64/26"), nullptr);
+  EXPECT_EQ(find(p, "192.168.0.64/26")->kind, netlink::RouteKind::Direct);
+  EXPECT_EQ(find(p, "192.168.0.192/26"), nullptr);
+  ASSERT_EQ(p.notes.size(), 1u);
+  EXPECT_NE(p.notes[0].find("ghost does not exist"), std::string::npos);
+}
+
+TEST_F(RoutePlanTest, VxlanRemoteWithoutVtepIsNoted) {
+  pool(EncapMode::Never, EncapMode::Always);
+  view.nodes["n1"].vxlan_tunnel_mac.clear();
+  block("192.168.0.64/26", "n1");
+  auto p = plan();
+  EXPECT_TRUE(p.kernel.routes.empty());
+  ASSERT_EQ(p.notes.size(), 1u);
+}
+
+}  // namespace
+}  // namespace blockd::agent
