@@ -1,6 +1,9 @@
 #include "ipam/etcd_gateway.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -78,6 +81,13 @@ class Connection {
     if (ec) return unavailable(ep.str() + ": connect: " + ec.message());
     lowest().socket().set_option(tcp::no_delay(true), ec);
     lowest().socket().set_option(asio::socket_base::keep_alive(true), ec);
+    // A member that vanishes without a FIN (power loss, partition) is noticed within about
+    // 20 s even on an idle watch: 10 s idle, then 3 probes 3 s apart.
+    const int fd = lowest().socket().native_handle();
+    const int idle = 10, interval = 3, probes = 3;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes);
     if (tls_) {
       // SNI only for names (RFC 6066 §3 forbids literal addresses); the certificate must name the host either way.
       error_code addr_ec;
@@ -110,12 +120,15 @@ class Connection {
 
   Result<http::response<http::string_body>> receive(Clock::time_point deadline) {
     error_code ec;
-    http::response<http::string_body> res;
+    // A list of a whole cluster's blocks runs to many megabytes: no cap beyond Beast's default
+    // of 8 MB but etcd's own limits.
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(boost::none);
     lowest().expires_at(deadline);
-    with_stream([&](auto& s) { http::async_read(s, buffer_, res, [&](error_code e, std::size_t) { ec = e; }); });
+    with_stream([&](auto& s) { http::async_read(s, buffer_, parser, [&](error_code e, std::size_t) { ec = e; }); });
     run();
     if (ec) return unavailable("no answer: " + ec.message());
-    return res;
+    return parser.release();
   }
 
  private:
@@ -127,15 +140,37 @@ class Connection {
 };
 
 http::request<http::string_body> make_request(const EtcdEndpoint& ep, const std::string& path, std::string body,
-                                              const std::string& token) {
+                                              const std::string& token, bool require_leader = false) {
   http::request<http::string_body> req{http::verb::post, path, 11};
   req.set(http::field::host, ep.str());
   req.set(http::field::content_type, "application/json");
   if (!token.empty()) req.set(http::field::authorization, token);
+  // clientv3's WithRequireLeader, as gRPC metadata through the gateway: a member cut off from
+  // its cluster ends the stream ("no leader") instead of keeping a silent, stale watch.
+  if (require_leader) req.set("Grpc-Metadata-Hasleader", "true");
   req.keep_alive(true);
   req.body() = std::move(body);
   req.prepare_payload();
   return req;
+}
+
+// The gRPC code and message of a refusal. Unary calls answer {"code":N,"message":...}, streams
+// {"error":{"grpc_code":N,"message":...}}; a body without either keeps the HTTP status.
+std::pair<int, std::string> refusal_of(const std::string& text, unsigned http_status) {
+  auto body = nlohmann::json::parse(text, nullptr, false);
+  if (body.is_object() && body.contains("error") && body["error"].is_object()) body = body["error"];
+  int code = 0;
+  std::string message;
+  if (body.is_object()) {
+    code = body.value("code", body.value("grpc_code", 0));
+    message = body.value("message", std::string());
+  }
+  if (code == 0 && http_status == 503) code = kUnavailable;
+  if (message.empty()) {
+    message = "answered HTTP " + std::to_string(http_status) +
+              ", not as etcd's v3 gateway does (is it an etcd 3.4+ client port?)";
+  }
+  return {code, message};
 }
 
 // etcd's refusal as our Error: the user's mistakes are Invalid, the rest Internal.
@@ -200,13 +235,7 @@ class GatewayStream : public EtcdStream {
         http::async_read(s, conn_->buffer(), parser_, [&](error_code e, std::size_t) { ec = e; });
       });
       conn_->run();
-      auto body = nlohmann::json::parse(parser_.get().body(), nullptr, false);
-      const int code = body.is_object() ? body.value("code", 0) : 0;
-      std::string message = body.is_object() ? body.value("message", std::string()) : std::string();
-      if (message.empty()) {
-        message = "answered HTTP " + std::to_string(parser_.get().result_int()) +
-                  ", not as etcd's v3 gateway does (is it an etcd 3.4+ client port?)";
-      }
+      auto [code, message] = refusal_of(parser_.get().body(), parser_.get().result_int());
       return {Attempt::Kind::Refused, {}, code, where_ + ": " + message};
     }
     conn_->lowest().expires_never();
@@ -326,16 +355,11 @@ struct EtcdGateway::Impl {
     auto res = conn->receive(deadline);
     if (!res) return {Attempt::Kind::MaybeApplied, {}, 0, endpoint.str() + ": " + res.error().message};
     if (res->keep_alive()) give_back(std::move(conn));
-    auto body = nlohmann::json::parse(res->body(), nullptr, false);
     if (res->result() != http::status::ok) {
-      const int code = body.is_object() ? body.value("code", 0) : 0;
-      std::string message = body.is_object() ? body.value("message", std::string()) : std::string();
-      if (message.empty()) {
-        message = "answered HTTP " + std::to_string(res->result_int()) + " " + std::string(res->reason()) +
-                  ", not as etcd's v3 gateway does (is it an etcd 3.4+ client port?)";
-      }
+      auto [code, message] = refusal_of(res->body(), res->result_int());
       return {Attempt::Kind::Refused, {}, code, endpoint.str() + ": " + message};
     }
+    auto body = nlohmann::json::parse(res->body(), nullptr, false);
     if (!body.is_object()) {
       return {Attempt::Kind::Refused, {}, -1, endpoint.str() + ": answered " + path + " with malformed JSON"};
     }
@@ -391,9 +415,11 @@ struct EtcdGateway::Impl {
             failures.push_back(a.message);
             continue;
           case Attempt::Kind::Refused:
-            // Unavailable: this member has no leader or is shutting down; another may serve.
+            // Unavailable: this member has no leader, lost it mid-request or is stopping;
+            // another may serve. A write is sent again only when etcd refused it before
+            // proposing it ("no leader", checked ahead of the request, as clientv3 retries).
             if (a.code == kUnavailable) {
-              if (resend == Resend::Unsafe && a.message.find("timed out") != std::string::npos) {
+              if (resend == Resend::Unsafe && a.message.find("no leader") == std::string::npos) {
                 return unavailable(options.describe() + ": " + path + " " + a.message +
                                    " (the request may or may not have been applied)");
               }
@@ -425,7 +451,7 @@ struct EtcdGateway::Impl {
           continue;
         }
         auto s = std::make_unique<GatewayStream>(std::move(conn), options.endpoints[ep].str());
-        auto a = s->start(make_request(options.endpoints[ep], path, payload, current_token()), deadline);
+        auto a = s->start(make_request(options.endpoints[ep], path, payload, current_token(), true), deadline);
         if (a.kind == Attempt::Kind::Answered) {
           preferred = ep;
           return std::unique_ptr<EtcdStream>(std::move(s));

@@ -101,7 +101,10 @@ std::string EtcdEndpoint::str() const {
 
 std::string EtcdOptions::describe() const {
   std::string out = "etcd://";
-  for (std::size_t i = 0; i < endpoints.size(); ++i) out += (i ? "," : "") + endpoints[i].str();
+  for (std::size_t i = 0; i < endpoints.size(); ++i) {
+    if (i > 0) out += ',';
+    out += endpoints[i].str();
+  }
   return out;
 }
 

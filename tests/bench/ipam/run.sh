@@ -21,3 +21,5 @@ for b in data["benchmarks"]:
     if name.startswith("AllocateSqlite"): target = " target=2000/s" + (" met" if rate >= 2000 else " MISSED")
     print(f"BENCH ipam_{name} ours={rate:.0f}/s{target}")
 PY
+# etcd: a real member on loopback, raw HTTP puts (etcd_put_ref.py) as the reference.
+"$build/tests/bench/ipam/ipam_etcd_bench" "$(dirname "$0")/etcd_put_ref.py"

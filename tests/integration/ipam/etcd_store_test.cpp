@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "ipam/base64.hpp"
@@ -71,6 +72,18 @@ TEST(EtcdStore, KeysAndValuesAreBytes) {
   ASSERT_TRUE(l.ok());
   ASSERT_EQ(l->kvs.size(), 1u);
   EXPECT_EQ(l->kvs[0].value, value);
+}
+
+TEST(EtcdStore, ListsLargerThanAnHttpLibraryDefaultLimitArriveWhole) {
+  auto store = fresh_store(shared_etcd().url());
+  const std::string big(1000 * 1000, 'v');  // below etcd's 1.5 MiB request limit
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_TRUE(store->commit({{}, {Operation::put("/blockd/v1/big/" + std::to_string(i), big)}}).ok());
+  }
+  auto l = store->list("/blockd/v1/big/");  // over 9 MB of base64 in one answer
+  ASSERT_TRUE(l.ok()) << l.error().message;
+  ASSERT_EQ(l->kvs.size(), 7u);
+  for (const auto& kv : l->kvs) EXPECT_EQ(kv.value, big);
 }
 
 TEST(EtcdStore, LostCompareReturnsEveryComparedKeyInOneAnswer) {
@@ -239,6 +252,35 @@ TEST(EtcdStoreFailure, WatchResumesOnAnotherMemberWhenItsConnectionDrops) {
   ASSERT_EQ(after_first.size(), 1u);
   EXPECT_EQ(after_first[0].kv.value, "2");
   EXPECT_EQ(errors, 0);  // resumed on another member within the same call
+}
+
+TEST(EtcdStoreFailure, AWatchOnAMemberThatLostItsClusterEndsAndResumesElsewhere) {
+  EtcdCluster etcd(3);
+  auto store = EtcdStore::open(etcd.url()).value();  // member 0 first: the watch connects there
+  auto w = store->watch("/blockd/v1/", store->list("/blockd/v1/")->revision).value();
+  ASSERT_TRUE(store->commit({{}, {Operation::put("/blockd/v1/k", "1")}})->succeeded);
+  int errors = 0;
+  ASSERT_EQ(collect(*w, 1, errors).size(), 1u);
+  // Member 0 alone has no quorum, so no leader: a watch there would silently see nothing.
+  etcd.stop(1);
+  etcd.stop(2);
+  std::optional<Error> ended;
+  for (int i = 0; i < 150 && !ended; ++i) {
+    auto b = w->next(200ms);
+    if (!b) ended = b.error();
+  }
+  ASSERT_TRUE(ended.has_value()) << "the watch on a member without a leader never ended";
+  EXPECT_EQ(ended->code, ErrorCode::Unavailable);
+  EXPECT_NE(ended->message.find("no leader"), std::string::npos) << ended->message;
+
+  etcd.start(1);
+  etcd.start(2);
+  etcd.wait_ready(1);
+  etcd.wait_ready(2);
+  ASSERT_TRUE(store->commit({{}, {Operation::put("/blockd/v1/k", "2")}}).ok());
+  auto resumed = collect(*w, 1, errors);
+  ASSERT_EQ(resumed.size(), 1u);
+  EXPECT_EQ(resumed[0].kv.value, "2");
 }
 
 TEST(EtcdStoreFailure, ThreeMemberClusterKeepsServingWithAFollowerThenTheLeaderStopped) {

@@ -1,0 +1,172 @@
+// etcd backend benchmarks against one real etcd member on loopback, each beside a reference run
+// on the same server in the same run (etcd_put_ref.py: raw HTTP puts, keep-alive, no library):
+//   - Datastore writes (a one-put transaction; a compare-and-swap) with 1 and 8 clients;
+//   - allocations/s and p50/p99 latency with 1, 8 and 32 concurrent allocators (threads, one
+//     node each, one shared EtcdStore), against raw puts at the same concurrency: the store's
+//     own limit for one write per operation.
+// Prints BENCH lines. Usage: ipam_etcd_bench PATH/TO/etcd_put_ref.py
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ipam/allocator.hpp"
+#include "ipam/base64.hpp"
+#include "ipam/etcd_store.hpp"
+#include "ipam/resource_store.hpp"
+#include "tests/integration/ipam/etcd_cluster.hpp"
+
+using namespace blockd;
+using namespace blockd::ipam;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Figures {
+  double rate = 0;  // per second
+  double p50_ms = 0;
+  double p99_ms = 0;
+};
+
+// Runs op(client, i) `each` times on each of `clients` threads; op returns false on failure.
+Figures measure(int clients, int each, const std::function<bool(int, int)>& op) {
+  std::vector<std::vector<double>> lat(clients);
+  std::vector<std::thread> threads;
+  bool failed = false;
+  const auto start = Clock::now();
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      for (int i = 0; i < each; ++i) {
+        const auto t = Clock::now();
+        if (!op(c, i)) {
+          failed = true;
+          return;
+        }
+        lat[c].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  if (failed) throw std::runtime_error("an operation failed during the benchmark");
+  std::vector<double> all;
+  for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
+  std::sort(all.begin(), all.end());
+  auto pct = [&](double q) { return all[std::min(all.size() - 1, static_cast<std::size_t>(q * all.size()))]; };
+  return {all.size() / secs, pct(0.50), pct(0.99)};
+}
+
+Figures reference(const std::string& script, const std::string& endpoint, int clients, int each) {
+  const std::string cmd = "python3 " + script + " " + endpoint + " " + std::to_string(clients) + " " + std::to_string(each);
+  FILE* p = ::popen(cmd.c_str(), "r");
+  Figures f;
+  if (p == nullptr || std::fscanf(p, "%lf %lf %lf", &f.rate, &f.p50_ms, &f.p99_ms) != 3) {
+    if (p) ::pclose(p);
+    throw std::runtime_error("reference run failed: " + cmd);
+  }
+  if (::pclose(p) != 0) throw std::runtime_error("reference run failed: " + cmd);
+  return f;
+}
+
+void print(const std::string& name, double ours, double ref, const char* unit) {
+  std::printf("BENCH %s ours=%.1f%s ref=%.1f%s ratio=%.2f\n", name.c_str(), ours, unit, ref, unit, ours / ref);
+  std::fflush(stdout);
+}
+
+// Requests etcd served so far (its Prometheus counters), to count round trips per allocation.
+double served_requests(const std::string& script, const std::string& endpoint) {
+  const std::string cmd = "python3 " + script + " --served " + endpoint;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  double n = -1;
+  if (p == nullptr || std::fscanf(p, "%lf", &n) != 1) n = -1;
+  if (p) ::pclose(p);
+  if (n < 0) throw std::runtime_error("cannot read etcd's request counters: " + cmd);
+  return n;
+}
+
+void wipe(EtcdGateway& gw) {
+  const std::string all(1, '\0');
+  if (!gw.call("/v3/kv/deleterange", {{"key", base64_encode(all)}, {"range_end", base64_encode(all)}}, Resend::Safe)) {
+    throw std::runtime_error("cannot wipe the benchmark store");
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s etcd_put_ref.py\n", argv[0]);
+    return 1;
+  }
+  const std::string script = argv[1];
+  try {
+    blockd::ipam::testing::EtcdCluster etcd(1);
+    const std::string endpoint = etcd.endpoint(0);
+    auto store = EtcdStore::open(etcd.url()).value();
+    auto gw = EtcdGateway::connect(parse_etcd_url(etcd.url()).value()).value();
+    const std::string value(200, 'x');
+
+    for (int clients : {1, 8}) {
+      const int each = clients == 1 ? 1500 : 400;
+      const auto ref = reference(script, endpoint, clients, each);
+      const auto put = measure(clients, each, [&](int c, int i) {
+        return store->commit({{}, {Operation::put("/bench/put/" + std::to_string(c) + "/" + std::to_string(i), value)}}).ok();
+      });
+      print("etcd_put_c" + std::to_string(clients), put.rate, ref.rate, "/s");
+      print("etcd_put_c" + std::to_string(clients) + "_p99", put.p99_ms, ref.p99_ms, "ms");
+      // Compare-and-swap on each client's own key: the operation an allocation commits.
+      std::vector<std::int64_t> rev(clients, 0);
+      const auto cas = measure(clients, each, [&](int c, int) {
+        const std::string key = "/bench/cas/c" + std::to_string(clients) + "/" + std::to_string(c);
+        auto r = store->commit({{{key, rev[c]}}, {Operation::put(key, value)}});
+        if (!r) std::fprintf(stderr, "compare-and-swap failed: %s\n", r.error().message.c_str());
+        else if (!r->succeeded) std::fprintf(stderr, "compare-and-swap on %s lost (expected %lld)\n", key.c_str(), static_cast<long long>(rev[c]));
+        if (!r || !r->succeeded) return false;
+        rev[c] = r->revision;
+        return true;
+      });
+      print("etcd_cas_c" + std::to_string(clients), cas.rate, ref.rate, "/s");
+    }
+
+    for (int allocators : {1, 8, 32}) {
+      wipe(*gw);
+      IPPool pool;
+      pool.name = "bench";
+      pool.cidr = Prefix::parse("10.20.0.0/16").value();
+      pool.block_size = 26;
+      ResourceStore resources(*store);
+      if (!resources.write(pool, WriteMode::Create)) throw std::runtime_error("cannot create the pool");
+      for (int n = 0; n < allocators; ++n) {
+        Node node;
+        node.name = "bench-" + std::to_string(n);
+        if (!resources.write(node, WriteMode::Create)) throw std::runtime_error("cannot create node " + node.name);
+      }
+      const int each = allocators == 1 ? 1000 : allocators == 8 ? 200 : 60;
+      const auto ref = reference(script, endpoint, allocators, each);
+      std::vector<std::unique_ptr<Allocator>> per_thread;
+      for (int n = 0; n < allocators; ++n) per_thread.push_back(std::make_unique<Allocator>(*store));
+      const double served_before = served_requests(script, endpoint);
+      const auto alloc = measure(allocators, each, [&](int c, int i) {
+        const AllocationContext ctx{"bench-" + std::to_string(c), {}, {pool}};
+        auto r = per_thread[c]->allocate(ctx, {"h" + std::to_string(c) + "-" + std::to_string(i), Family::V4, {}});
+        if (!r) std::fprintf(stderr, "allocation failed: %s\n", r.error().message.c_str());
+        return r.ok();
+      });
+      const std::string n = "etcd_allocate_c" + std::to_string(allocators);
+      print(n, alloc.rate, ref.rate, "/s");
+      print(n + "_p50", alloc.p50_ms, ref.p50_ms, "ms");
+      print(n + "_p99", alloc.p99_ms, ref.p99_ms, "ms");
+      // The target: at most two round trips when the node's affine block has room.
+      const double trips = (served_requests(script, endpoint) - served_before) / (allocators * each);
+      std::printf("BENCH %s_round_trips ours=%.2f/allocation target=2 %s\n", n.c_str(), trips, trips <= 2.0 ? "met" : "MISSED");
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "etcd bench: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
