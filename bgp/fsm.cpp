@@ -1,7 +1,9 @@
 #include "bgp/fsm.hpp"
 
 // g++ 12 reports a false -Wmaybe-uninitialized when moving std::variant<..., std::string> (GCC bug 105593 family).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 #include <algorithm>
 

@@ -103,7 +103,6 @@ class Fsm {
   std::string last_error_;
   std::optional<Negotiated> negotiated_;
   Duration retry_;
-  Duration idle_hold_{};
   unsigned failures_ = 0;
   std::optional<TimePoint> connect_retry_at_;
   std::optional<TimePoint> hold_at_;

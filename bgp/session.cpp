@@ -13,7 +13,9 @@
 #include "bgp/update_packer.hpp"
 
 // g++ 12 reports a false -Wmaybe-uninitialized when moving std::variant<..., std::string>.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 #ifndef IPV6_MINHOPCOUNT
 #define IPV6_MINHOPCOUNT 73  // linux/in6.h
@@ -28,12 +30,14 @@ void SessionEnv::received_changed() {
   // Called with the mutex held: the callback runs later, on the io_context, without it.
   if (!on_received_change || change_posted) return;
   change_posted = true;
-  asio::post(io, [this] {
+  asio::post(io, [weak = weak_from_this()] {
+    auto env = weak.lock();
+    if (!env) return;  // the speaker is gone
     std::function<void()> cb;
     {
-      std::lock_guard lock(mutex);
-      change_posted = false;
-      cb = on_received_change;
+      std::lock_guard lock(env->mutex);
+      env->change_posted = false;
+      cb = env->on_received_change;
     }
     if (cb) cb();
   });
@@ -435,6 +439,12 @@ void Peer::process_candidate(const ConnectionPtr& c, const Message& m) {
     close(candidate_);
     return;
   }
+  if (fsm_.state() == State::Established) {
+    // RFC 4271 §6.8: the session already up wins over any newer connection.
+    send(c, encode(NotificationMessage{err::kCease, err::kCeaseCollision, {}}));
+    close(candidate_);
+    return;
+  }
   const std::uint32_t local_id = env_->config.router_id.v4_value();
   if (keep_remote_initiated(local_id, n->peer_id)) {
     spdlog::info("bgp peer {}: connection collision, keeping the peer's connection", name());
@@ -471,6 +481,18 @@ void Peer::on_update(const UpdateMessage& u) {
     p.announced.clear();
   }
   bool changed = rib_in_.apply(p);
+  if (rib_in_.size() > config_.max_prefixes) {
+    // RFC 4486 §4: Cease 1, Maximum Number of Prefixes Reached; a peer cannot fill our memory.
+    const std::uint32_t limit = static_cast<std::uint32_t>(std::min<std::size_t>(config_.max_prefixes, 0xffffffffu));
+    Bytes data{1, 0, 1, 0, 0, 0, 0};  // AFI, SAFI, then the limit (RFC 4486 §4)
+    patch_u16(data, 3, limit >> 16);
+    patch_u16(data, 5, limit & 0xffff);
+    execute(fsm_.message_error(wire_error(err::kCease, err::kCeaseMaxPrefixes,
+                                          "more than " + std::to_string(config_.max_prefixes) + " prefixes received",
+                                          std::move(data)),
+                               env_->clock.now()));
+    return;
+  }
   if (p.end_of_rib && gr_.restarting()) {
     gr_.end_of_rib(*p.end_of_rib);
     changed |= rib_in_.sweep_stale(family_of(*p.end_of_rib)) > 0;
@@ -499,6 +521,11 @@ void Peer::session_up() {
     }
   }
   for (const auto& f : gr_.session_up(n.peer_graceful_restart, stale, now)) sweep(f);
+  if (candidate_) {
+    // A connection still waiting for its OPEN lost the collision (RFC 4271 §6.8).
+    send(candidate_, encode(NotificationMessage{err::kCease, err::kCeaseCollision, {}}));
+    close(candidate_);
+  }
   rib_out_.clear();
   send_diff(false);
   // RFC 4724 §2: End-of-RIB after the initial update, per family.
@@ -513,6 +540,7 @@ void Peer::session_down(const action::SessionDown& down) {
   spdlog::info("bgp peer {}: session down: {}{}", name(), down.reason, keep ? " (routes kept as stale: graceful restart)" : "");
   if (keep) {
     rib_in_.mark_stale();
+    if (rib_in_.size() > 0) env_->received_changed();  // staleness is part of what callers see
   } else if (rib_in_.size() > 0) {
     rib_in_.clear();
     env_->received_changed();

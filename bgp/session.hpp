@@ -17,7 +17,7 @@
 namespace blockd::bgp {
 
 // What every peer shares with the speaker. Handlers lock `mutex` before touching any state.
-struct SessionEnv {
+struct SessionEnv : std::enable_shared_from_this<SessionEnv> {
   SessionEnv(boost::asio::io_context& i, SpeakerConfig c, const Clock& k) : io(i), config(std::move(c)), clock(k) {}
   boost::asio::io_context& io;
   SpeakerConfig config;

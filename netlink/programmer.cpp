@@ -9,10 +9,10 @@
 namespace blockd::netlink {
 namespace {
 
-std::string route_item_key(const Route& r) {
+// Back-off is kept per item: a route by (table, destination), an entry by device and address.
+std::string item_key(const Route& r) {
   return "route " + std::to_string(r.table) + " " + r.destination.str();
 }
-std::string item_key(const Route& r) { return route_item_key(r); }
 std::string item_key(const Neighbour& n) { return "neigh " + n.device + " " + n.address.str(); }
 std::string item_key(const FdbEntry& f) { return "fdb " + f.device + " " + f.mac.str(); }
 
@@ -51,6 +51,17 @@ std::vector<Change<T>> diff_entries(const std::vector<T>& desired, const std::ve
 }
 
 }  // namespace
+
+Status ProgrammerConfig::validate() const {
+  if (protocol <= 4)  // RTPROT_STATIC
+    return invalid("routeProtocol " + std::to_string(protocol) +
+                   " is reserved (0-4: unspec, redirect, kernel, boot, static); use 5-255, default 200");
+  if (initial_backoff.count() <= 0 || max_backoff < initial_backoff)
+    return invalid("back-off: the initial delay must be positive and at most the maximum");
+  for (const auto& d : owned_devices)
+    if (d.empty() || d.size() > 15) return invalid("device name '" + d + "' must be 1 to 15 characters");
+  return {};
+}
 
 bool ReconcileReport::converged() const {
   return failed.empty() && routes.deferred == 0 && neighbours.deferred == 0 && fdb.deferred == 0;
@@ -255,7 +266,8 @@ Result<ReconcileReport> Programmer::reconcile(const DesiredState& desired) {
 }
 
 bool Programmer::needs_resync(const RouteEvent& event) const {
-  if (event.type == RouteEvent::Type::Overrun) return true;
+  if (event.type == RouteEvent::Type::Overrun || event.type == RouteEvent::Type::LinkChanged)
+    return true;
   const Route& r = event.route;
   auto it = desired_index_.find(key_of(r));
   const Route* want = it == desired_index_.end() ? nullptr : &desired_routes_[it->second];

@@ -30,6 +30,10 @@ struct ProgrammerConfig {
   // A refused change is retried after initial_backoff, doubling up to max_backoff.
   std::chrono::milliseconds initial_backoff{500};
   std::chrono::milliseconds max_backoff{30'000};
+
+  // The protocol must be one no kernel mechanism writes (0-4: unspec, redirect, kernel, boot,
+  // static), or blockd would take over routes it never made.
+  Status validate() const;
 };
 
 struct DesiredState {
@@ -86,7 +90,8 @@ class Programmer {
 
   // Whether a kernel route event contradicts the last desired state: one of blockd's routes
   // deleted or changed by hand, an unwanted route with blockd's protocol, or a foreign route
-  // written over one of blockd's destinations. blockd's own writes never trigger it.
+  // written over one of blockd's destinations; a device change or lost events. blockd's own
+  // route writes never trigger it.
   bool needs_resync(const RouteEvent& event) const;
   // When the earliest refused change may be retried; nullopt when none is pending.
   std::optional<std::chrono::steady_clock::time_point> next_retry() const;

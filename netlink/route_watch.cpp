@@ -23,7 +23,10 @@ std::vector<RouteEvent> RouteWatch::read() {
   bool links_changed = false;
   const auto s = events_.read_pending([&](const nlmsghdr* h) {
     if (h->nlmsg_type == RTM_NEWLINK || h->nlmsg_type == RTM_DELLINK) {
-      if (!links_changed) (void)links_.refresh(requests_);
+      if (!links_changed) {
+        (void)links_.refresh(requests_);
+        out.push_back({RouteEvent::Type::LinkChanged, {}});
+      }
       links_changed = true;
       return;
     }

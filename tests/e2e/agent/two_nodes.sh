@@ -103,10 +103,15 @@ cni() {  # cni NODE POD COMMAND
     ip netns exec "$p-$n" env CNI_COMMAND="$cmd" CNI_CONTAINERID="$pod" CNI_NETNS="/var/run/netns/$p-$pod" \
       CNI_IFNAME=eth0 CNI_PATH="/usr/lib/cni:$build/agent" /usr/lib/cni/ptp
 }
+cni_add() {  # cni_add NODE POD: ADD, failing with the plugin's error JSON
+  local out
+  out=$(cni "$1" "$2" ADD) || fail "CNI ADD of $2 on $1: $out"
+  echo "$out" >"$work/$2.json"
+}
 pod_ip() { ip -n "$p-$1" -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1; }
 
-cni n1 p1 ADD >"$work/p1.json"
-cni n2 p2 ADD >"$work/p2.json"
+cni_add n1 p1
+cni_add n2 p2
 ip1=$(pod_ip p1); ip2=$(pod_ip p2)
 echo "pods: p1=$ip1 (n1) p2=$ip2 (n2)"
 [ "$ip1" = 192.168.0.0 ] || fail "p1 got $ip1, expected the first address of the first block"
@@ -143,7 +148,7 @@ tcp_check p1 "$ip2"
 
 # Fill the pool (2 blocks of 64) so a third node-2 workload must borrow from node 1's block.
 for k in $(seq 1 63); do "$build/agent/blockctl" --datastore "$store" ipam allocate --node n2 --handle "filler-$k" >/dev/null; done
-cni n2 p3 ADD >"$work/p3.json"
+cni_add n2 p3
 ip3=$(pod_ip p3)
 echo "p3 (n2) borrowed $ip3 from n1's block"
 wait_for 10 "ToR has the borrowed /32 from n2" bash -c "command birdc -s $work/bird.ctl show route all $ip3/32 | grep -q 'next_hop: 10.0.0.12'"

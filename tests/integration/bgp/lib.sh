@@ -16,6 +16,11 @@ API_PORT=$((50000 + $$ % 10000))
 
 cleanup() {
   local rc=$?
+  # A sanitizer build of bgpspeak reports into its log: that fails the test too.
+  if grep -q "ERROR: AddressSanitizer\|runtime error:" "$WORK/bgpspeak.log" 2>/dev/null; then
+    echo "FAIL: sanitizer report in bgpspeak.log" >&2
+    rc=1
+  fi
   if [ $rc -ne 0 ]; then
     echo "---- failed; logs:" >&2
     for f in "$WORK"/*.log; do [ -e "$f" ] && { echo "== $f" >&2; tail -n 40 "$f" >&2; }; done

@@ -4,9 +4,13 @@
 #                      session comes back after SIGCONT
 #   graceful_restart   bgpspeak stopped with graceful restart: BIRD keeps our routes (table and
 #                      FIB) while we are away; restarted with one prefix fewer, only that one goes
+#   graceful_restart_frr  the same with FRR 8.4 as the helper
 #   no_graceful_stop   control: stopped without graceful restart, BIRD drops our routes at once
 #   unconfigured       a connection from an address that is not a peer is refused and logged
 #   gtsm               GTSM (RFC 5082) on both sides: the session comes up and routes flow
+#   helper             BIRD restarts gracefully (birdc graceful restart): bgpspeak keeps BIRD's
+#                      routes as stale meanwhile, then drops the one BIRD no longer sends after
+#                      its End-of-RIB
 source "$(dirname "$0")/lib.sh"
 SCENARIO=$2
 make_link
@@ -54,6 +58,34 @@ case $SCENARIO in
     in_table "$BLOCK" || fail "$BLOCK lost across the restart"
     fib_has "$BLOCK" || fail "$BLOCK left the FIB across the restart"
     ;;
+  graceful_restart_frr)
+    start_frr "frr defaults datacenter
+hostname tor
+router bgp 65001
+ bgp router-id 10.77.0.1
+ bgp graceful-restart
+ no bgp ebgp-requires-policy
+ neighbor 10.77.0.2 remote-as 65002
+ address-family ipv4 unicast
+ exit-address-family"
+    frr_has() { vtysh_ -c "show bgp ipv4 unicast $1 json" | grep -q '"paths"'; }
+    frr_established() { vtysh_ -c "show bgp neighbors 10.77.0.2 json" | grep -q '"bgpState":"Established"'; }
+    start_speak --local-as 65002 --router-id 10.77.0.2 --peer 10.77.0.1:65001 --graceful-restart 120 --announce "$WORK/announce.txt"
+    wait_for "$HOST in FRR's table" 30 frr_has "$HOST"
+    wait_for "$HOST in the ToR FIB" 20 fib_has "$HOST"
+    stop_speak TERM
+    wait_gone "FRR's session Established" 20 frr_established
+    frr_has "$BLOCK" && frr_has "$HOST" || fail "FRR dropped our routes during the restart"
+    fib_has "$BLOCK" && fib_has "$HOST" || fail "the ToR FIB lost our routes during the restart"
+    vtysh_ -c "show bgp ipv4 unicast $HOST json" | grep -q '"stale":true' || fail "FRR does not mark our route stale"
+    echo "ok: routes kept (stale) by FRR while bgpspeak is down"
+    printf '%s\n' "$BLOCK" >"$WORK/announce.txt"
+    start_speak --local-as 65002 --router-id 10.77.0.2 --peer 10.77.0.1:65001 --graceful-restart 120 --restarting --announce "$WORK/announce.txt"
+    wait_for "session Established again" 30 frr_established
+    wait_gone "$HOST (not re-announced) swept after End-of-RIB" 30 frr_has "$HOST"
+    frr_has "$BLOCK" || fail "$BLOCK lost across the restart"
+    fib_has "$BLOCK" || fail "$BLOCK left the FIB across the restart"
+    ;;
   no_graceful_stop)
     bird_conf "graceful restart on;"
     start_speak --local-as 65002 --router-id 10.77.0.2 --peer 10.77.0.1:65001 --announce "$WORK/announce.txt"
@@ -81,6 +113,27 @@ sys.exit(0 if data == b"" else 1)' || fail "an unconfigured address was answered
     start_speak --local-as 65002 --router-id 10.77.0.2 --peer 10.77.0.1:65001 --ttl-security 1 --announce "$WORK/announce.txt"
     wait_for "session Established" 30 speak_log_has "-> Established"
     wait_for "$HOST in BIRD's table" 20 in_table "$HOST"
+    ;;
+  helper)
+    helper_bird() {  # the static route BIRD announces
+      start_bird "router id 10.77.0.1;
+protocol device {}
+protocol static { ipv4; route $1 blackhole; route 10.57.0.0/24 blackhole; }
+protocol bgp node { local 10.77.0.1 as 65001; neighbor 10.77.0.2 as 65002; graceful restart on;
+  ipv4 { import all; export where source = RTS_STATIC; }; }"
+    }
+    helper_bird 10.55.0.0/24
+    start_speak --local-as 65002 --router-id 10.77.0.2 --peer 10.77.0.1:65001 --graceful-restart 120 --announce "$WORK/announce.txt"
+    wait_for "BIRD's 10.55.0.0/24 received" 30 received_has "^10.55.0.0/24 via 10.77.0.1 from 10.77.0.1 path 65001$"
+    birdc_ graceful restart >/dev/null
+    wait_for "BIRD's routes kept as stale while it restarts" 20 received_has "^10.55.0.0/24 via 10.77.0.1 from 10.77.0.1 path 65001 stale$"
+    received_has "^10.57.0.0/24 .* stale$" || fail "10.57.0.0/24 not kept"
+    wait_gone "the old BIRD" 20 kill -0 "$(cat "$WORK/bird.pid")"
+    rm -f "$WORK/bird.pid"
+    helper_bird 10.56.0.0/24
+    wait_for "BIRD's new 10.56.0.0/24 received" 30 received_has "^10.56.0.0/24 via"
+    wait_gone "10.55.0.0/24 (not re-sent) swept at End-of-RIB" 20 received_has "^10.55.0.0/24"
+    wait_for "10.57.0.0/24 refreshed, no longer stale" 20 received_has "^10.57.0.0/24 via 10.77.0.1 from 10.77.0.1 path 65001$"
     ;;
   *) fail "unknown scenario $SCENARIO" ;;
 esac

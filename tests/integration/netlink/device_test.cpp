@@ -30,7 +30,10 @@ class DeviceTest : public ::testing::Test {
     return ns.enter([&] { return ensure_vxlan_device(c); });
   }
   std::string details() { return must(ns.ip("-d link show vxlan.blockd")); }
-  std::string ifindex() { return must(ns.ip("-o link show vxlan.blockd")).substr(0, 4); }
+  std::string ifindex() {
+    const auto out = must(ns.ip("-o link show vxlan.blockd"));
+    return out.substr(0, out.find(':'));
+  }
 
   Netns ns{"device"};
   VxlanDeviceConfig config;
@@ -47,6 +50,20 @@ TEST_F(DeviceTest, CreatesTheVxlanDeviceAsConfigured) {
   EXPECT_NE(d.find("dstport 4789"), std::string::npos) << d;
   EXPECT_NE(d.find("nolearning"), std::string::npos) << d;
   EXPECT_NE(must(ns.ip("addr show dev vxlan.blockd")).find("inet 10.0.0.0/32"), std::string::npos);
+}
+
+TEST_F(DeviceTest, OverAnIpv6UnderlayTheMtuLeavesRoomForTheLargerHeader) {
+  must(ns.ip("addr add fd50::1/64 dev up0 nodad"));
+  config.local = Address::parse("fd50::1").value();
+  config.address.reset();
+  auto s = ensure(config);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  const auto d = details();
+  EXPECT_NE(d.find("mtu 8930"), std::string::npos) << d;  // uplink 9000 - 70 (Calico)
+  EXPECT_NE(d.find("local fd50::1"), std::string::npos) << d;
+  const auto before = ifindex();
+  ASSERT_TRUE(ensure(config).ok());
+  EXPECT_EQ(ifindex(), before) << "an IPv6 local address must compare equal, not recreate";
 }
 
 TEST_F(DeviceTest, KeepsADeviceThatIsAlreadyRight) {

@@ -7,6 +7,8 @@
 // on the configured device) is the same whatever the device's kind.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "netlink/device.hpp"
 #include "netlink/libnl_kernel.hpp"
 #include "netlink/programmer.hpp"
@@ -227,6 +229,7 @@ TEST_F(KernelTest, RouteEventsTriggerAResyncOnlyForChangesByHand) {
   auto events = (*watch)->read();
   EXPECT_FALSE(events.empty());
   for (const auto& e : events) EXPECT_FALSE(programmer->needs_resync(e)) << e.route.str();
+  events.clear();
 
   must(ns.ip("route del 10.0.2.0/26"));
   events = (*watch)->wait(std::chrono::seconds(5));
@@ -242,6 +245,36 @@ TEST_F(KernelTest, RouteEventsTriggerAResyncOnlyForChangesByHand) {
 
   const auto report = reconcile(*programmer, every_kind());
   EXPECT_EQ(report.routes.added + report.routes.replaced, 2u);
+  EXPECT_EQ(routes_v6(), kExpectedV6);
+}
+
+TEST_F(KernelTest, AWorkloadDeviceThatComesBackGetsItsRoutesBack) {
+  auto watch = ns.enter([] { return RouteWatch::open(); });
+  ASSERT_TRUE(watch.ok()) << watch.error().message;
+  std::chrono::steady_clock::time_point now{};
+  Programmer p(*kernel, config(), [&] { return now; });
+  (void)reconcile(p, every_kind());
+  (void)(*watch)->read();
+  // The workload's veth goes away: the kernel flushes its routes (IPv4 without RTM_DELROUTE).
+  must(ns.ip("link del cali1"));
+  auto events = (*watch)->wait(std::chrono::seconds(5));
+  auto resync = [&] {
+    return std::any_of(events.begin(), events.end(),
+                       [&](const RouteEvent& e) { return p.needs_resync(e); });
+  };
+  EXPECT_TRUE(resync());
+  auto report = reconcile(p, every_kind());
+  EXPECT_EQ(report.failed.size(), 2u) << "the workload routes wait for their device";
+  // The device is back (a restarted workload): the link event asks for a resync that restores them.
+  must(ns.ip("link add name cali1 type veth peer name cali1p"));
+  must(ns.ip("link set cali1 up"));
+  must(ns.ip("link set cali1p up"));
+  events = (*watch)->wait(std::chrono::seconds(5));
+  EXPECT_TRUE(resync());
+  now += std::chrono::hours(1);  // past the back-off of the refused routes
+  report = reconcile(p, every_kind());
+  EXPECT_TRUE(report.converged()) << report.summary();
+  EXPECT_EQ(routes_v4(), kExpectedV4);
   EXPECT_EQ(routes_v6(), kExpectedV6);
 }
 

@@ -80,7 +80,8 @@ TEST(Golden, GobgpOpen) {
 }
 
 ParsedUpdate parsed(const std::string& name, bool ebgp = true) {
-  auto m = decode(fixture(name));
+  const Bytes wire = fixture(name);  // the decoded UPDATE views into it
+  auto m = decode(wire);
   EXPECT_TRUE(m.ok());
   return parse_update(std::get<UpdateMessage>(*m), {true, ebgp});
 }

@@ -97,7 +97,8 @@ TEST(MessageCodec, LongAsPathIsSplitIntoSegmentsOf255) {
   a.origin = Origin::Igp;
   a.as_path = AsPath{{SegmentType::Sequence, std::vector<std::uint32_t>(600, 65001)}};
   a.next_hop = A("10.0.0.1");
-  auto m = decode(build_update(a, {P("10.1.0.0/24")}, {}, true));
+  const Bytes wire = build_update(a, {P("10.1.0.0/24")}, {}, true);
+  auto m = decode(wire);
   ASSERT_TRUE(m.ok());
   const auto parsed = parse_update(std::get<UpdateMessage>(*m), {true, true});
   ASSERT_TRUE(parsed.attributes.as_path.has_value());
@@ -106,10 +107,12 @@ TEST(MessageCodec, LongAsPathIsSplitIntoSegmentsOf255) {
 }
 
 TEST(MessageCodec, EndOfRibMarkers) {
-  auto v4 = decode(build_end_of_rib({1, 1}));
+  const Bytes eor4 = build_end_of_rib({1, 1});
+  auto v4 = decode(eor4);
   ASSERT_TRUE(v4.ok());
   EXPECT_EQ(parse_update(std::get<UpdateMessage>(*v4), {}).end_of_rib, (AddressFamily{1, 1}));
-  auto v6 = decode(build_end_of_rib({2, 1}));
+  const Bytes eor6 = build_end_of_rib({2, 1});
+  auto v6 = decode(eor6);
   ASSERT_TRUE(v6.ok());
   EXPECT_EQ(parse_update(std::get<UpdateMessage>(*v6), {}).end_of_rib, (AddressFamily{2, 1}));
 }

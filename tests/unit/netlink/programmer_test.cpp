@@ -326,6 +326,18 @@ TEST_F(ProgrammerTest, ResyncOnlyWhenAnEventContradictsTheDesiredState) {
   EXPECT_FALSE(programmer.needs_resync(
       {T::Deleted, with_proto(Route::direct(pfx("10.0.3.0/26"), addr("192.168.0.1")), kBoot)}));
   EXPECT_TRUE(programmer.needs_resync({T::Overrun, {}}));
+  EXPECT_TRUE(programmer.needs_resync({T::LinkChanged, {}}));
+}
+
+TEST(ProgrammerConfig, RejectsKernelProtocolsNamingTheField) {
+  ProgrammerConfig c;
+  EXPECT_TRUE(c.validate().ok());
+  c.protocol = 3;
+  EXPECT_EQ(c.validate().error().message,
+            "routeProtocol 3 is reserved (0-4: unspec, redirect, kernel, boot, static); use 5-255, default 200");
+  c.protocol = 200;
+  c.owned_devices = {"a-name-longer-than-15"};
+  EXPECT_FALSE(c.validate().ok());
 }
 
 TEST(DiffRoutes, AddsAndReplacesComeBeforeDeletes) {

@@ -1,0 +1,215 @@
+// Two Speakers in one process, peering over loopback (127.0.0.1 <-> 127.0.0.2) on one
+// io_context: the public API end to end — desired peers and advertise set, received routes,
+// status, the change callback, connection collisions (both sides connect) and graceful restart.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <thread>
+
+#include "bgp/speaker.hpp"
+
+namespace blockd::bgp {
+namespace {
+
+using namespace std::chrono_literals;
+
+Address A(const char* s) { return *Address::parse(s); }
+Prefix P(const char* s) { return *Prefix::parse(s); }
+
+// Waits (up to a generous bound) for a condition; the assertion is on the condition, not on time.
+template <class F>
+bool eventually(F&& f) {
+  for (int i = 0; i < 300; ++i) {
+    if (f()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
+class SpeakerLoopback : public ::testing::Test {
+ protected:
+  boost::asio::io_context io;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
+  std::thread runner;
+  std::uint16_t port_a = static_cast<std::uint16_t>(20000 + (::getpid() % 20000));
+  std::uint16_t port_b = static_cast<std::uint16_t>(port_a + 1);
+
+  void SetUp() override { runner = std::thread([this] { io.run(); }); }
+  void TearDown() override {
+    work.reset();
+    io.stop();
+    runner.join();
+  }
+
+  SpeakerConfig config(std::uint32_t as, const char* addr, std::uint16_t port, bool gr = false, bool restarting = false) {
+    SpeakerConfig c;
+    c.local_as = as;
+    c.router_id = A(addr);
+    c.listen_address = A(addr);
+    c.listen_port = port;
+    c.hold_time = 9;
+    c.idle_hold = 100ms;
+    c.connect_retry = 500ms;
+    c.graceful_restart = {gr, 60, restarting};
+    return c;
+  }
+  PeerConfig peer(const char* addr, std::uint32_t as, std::uint16_t port) {
+    PeerConfig p;
+    p.address = A(addr);
+    p.peer_as = as;
+    p.port = port;
+    return p;
+  }
+  static bool established(const Speaker& s) {
+    auto p = s.peers();
+    return p.size() == 1 && p[0].state == "Established";
+  }
+  static bool received(const Speaker& s, const char* prefix, bool stale = false) {
+    for (const auto& r : s.received()) {
+      if (r.prefix == P(prefix) && r.stale == stale) return true;
+    }
+    return false;
+  }
+};
+
+TEST_F(SpeakerLoopback, SessionComesUpAndRoutesFlowWithTheirAttributes) {
+  Speaker a(io, config(65001, "127.0.0.1", port_a));
+  Speaker b(io, config(65002, "127.0.0.2", port_b));
+  std::atomic<int> changes{0};
+  b.on_received_change([&] { ++changes; });
+  ASSERT_TRUE(a.set_peers({peer("127.0.0.2", 65002, port_b)}).ok());
+  ASSERT_TRUE(b.set_peers({peer("127.0.0.1", 65001, port_a)}).ok());
+  ASSERT_TRUE(a.start().ok());
+  ASSERT_TRUE(b.start().ok());  // both connect: a collision, resolved to one session
+  ASSERT_TRUE(eventually([&] { return established(a) && established(b); }));
+  a.set_advertise({{P("10.1.0.0/26"), std::nullopt, {(65001u << 16) | 7}}, {P("10.1.1.7/32"), std::nullopt, {}}});
+  ASSERT_TRUE(eventually([&] { return b.received().size() == 2; }));
+  const auto routes = b.received();
+  EXPECT_EQ(routes[0].prefix, P("10.1.0.0/26"));
+  EXPECT_EQ(routes[0].next_hop, A("127.0.0.1"));  // next hop self
+  EXPECT_EQ(routes[0].as_path, "65001");
+  EXPECT_EQ(routes[0].peer, A("127.0.0.1"));
+  EXPECT_EQ(routes[0].communities, (std::vector<std::uint32_t>{(65001u << 16) | 7}));
+  EXPECT_GT(changes.load(), 0);
+  EXPECT_EQ(a.peers()[0].prefixes_sent, 2u);
+  EXPECT_EQ(b.peers()[0].prefixes_received, 2u);
+  EXPECT_TRUE(b.peers()[0].uptime.has_value());
+}
+
+TEST_F(SpeakerLoopback, ANewAdvertiseSetReplacesTheOld) {
+  Speaker a(io, config(65001, "127.0.0.1", port_a));
+  Speaker b(io, config(65002, "127.0.0.2", port_b));
+  (void)a.set_peers({peer("127.0.0.2", 65002, port_b)});
+  (void)b.set_peers({peer("127.0.0.1", 65001, port_a)});
+  a.set_advertise({{P("10.1.0.0/26"), std::nullopt, {}}, {P("10.1.0.64/26"), std::nullopt, {}}});
+  ASSERT_TRUE(a.start().ok());
+  ASSERT_TRUE(b.start().ok());
+  ASSERT_TRUE(eventually([&] { return b.received().size() == 2; }));
+  a.set_advertise({{P("10.1.0.64/26"), std::nullopt, {}}, {P("10.1.0.128/26"), A("127.0.0.9"), {}}});
+  ASSERT_TRUE(eventually([&] { return !received(b, "10.1.0.0/26") && received(b, "10.1.0.128/26"); }));
+  EXPECT_EQ(b.received().size(), 2u);
+  EXPECT_EQ(b.received()[1].next_hop, A("127.0.0.9"));
+  EXPECT_TRUE(established(b));  // changes never reset the session
+}
+
+TEST_F(SpeakerLoopback, RemovingThePeerEndsTheSessionAndItsRoutes) {
+  Speaker a(io, config(65001, "127.0.0.1", port_a));
+  Speaker b(io, config(65002, "127.0.0.2", port_b));
+  (void)a.set_peers({peer("127.0.0.2", 65002, port_b)});
+  (void)b.set_peers({peer("127.0.0.1", 65001, port_a)});
+  a.set_advertise({{P("10.1.0.0/26"), std::nullopt, {}}});
+  ASSERT_TRUE(a.start().ok());
+  ASSERT_TRUE(b.start().ok());
+  ASSERT_TRUE(eventually([&] { return received(b, "10.1.0.0/26"); }));
+  ASSERT_TRUE(a.set_peers({}).ok());
+  EXPECT_TRUE(a.peers().empty());
+  ASSERT_TRUE(eventually([&] { return b.received().empty() && !established(b); }));
+  EXPECT_NE(b.peers()[0].last_error.find("6/3"), std::string::npos) << b.peers()[0].last_error;
+}
+
+TEST_F(SpeakerLoopback, IbgpPeerWithPerPeerLocalAs) {
+  Speaker a(io, config(65001, "127.0.0.1", port_a));
+  Speaker b(io, config(65002, "127.0.0.2", port_b));
+  PeerConfig to_b = peer("127.0.0.2", 65002, port_b);
+  to_b.local_as = 65002;  // per-peer local AS: iBGP with b
+  (void)a.set_peers({to_b});
+  (void)b.set_peers({peer("127.0.0.1", 65002, port_a)});
+  a.set_advertise({{P("10.1.0.0/26"), std::nullopt, {}}});
+  ASSERT_TRUE(a.start().ok());
+  ASSERT_TRUE(b.start().ok());
+  ASSERT_TRUE(eventually([&] { return received(b, "10.1.0.0/26"); }));
+  EXPECT_EQ(b.received()[0].as_path, "");  // iBGP: empty AS_PATH
+  EXPECT_EQ(a.peers()[0].local_as, 65002u);
+}
+
+TEST_F(SpeakerLoopback, GracefulStopLeavesRoutesStaleUntilTheRestartedSpeakerSendsEndOfRib) {
+  Speaker b(io, config(65002, "127.0.0.2", port_b, true));
+  (void)b.set_peers({peer("127.0.0.1", 65001, port_a)});
+  ASSERT_TRUE(b.start().ok());
+  {
+    Speaker a(io, config(65001, "127.0.0.1", port_a, true));
+    (void)a.set_peers({peer("127.0.0.2", 65002, port_b)});
+    a.set_advertise({{P("10.1.0.0/26"), std::nullopt, {}}, {P("10.1.0.64/26"), std::nullopt, {}}});
+    ASSERT_TRUE(a.start().ok());
+    ASSERT_TRUE(eventually([&] { return b.received().size() == 2; }));
+    a.stop(true);
+  }
+  ASSERT_TRUE(eventually([&] { return received(b, "10.1.0.0/26", true) && received(b, "10.1.0.64/26", true); }));
+  Speaker a2(io, config(65001, "127.0.0.1", port_a, true, true));
+  (void)a2.set_peers({peer("127.0.0.2", 65002, port_b)});
+  a2.set_advertise({{P("10.1.0.64/26"), std::nullopt, {}}});
+  ASSERT_TRUE(a2.start().ok());
+  ASSERT_TRUE(eventually([&] { return received(b, "10.1.0.64/26", false) && !received(b, "10.1.0.0/26", true); }));
+  EXPECT_EQ(b.received().size(), 1u);
+}
+
+TEST_F(SpeakerLoopback, CeaseOnStopFlushesRoutesAtOnce) {
+  Speaker b(io, config(65002, "127.0.0.2", port_b, true));
+  (void)b.set_peers({peer("127.0.0.1", 65001, port_a)});
+  ASSERT_TRUE(b.start().ok());
+  Speaker a(io, config(65001, "127.0.0.1", port_a, true));
+  (void)a.set_peers({peer("127.0.0.2", 65002, port_b)});
+  a.set_advertise({{P("10.1.0.0/26"), std::nullopt, {}}});
+  ASSERT_TRUE(a.start().ok());
+  ASSERT_TRUE(eventually([&] { return received(b, "10.1.0.0/26"); }));
+  a.stop(false);
+  ASSERT_TRUE(eventually([&] { return b.received().empty(); }));
+}
+
+TEST_F(SpeakerLoopback, TooManyPrefixesFromAPeerEndTheSessionWithCease1) {
+  Speaker a(io, config(65001, "127.0.0.1", port_a));
+  Speaker b(io, config(65002, "127.0.0.2", port_b));
+  (void)a.set_peers({peer("127.0.0.2", 65002, port_b)});
+  PeerConfig limited = peer("127.0.0.1", 65001, port_a);
+  limited.max_prefixes = 2;
+  (void)b.set_peers({limited});
+  a.set_advertise({{P("10.1.0.0/26"), std::nullopt, {}}, {P("10.1.0.64/26"), std::nullopt, {}},
+                   {P("10.1.0.128/26"), std::nullopt, {}}});
+  ASSERT_TRUE(a.start().ok());
+  ASSERT_TRUE(b.start().ok());
+  ASSERT_TRUE(eventually([&] { return a.peers()[0].last_error.find("6/1") != std::string::npos; }))
+      << a.peers()[0].last_error;
+  EXPECT_TRUE(b.received().empty());
+}
+
+TEST(SpeakerConfigCheck, BadPeersAreNamed) {
+  PeerConfig p;
+  p.address = A("10.0.0.1");
+  auto s = validate(std::vector<PeerConfig>{p});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("10.0.0.1"), std::string::npos);
+  p.peer_as = 65001;
+  EXPECT_FALSE(validate(std::vector<PeerConfig>{p, p}).ok());
+  p.ttl_security_hops = 0;
+  EXPECT_FALSE(validate(std::vector<PeerConfig>{p}).ok());
+  SpeakerConfig c;
+  c.local_as = 65001;
+  EXPECT_FALSE(validate(c).ok());  // router ID 0.0.0.0
+}
+
+}  // namespace
+}  // namespace blockd::bgp
