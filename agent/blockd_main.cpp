@@ -1,5 +1,6 @@
 // blockd: the node agent (DESIGN.md). `blockd --config FILE` runs it; `--cleanup` removes
-// everything it owns in the kernel and exits.
+// everything it owns in the kernel (routes with its protocol number, neighbour/FDB entries on
+// its devices, its devices, its nftables table) and exits.
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -11,6 +12,7 @@
 #include "agent/node_agent.hpp"
 #include "netlink/device.hpp"
 #include "netlink/libnl_kernel.hpp"
+#include "netlink/nat_table.hpp"
 #include "netlink/programmer.hpp"
 
 namespace {
@@ -40,6 +42,10 @@ int cleanup(const agent::AgentConfig& config) {
   }
   std::cout << "removed devices " << config.dataplane.vxlan_device << " and " << config.dataplane.ipip_device
             << " (where present)\n";
+  auto nat = netlink::NatTable::open();
+  if (!nat) return fail(nat.error());
+  if (auto ok = (*nat)->cleanup(); !ok) return fail(ok.error());
+  std::cout << "removed nftables table inet " << (*nat)->table_name() << " (natOutgoing)\n";
   return report->failed.empty() ? 0 : 2;
 }
 
@@ -51,7 +57,7 @@ int main(int argc, char** argv) {
   bool do_cleanup = false;
   app.add_option("--config", config_path, "the agent's YAML configuration")->required();
   app.add_flag("--cleanup", do_cleanup,
-               "remove everything blockd owns in the kernel (its routes, neighbour/FDB entries, devices) and exit");
+               "remove everything blockd owns in the kernel (its routes, neighbour/FDB entries, devices, nftables table) and exit");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -64,6 +64,9 @@ Status NodeAgent::start() {
     pc.protocol = config_.dataplane.route_protocol;
     pc.owned_devices = {config_.dataplane.vxlan_device};
     programmer_ = std::make_unique<netlink::Programmer>(*kernel_, pc);
+    auto nat = netlink::NatTable::open();
+    if (!nat) return nat.error().within("nftables (natOutgoing)");
+    nat_ = std::move(*nat);
     auto watch = netlink::RouteWatch::open();
     if (!watch) return watch.error().within("netlink route events");
     route_watch_ = std::move(*watch);
@@ -273,6 +276,22 @@ void NodeAgent::replan() {
         spdlog::info("kernel: {}", report->summary());
       }
       last_report_ = *report;
+    }
+  }
+  if (nat_) {
+    // Every pool, disabled ones too: their running workloads still need NAT. Level-triggered:
+    // the periodic replan also repairs a table someone edited by hand.
+    netlink::NatDesired nat;
+    for (const auto& p : view->pools) {
+      nat.all_pools.push_back(p.cidr);
+      if (p.nat_outgoing) nat.nat_pools.push_back(p.cidr);
+    }
+    auto report = nat_->reconcile(nat);
+    if (!report) {
+      ++counters_.reconcile_errors;
+      spdlog::error("natOutgoing: {}", report.error().message);
+    } else if (report->changed()) {
+      spdlog::info("natOutgoing: {}", report->summary());
     }
   }
 }

@@ -18,6 +18,7 @@
 #include "agent/route_plan.hpp"
 #include "bgp/speaker.hpp"
 #include "ipam/allocator.hpp"
+#include "netlink/nat_table.hpp"
 #include "netlink/programmer.hpp"
 #include "netlink/route_watch.hpp"
 
@@ -66,6 +67,7 @@ class NodeAgent : public ControlHandler {
   std::unique_ptr<bgp::Speaker> speaker_;
   std::unique_ptr<netlink::Kernel> kernel_;
   std::unique_ptr<netlink::Programmer> programmer_;
+  std::unique_ptr<netlink::NatTable> nat_;  // natOutgoing (nftables table `blockd`)
   std::unique_ptr<netlink::RouteWatch> route_watch_;
   std::unique_ptr<boost::asio::posix::stream_descriptor> route_watch_fd_;
   std::unique_ptr<ControlServer> control_;
