@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The reference tutorial as a lab (examples/rack-tutorial/rack-tutorial.clab.yml, deployed with
+# tests/lab/clab-netns): a BIRD 2 router, two racks of two blockd nodes, the tutorial's pools,
+# labels and five workloads made through CNI (ptp + blockd-ipam). Asserts:
+#   1. every workload address lies in its rack's pool (rack 0: 192.168.0.0/24, rack 1: .1.0/24);
+#   2. the router's table holds exactly one route per affine block plus one /32 per borrowed
+#      address, each with the owning (borrowing) node as next hop; checked first for the
+#      tutorial's five workloads, then after a rack-1 workload had to borrow (pool filled);
+#   3. a TCP connection from a rack-0 workload reaches a rack-1 workload and back.
+# This kernel has no ipip module: the lab's nodes set dataplane.ipipDevice to their uplink, so
+# blockd's IPIP-mode routes (`via <node> dev eth1 onlink`) are real routes, unencapsulated; the
+# router answers ARP for the other rack's nodes (proxy_arp) and installs its BGP routes in its
+# kernel, so cross-rack pod traffic goes node -> router -> node as it would after decapsulation.
+# Needs root. Usage: rack_tutorial.sh BUILD_DIR
+set -euo pipefail
+build=$(cd "${1:?usage: rack_tutorial.sh BUILD_DIR}" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib.sh"
+topo=$(cd "$here/../../../examples/rack-tutorial" && pwd)/rack-tutorial.clab.yml
+lab_name=rt$$
+export CLAB_NETNS_PATH="$build/agent" CLAB_NETNS_STATE_DIR=/tmp/clab-netns-e2e-$$
+. "$(dirname "$topo")/tutorial.sh"
+for b in blockd blockctl blockd-ipam; do [ -x "$build/agent/$b" ] || fail "$build/agent/$b is not built"; done
+clab() { "$top/tests/lab/clab-netns" "$1" "${lab_args[@]}" "${@:2}"; }
+cleanup() {
+  local rc=$?
+  if [ $rc -ne 0 ]; then
+    echo "--- logs (failure, rc=$rc)"
+    tail -n 30 "$CLAB_NETNS_STATE_DIR/$lab_name"/*/log/blockd.log "$CLAB_NETNS_STATE_DIR/$lab_name"/*/exec.log 2>/dev/null || true
+  fi
+  clab destroy || true
+  rm -rf "$CLAB_NETNS_STATE_DIR"
+  exit $rc
+}
+trap cleanup EXIT INT TERM
+
+clab deploy
+wait_sessions 30 || fail "BGP sessions"
+echo "ok: four BGP sessions Established at the router"
+tutorial_steps
+
+pool_of() { python3 -c "import ipaddress,sys; a=ipaddress.ip_address(sys.argv[1])
+print(next((p for p in sys.argv[2:] if a in ipaddress.ip_network(p)), 'none'))" "$@"; }
+addr_of() { ip -n "clab-$lab_name-$1-$2" -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1; }
+node_ip() { case $1 in kube-node-0) echo 10.0.0.10 ;; kube-node-1) echo 10.0.0.11 ;; kube-node-2) echo 10.0.1.10 ;; kube-node-3) echo 10.0.1.11 ;; esac; }
+
+# 1. Addresses by rack.
+for w in "${workloads[@]}"; do
+  name=${w%:*} node=${w#*:} rack=$((${node##*-} / 2))
+  expect_eq "$(pool_of "$(addr_of "$node" "$name")" 192.168.0.0/24 192.168.1.0/24)" "192.168.$rack.0/24" \
+    "$name on $node (rack $rack) has an address from rack-$rack-ippool"
+done
+
+# 2. The router's table against the store: one route per affine block, one /32 per borrowed
+# address, next hop the node. Expected routes come from the store (blocks and their affinity,
+# workloads and their block); actual ones from BIRD's table.
+expected_routes() {
+  blockctl get workloads -o json | python3 -c '
+import json, sys
+nodes = {"kube-node-0": "10.0.0.10", "kube-node-1": "10.0.0.11", "kube-node-2": "10.0.1.10", "kube-node-3": "10.0.1.11"}
+routes = set()
+for w in json.load(sys.stdin):
+    routes.add((w["address"] + "/32" if w["borrowed"] else w["block"]) + " " + nodes[w["node"]])
+print("\n".join(sorted(routes)))'
+}
+router_routes() {
+  birdc show route all 2>/dev/null | awk '/^[0-9]/{pfx=$1} /BGP.next_hop/{print pfx, $2}' | grep '^192\.168\.' | sort || true
+}
+# settle: BGP updates reach the router shortly after the store changes
+wait_routes() {
+  local deadline=$((SECONDS + 15))
+  until [ "$(router_routes)" = "$(expected_routes)" ] || [ $SECONDS -ge $deadline ]; do sleep 0.3; done
+}
+wait_routes
+expect_eq "$(router_routes)" "$(expected_routes)" "router table: one route per affine block, next hop its node"
+expect_eq "$(router_routes | wc -l)" 4 "four blocks for five workloads (two on kube-node-2 share one)"
+
+# 3. Pod to pod TCP across racks, both ways.
+tcp_check() {  # tcp_check FROM_NS TO_NS TO_IP FROM_IP
+  local port=$((20000 + RANDOM % 20000)) got
+  ip netns exec "$2" python3 -c "
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('0.0.0.0', $port)); s.listen(1); s.settimeout(10)
+c, a = s.accept(); c.sendall(('hello ' + a[0]).encode()); c.close()" &
+  local server=$!
+  sleep 0.3
+  got=$(ip netns exec "$1" python3 -c "
+import socket
+s = socket.create_connection(('$3', $port), timeout=5); print(s.recv(100).decode())") || true
+  wait $server || true
+  expect_eq "$got" "hello $4" "TCP from $1 ($4) to $2 ($3)"
+}
+a_ns=clab-$lab_name-kube-node-0-nginx-5c7588df-prx4z b_ns=clab-$lab_name-kube-node-2-nginx-5c7588df-w7r7g
+a_ip=$(addr_of kube-node-0 nginx-5c7588df-prx4z) b_ip=$(addr_of kube-node-2 nginx-5c7588df-w7r7g)
+tcp_check "$a_ns" "$b_ns" "$b_ip" "$a_ip"
+tcp_check "$b_ns" "$a_ns" "$a_ip" "$b_ip"
+
+route_summary
+echo "PASS rack_tutorial"
