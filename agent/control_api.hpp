@@ -7,14 +7,29 @@
 //                                    "datastore": "...", "warnings": ["..."]}
 //   GET  /v1/peers                  [{"address", "asNumber", "localAs", "state", "since" (seconds
 //                                    in Established or null), "prefixesSent", "prefixesReceived",
-//                                    "lastError", "source" ("config" or "BGPPeer/<name>")}]
-//   GET  /v1/routes/advertised      [{"prefix", "nextHop", "kind" ("block"|"borrowed"), "communities": []}]
+//                                    "lastError", "source" ("config" or "BGPPeer/<name>"),
+//                                    "peerType" (optional: "node specific"|"global"|"config", as
+//                                    `calicoctl node status` names them; blockctl derives it from
+//                                    "source" when absent)}]
+//   GET  /v1/routes/advertised      {"routes": [{"prefix", "nextHop", "kind" ("block"|"borrowed"),
+//                                    "communities": []}], "workloads": M (the workload addresses
+//                                    allocated on this node, for blockctl's route-reduction line)}
+//                                   (blockctl also accepts a bare array of routes)
 //   GET  /v1/routes/received        [{"prefix", "nextHop", "peer", "asPath", "stale"}]
 //   GET  /v1/routes/kernel          [{"prefix", "kind", "via", "device", "onlink", "protocol"}]
 //   POST /v1/ipam/allocate          {"handle", "ipv4": true, "ipv6": false, "pools": []}
 //                                -> {"ips": [{"address": "192.168.0.5", "prefixLength": 32,
 //                                    "block", "pool", "borrowed", "gateway": "169.254.1.1"}]}
+//                                   "gateway": the pod's next hop. Debian's CNI ptp (1.1) needs it
+//                                   on-link: inside address/prefixLength (e.g. the pool's length
+//                                   with a gateway the node reserved in the pool), or else inside
+//                                   "block" (blockd-ipam then reports the block's length). A
+//                                   link-local gateway with /32 (Calico's 169.254.1.1) stays as
+//                                   given: ptp refuses that.
 //   POST /v1/ipam/release           {"handle"} or {"address"}   -> {"released": ["..."]}
+//   GET  /v1/ipam/handles/<handle>  -> {"handle", "ips": ["192.168.0.5", ...]} (the addresses the
+//                                   handle holds, none when unknown; the handle percent-encoded;
+//                                   blockd-ipam's CNI CHECK)
 //   GET  /metrics  (TCP listener)   Prometheus text format
 // Errors: HTTP 400 (Invalid), 404 (NotFound), 409 (Conflict), 507 (Exhausted),
 // 503 (Unavailable), 500 (Internal), body {"error": "<message>", "code": "<ErrorCode name>"}.
@@ -39,12 +54,25 @@ class ControlHandler {
   virtual Result<nlohmann::json> allocate(const nlohmann::json& request) = 0;
   virtual Result<nlohmann::json> release(const nlohmann::json& request) = 0;
   virtual std::string metrics() = 0;
+  // GET /v1/ipam/handles/<handle>, already percent-decoded. Not pure so that handlers written
+  // before it keep compiling; the default refuses.
+  virtual Result<nlohmann::json> handle(const std::string& handle_id) {
+    return internal("this blockd does not serve handle lookups (" + handle_id + ")");
+  }
 };
 
 const char* error_code_name(ErrorCode code);
 Result<ErrorCode> error_code_from_name(const std::string& name);
 unsigned http_status_of(ErrorCode code);
+// The inverse, for answers without a "code" (e.g. from a proxy): anything unknown is Internal.
+ErrorCode error_code_of_http(unsigned status);
 
+// SO_PEERCRED rule: root, or the user blockd runs as.
+bool caller_allowed(unsigned caller_uid, unsigned own_uid);
+
+// Both servers run on the io_context's thread; call start()/stop() there, or while it is not
+// running. Requests: HTTP/1.1 keep-alive, bodies up to 1 MiB; a malformed request is answered
+// 400 and the connection closed.
 class ControlServer {
  public:
   // socket_path: created with mode 0660 (folder created if needed; a stale socket replaced).
@@ -66,6 +94,8 @@ class MetricsServer {
   ~MetricsServer();
   Status start();
   void stop();
+  // The bound port once started (useful with port 0).
+  unsigned short port() const;
 
  private:
   struct Impl;

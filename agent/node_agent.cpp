@@ -34,6 +34,7 @@ std::string derived_mac(const std::string& node) {
 }
 
 std::string vtep_handle(const std::string& node) { return "vxlan-tunnel-addr." + node; }
+std::string gateway_handle(const std::string& node, const std::string& pool) { return "gateway." + node + "." + pool; }
 
 bool selects(const std::string& selector, const ipam::Labels& labels) {
   auto s = ipam::Selector::parse(selector);
@@ -150,8 +151,7 @@ Status NodeAgent::register_node() {
 }
 
 Status NodeAgent::setup_vxlan(const ClusterView& view) {
-  auto self = view.nodes.find(config_.node.name);
-  const ipam::Labels labels = self != view.nodes.end() ? self->second.labels : config_.node.labels;
+  const ipam::Labels labels = labels_of_this_node(view);
   bool wanted = config_.dataplane.vtep_address.has_value();
   for (const auto& p : view.pools) {
     wanted = wanted || (p.vxlan_mode != ipam::EncapMode::Never && p.cidr.is_v4() && selects(p.node_selector, labels));
@@ -216,8 +216,7 @@ std::vector<bgp::PeerConfig> NodeAgent::desired_peers(const ClusterView& view) {
     p.passive = c.passive;
     add(p, "config");
   }
-  auto self = view.nodes.find(config_.node.name);
-  const ipam::Labels labels = self != view.nodes.end() ? self->second.labels : config_.node.labels;
+  const ipam::Labels labels = labels_of_this_node(view);
   for (const auto& r : view.bgp_peers) {
     // Calico: spec.node names one node; spec.nodeSelector selects nodes; neither means all.
     if (!r.node.empty() && r.node != config_.node.name) continue;
@@ -381,16 +380,61 @@ json NodeAgent::routes(const std::string& which) {
   return out;
 }
 
+ipam::Labels NodeAgent::labels_of_this_node(const ClusterView& view) const {
+  auto self = view.nodes.find(config_.node.name);
+  return self != view.nodes.end() ? self->second.labels : config_.node.labels;
+}
+
+// Debian's CNI ptp (containernetworking-plugins 1.x) gives the host end of every pod's veth the
+// gateway address and first routes the pod's default route through it, so the gateway must be
+// on-link for the pod: each node reserves one address per pool (handle gateway.<node>.<pool>)
+// and reports pods' addresses with the pool's prefix length. ptp then replaces the pool's
+// on-link route with one via the gateway, so pod traffic still goes through the host.
+Result<ipam::Address> NodeAgent::pool_gateway(const ipam::IPPool& pool, const ClusterView& view) {
+  const std::string handle = gateway_handle(config_.node.name, pool.name);
+  auto held = allocator_->addresses_of(handle);
+  if (!held) return held.error();
+  if (!held->empty()) return held->front();
+  auto a = allocator_->allocate({config_.node.name, labels_of_this_node(view), view.pools},
+                                {handle, pool.cidr.family(), {pool.name}});
+  if (!a) return a.error().within("reserving the pods' gateway in " + pool.name);
+  return a->address;
+}
+
+void NodeAgent::release_unused_gateways(const std::vector<ipam::Address>& released, const ClusterView& view) {
+  for (const auto& pool : view.pools) {
+    if (std::none_of(released.begin(), released.end(), [&](const ipam::Address& a) { return pool.cidr.contains(a); })) {
+      continue;
+    }
+    const std::string gateway = gateway_handle(config_.node.name, pool.name);
+    auto blocks = store_->list(ipam::keys::blocks_within(pool.cidr));
+    if (!blocks) {
+      spdlog::warn("checking the gateway of {}: {}", pool.name, blocks.error().message);
+      continue;
+    }
+    bool used = false;
+    for (const auto& kv : blocks->kvs) {
+      auto b = ipam::AllocationBlock::from_json(kv.value);
+      if (!b) continue;
+      for (const auto& [_, a] : b->allocations()) used = used || (a.node == config_.node.name && a.handle != gateway);
+    }
+    if (used) continue;
+    auto r = allocator_->release_handle(gateway, {config_.ipam.release_empty_blocks});
+    if (!r) spdlog::warn("releasing the gateway of {}: {}", pool.name, r.error().message);
+  }
+}
+
 Result<json> NodeAgent::allocate(const json& request) {
   if (!request.is_object() || !request.contains("handle") || !request["handle"].is_string()) {
     return invalid("allocate: body must be {\"handle\": \"...\"}");
   }
   auto view = watcher_->current();
-  auto self = view->nodes.find(config_.node.name);
-  const ipam::Labels labels = self != view->nodes.end() ? self->second.labels : config_.node.labels;
   std::vector<std::string> pools;
   if (request.contains("pools") && request["pools"].is_array()) {
-    for (const auto& p : request["pools"]) pools.push_back(p.get<std::string>());
+    for (const auto& p : request["pools"]) {
+      if (!p.is_string()) return invalid("allocate: pools must be a list of pool names");
+      pools.push_back(p.get<std::string>());
+    }
   }
   const std::string handle = request["handle"];
   json ips = json::array();
@@ -398,27 +442,41 @@ Result<json> NodeAgent::allocate(const json& request) {
   if (request.value("ipv4", true)) families.push_back(ipam::Family::V4);
   if (request.value("ipv6", false)) families.push_back(ipam::Family::V6);
   if (families.empty()) return invalid("allocate: neither ipv4 nor ipv6 requested");
+  auto fail = [&](const Error& e) -> Result<json> {
+    ++counters_.allocation_errors;
+    // Nothing half-allocated: give back what this request already took.
+    if (!ips.empty()) (void)allocator_->release_handle(handle, {config_.ipam.release_empty_blocks});
+    return e;
+  };
   for (auto family : families) {
-    auto a = allocator_->allocate({config_.node.name, labels, view->pools}, {handle, family, pools});
-    if (!a) {
-      ++counters_.allocation_errors;
-      // Nothing half-allocated: give back what this request already took.
-      if (!ips.empty()) (void)allocator_->release_handle(handle, {config_.ipam.release_empty_blocks});
-      return a.error();
+    auto a = allocator_->allocate({config_.node.name, labels_of_this_node(*view), view->pools}, {handle, family, pools});
+    if (!a) return fail(a.error());
+    auto pool = std::find_if(view->pools.begin(), view->pools.end(), [&](const ipam::IPPool& p) { return p.name == a->pool; });
+    auto gateway = pool_gateway(*pool, *view);
+    if (!gateway) {
+      (void)allocator_->release_address(a->address, view->pools, {config_.ipam.release_empty_blocks});
+      return fail(gateway.error());
     }
     ++counters_.allocations;
-    const bool v4 = family == ipam::Family::V4;
     ips.push_back({{"address", a->address.str()},
-                   {"prefixLength", v4 ? 32 : 128},
+                   {"prefixLength", pool->cidr.length()},
                    {"block", a->block.str()},
                    {"pool", a->pool},
                    {"borrowed", a->borrowed},
-                   {"gateway", v4 ? kGatewayV4 : kGatewayV6}});
-    spdlog::info("allocated {} to {} (block {}{})", a->address.str(), handle, a->block.str(),
-                 a->borrowed ? ", borrowed" : "");
+                   {"gateway", gateway->str()}});
+    spdlog::info("allocated {} to {} (block {}{}, gateway {})", a->address.str(), handle, a->block.str(),
+                 a->borrowed ? ", borrowed" : "", gateway->str());
   }
   schedule_replan();  // a borrowed address is advertised at once, not at the next watch event
   return json{{"ips", ips}};
+}
+
+Result<json> NodeAgent::handle(const std::string& handle_id) {
+  auto held = allocator_->addresses_of(handle_id);
+  if (!held) return held.error();
+  json ips = json::array();
+  for (const auto& a : *held) ips.push_back(a.str());
+  return json{{"handle", handle_id}, {"ips", ips}};
 }
 
 Result<json> NodeAgent::release(const json& request) {
@@ -438,6 +496,9 @@ Result<json> NodeAgent::release(const json& request) {
     return invalid("release: body must be {\"handle\": \"...\"} or {\"address\": \"...\"}");
   }
   counters_.releases += released.size();
+  std::vector<ipam::Address> addresses;
+  for (const auto& a : released) addresses.push_back(*ipam::Address::parse(a.get<std::string>()));
+  release_unused_gateways(addresses, *watcher_->current());
   schedule_replan();
   return json{{"released", released}};
 }

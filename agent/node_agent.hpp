@@ -42,9 +42,15 @@ class NodeAgent : public ControlHandler {
   Result<nlohmann::json> allocate(const nlohmann::json& request) override;
   Result<nlohmann::json> release(const nlohmann::json& request) override;
   std::string metrics() override;
+  Result<nlohmann::json> handle(const std::string& handle_id) override;
 
  private:
   Status register_node();
+  ipam::Labels labels_of_this_node(const ClusterView& view) const;
+  // The on-link gateway of this node's pods in a pool (see allocate()).
+  Result<ipam::Address> pool_gateway(const ipam::IPPool& pool, const ClusterView& view);
+  // Gives the pool's gateway back once no workload of this node uses the pool.
+  void release_unused_gateways(const std::vector<ipam::Address>& released, const ClusterView& view);
   Status setup_vxlan(const ClusterView& view);
   std::vector<bgp::PeerConfig> desired_peers(const ClusterView& view);
   void schedule_replan();

@@ -439,6 +439,12 @@ void Peer::process_candidate(const ConnectionPtr& c, const Message& m) {
     close(candidate_);
     return;
   }
+  if (fsm_.state() == State::Established) {
+    // RFC 4271 §6.8: the session already up wins over any newer connection.
+    send(c, encode(NotificationMessage{err::kCease, err::kCeaseCollision, {}}));
+    close(candidate_);
+    return;
+  }
   const std::uint32_t local_id = env_->config.router_id.v4_value();
   if (keep_remote_initiated(local_id, n->peer_id)) {
     spdlog::info("bgp peer {}: connection collision, keeping the peer's connection", name());
@@ -475,6 +481,18 @@ void Peer::on_update(const UpdateMessage& u) {
     p.announced.clear();
   }
   bool changed = rib_in_.apply(p);
+  if (rib_in_.size() > config_.max_prefixes) {
+    // RFC 4486 §4: Cease 1, Maximum Number of Prefixes Reached; a peer cannot fill our memory.
+    const std::uint32_t limit = static_cast<std::uint32_t>(std::min<std::size_t>(config_.max_prefixes, 0xffffffffu));
+    Bytes data{1, 0, 1, 0, 0, 0, 0};  // AFI, SAFI, then the limit (RFC 4486 §4)
+    patch_u16(data, 3, limit >> 16);
+    patch_u16(data, 5, limit & 0xffff);
+    execute(fsm_.message_error(wire_error(err::kCease, err::kCeaseMaxPrefixes,
+                                          "more than " + std::to_string(config_.max_prefixes) + " prefixes received",
+                                          std::move(data)),
+                               env_->clock.now()));
+    return;
+  }
   if (p.end_of_rib && gr_.restarting()) {
     gr_.end_of_rib(*p.end_of_rib);
     changed |= rib_in_.sweep_stale(family_of(*p.end_of_rib)) > 0;
@@ -503,6 +521,11 @@ void Peer::session_up() {
     }
   }
   for (const auto& f : gr_.session_up(n.peer_graceful_restart, stale, now)) sweep(f);
+  if (candidate_) {
+    // A connection still waiting for its OPEN lost the collision (RFC 4271 §6.8).
+    send(candidate_, encode(NotificationMessage{err::kCease, err::kCeaseCollision, {}}));
+    close(candidate_);
+  }
   rib_out_.clear();
   send_diff(false);
   // RFC 4724 §2: End-of-RIB after the initial update, per family.

@@ -55,6 +55,7 @@ Status validate(const std::vector<PeerConfig>& peers) {
     }
     if (p.hold_time && (*p.hold_time == 1 || *p.hold_time == 2)) return invalid(who + ": hold time must be 0 or >= 3");
     if (p.port == 0) return invalid(who + ": port must not be 0");
+    if (p.max_prefixes == 0) return invalid(who + ": max prefixes must be at least 1");
   }
   return {};
 }

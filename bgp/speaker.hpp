@@ -47,6 +47,7 @@ struct PeerConfig {
   std::uint16_t port = 179;                // the peer's port
   std::optional<int> ttl_security_hops;    // GTSM (RFC 5082): accept only TTL >= 256 - hops
   std::optional<std::uint16_t> hold_time;  // default: SpeakerConfig::hold_time
+  std::size_t max_prefixes = 1'000'000;    // more received: Cease 6/1 (RFC 4486), bounding memory
   friend bool operator==(const PeerConfig&, const PeerConfig&) = default;
 };
 

@@ -359,4 +359,25 @@ Result<std::vector<ReleasedAddress>> Allocator::release_handle(const std::string
   return unavailable("release of handle " + handle + " lost too many compare-and-swap races; try again");
 }
 
+Result<std::vector<Address>> Allocator::addresses_of(const std::string& handle) {
+  if (auto ok = check_handle(handle); !ok) return ok.error();
+  auto handle_kv = store_.get(keys::handle(handle));
+  if (!handle_kv) return handle_kv.error();
+  std::vector<Address> out;
+  if (!handle_kv->has_value()) return out;
+  auto record = HandleRecord::from_json((*handle_kv)->value);
+  if (!record) return record.error().within(keys::handle(handle));
+  for (const auto& [cidr, count] : record->blocks) {
+    auto block_kv = store_.get(keys::block(cidr));
+    if (!block_kv) return block_kv.error();
+    if (!block_kv->has_value()) continue;
+    auto block = AllocationBlock::from_json((*block_kv)->value);
+    if (!block) return block.error().within(keys::block(cidr));
+    for (const auto& [ordinal, a] : block->allocations()) {
+      if (a.handle == handle) out.push_back(cidr.at(ordinal));
+    }
+  }
+  return out;
+}
+
 }  // namespace blockd::ipam

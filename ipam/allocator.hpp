@@ -62,6 +62,8 @@ class Allocator {
                                           const ReleaseOptions& options = {});
   // Releasing a handle that holds nothing is not an error (CNI DEL is idempotent).
   Result<std::vector<ReleasedAddress>> release_handle(const std::string& handle, const ReleaseOptions& options = {});
+  // The addresses a handle holds (none when the handle is unknown).
+  Result<std::vector<Address>> addresses_of(const std::string& handle);
 
  private:
   struct Attempt;

@@ -9,10 +9,10 @@
 namespace blockd::netlink {
 namespace {
 
-std::string route_item_key(const Route& r) {
+// Back-off is kept per item: a route by (table, destination), an entry by device and address.
+std::string item_key(const Route& r) {
   return "route " + std::to_string(r.table) + " " + r.destination.str();
 }
-std::string item_key(const Route& r) { return route_item_key(r); }
 std::string item_key(const Neighbour& n) { return "neigh " + n.device + " " + n.address.str(); }
 std::string item_key(const FdbEntry& f) { return "fdb " + f.device + " " + f.mac.str(); }
 

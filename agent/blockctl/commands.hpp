@@ -2,6 +2,8 @@
 // into a message on stderr and exit status 1 (the user's error) or 2 (internal/environment).
 #pragma once
 
+#include <chrono>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -38,5 +40,19 @@ Status ipam_release(ipam::Datastore& store, const std::optional<std::string>& ip
 Status ipam_show(ipam::Datastore& store, bool show_blocks, const std::optional<std::string>& ip, std::ostream& out);
 // Problems make it fail (exit 1) after printing them all.
 Status ipam_check(ipam::Datastore& store, std::ostream& out);
+
+// Runtime: ask the running agent over its control socket (agent/control_api.hpp). An agent that
+// can not be reached is Unavailable (exit 2).
+// The socket: --socket, else $BLOCKD_SOCKET, else control.socket of --config, else the default.
+Result<std::string> control_socket(const std::string& flag, const std::string& config);
+// `calicoctl node status` style: "blockd process is running.", then IPv4 and IPv6 peer tables
+// (PEER ADDRESS | PEER TYPE | STATE | SINCE | INFO), then the agent's warnings.
+Status node_status(const std::string& socket, std::ostream& out);
+void print_node_status(const nlohmann::json& status, const nlohmann::json& peers,
+                       std::chrono::system_clock::time_point now, std::ostream& out);
+// which: advertised, received or kernel; -o wide adds columns, -o json prints the API's JSON.
+// advertised ends with the route-reduction line ("N routes advertised for M workload addresses").
+Status routes(const std::string& socket, const std::string& which, OutputFormat format, std::ostream& out);
+Status print_routes(const std::string& which, const nlohmann::json& answer, OutputFormat format, std::ostream& out);
 
 }  // namespace blockd::agent::blockctl

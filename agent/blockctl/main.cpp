@@ -38,7 +38,7 @@ int fail(const Error& e) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"blockctl: inspect and change blockd's pools, nodes, BGP peers and IPAM"};
+  CLI::App app{"blockctl: inspect and change blockd's pools, nodes, BGP peers and IPAM; ask the running agent"};
   app.require_subcommand(1);
   std::string datastore, config;
   auto* ds_opt = app.add_option("--datastore", datastore, "sqlite:///abs/path.db or etcd://host:port[,host:port]");
@@ -88,6 +88,22 @@ int main(int argc, char** argv) {
   show->add_option("--ip", show_ip, "show who holds one address");
   auto* check = ipam->add_subcommand("check", "find leaks and inconsistencies (non-zero exit on any)");
 
+  // Runtime commands: these ask the running blockd over its control socket.
+  std::string socket;
+  const std::string socket_help = "blockd's control socket (default: $BLOCKD_SOCKET, the config's control.socket, "
+                                  "/run/blockd/blockd.sock)";
+  auto* node = app.add_subcommand("node", "the running agent");
+  node->require_subcommand(1);
+  auto* node_status_cmd = node->add_subcommand("status", "BGP peers of this node, as calicoctl node status");
+  node_status_cmd->add_option("--socket", socket, socket_help);
+  std::string which;
+  auto* routes_cmd = app.add_subcommand("routes", "routes of the running agent: advertised, received or kernel");
+  routes_cmd->add_option("which", which, "advertised, received or kernel")
+      ->required()
+      ->check(CLI::IsMember({"advertised", "received", "kernel"}));
+  routes_cmd->add_option("--socket", socket, socket_help);
+  routes_cmd->add_option("-o,--output", output, "wide or json");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -97,6 +113,20 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::cerr << "error: " << e.what() << "\n(run blockctl --help for usage)\n";
     return 1;
+  }
+
+  if (node_status_cmd->parsed() || routes_cmd->parsed()) {
+    auto path = control_socket(socket, config);
+    if (!path) return fail(path.error());
+    Status status;
+    if (node_status_cmd->parsed()) {
+      status = node_status(*path, std::cout);
+    } else {
+      auto format = parse_output_format(output);
+      status = format ? routes(*path, which, *format, std::cout) : Status(format.error());
+    }
+    if (!status) return fail(status.error());
+    return 0;
   }
 
   auto url = datastore_url(datastore, config);

@@ -103,14 +103,24 @@ cni() {  # cni NODE POD COMMAND
     ip netns exec "$p-$n" env CNI_COMMAND="$cmd" CNI_CONTAINERID="$pod" CNI_NETNS="/var/run/netns/$p-$pod" \
       CNI_IFNAME=eth0 CNI_PATH="/usr/lib/cni:$build/agent" /usr/lib/cni/ptp
 }
+cni_add() {  # cni_add NODE POD: ADD, failing with the plugin's error JSON
+  local out
+  out=$(cni "$1" "$2" ADD) || fail "CNI ADD of $2 on $1: $out"
+  echo "$out" >"$work/$2.json"
+}
 pod_ip() { ip -n "$p-$1" -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1; }
 
-cni n1 p1 ADD >"$work/p1.json"
-cni n2 p2 ADD >"$work/p2.json"
+cni_add n1 p1
+cni_add n2 p2
 ip1=$(pod_ip p1); ip2=$(pod_ip p2)
 echo "pods: p1=$ip1 (n1) p2=$ip2 (n2)"
+# The first address of each node's block; the second is the node's pod gateway (ptp needs one
+# on-link: blockd reserves an address per node and pool and reports pods with the pool's length).
 [ "$ip1" = 192.168.0.0 ] || fail "p1 got $ip1, expected the first address of the first block"
 [ "$ip2" = 192.168.0.64 ] || fail "p2 got $ip2, expected the first address of the second block"
+# blockd-ipam reports the block's length when the gateway lies in the pod's block, else the pool's.
+expect_eq "$(ip -n "$p-p1" -4 -o addr show dev eth0 | awk '{print $4}')" "192.168.0.0/26" "p1's address carries its block's length"
+expect_eq "$(ip -n "$p-p1" route show default)" "default via 192.168.0.1 dev eth0 " "p1's default route via its node's gateway"
 
 tor_routes() { birdc show route all 2>/dev/null | awk '/^[0-9]/{pfx=$1} /BGP.next_hop/{print pfx, $2}' | sort; }
 wait_for 10 "ToR has one /26 per node's block" bash -c "
@@ -118,9 +128,10 @@ wait_for 10 "ToR has one /26 per node's block" bash -c "
 expect_eq "$(tor_routes)" "192.168.0.0/26 10.0.0.11
 192.168.0.64/26 10.0.0.12" "ToR BGP table"
 
-expect_eq "$(ip -n "$p-n1" route show proto 200 | sort)" "192.168.0.64/26 via 10.0.0.12 dev eth0 
+kernel_routes() { ip -n "$p-$1" route show proto 200 | sed 's/ *$//' | sort; }
+expect_eq "$(kernel_routes n1)" "192.168.0.64/26 via 10.0.0.12 dev eth0
 blackhole 192.168.0.0/26" "n1 kernel routes (proto 200)"
-expect_eq "$(ip -n "$p-n2" route show proto 200 | sort)" "192.168.0.0/26 via 10.0.0.11 dev eth0 
+expect_eq "$(kernel_routes n2)" "192.168.0.0/26 via 10.0.0.11 dev eth0
 blackhole 192.168.0.64/26" "n2 kernel routes (proto 200)"
 
 tcp_check() {  # tcp_check FROM_POD TO_IP: a TCP connection and a greeting across nodes
@@ -141,9 +152,10 @@ s = socket.create_connection(('$2', $port), timeout=5); print(s.recv(100).decode
 }
 tcp_check p1 "$ip2"
 
-# Fill the pool (2 blocks of 64) so a third node-2 workload must borrow from node 1's block.
-for k in $(seq 1 63); do "$build/agent/blockctl" --datastore "$store" ipam allocate --node n2 --handle "filler-$k" >/dev/null; done
-cni n2 p3 ADD >"$work/p3.json"
+# Fill the pool (2 blocks of 64) so a third node-2 workload must borrow from node 1's block
+# (n2's block holds p2 and n2's gateway: 62 more fill it).
+for k in $(seq 1 62); do "$build/agent/blockctl" --datastore "$store" ipam allocate --node n2 --handle "filler-$k" >/dev/null; done
+cni_add n2 p3
 ip3=$(pod_ip p3)
 echo "p3 (n2) borrowed $ip3 from n1's block"
 wait_for 10 "ToR has the borrowed /32 from n2" bash -c "command birdc -s $work/bird.ctl show route all $ip3/32 | grep -q 'next_hop: 10.0.0.12'"
@@ -162,7 +174,7 @@ expect_eq "$(tor_routes | grep -c '/26')" 2 "ToR blocks after the restart"
 tcp_check p1 "$ip2"
 
 # Release everything: blocks go back to the pool and their routes are withdrawn.
-for k in $(seq 1 63); do "$build/agent/blockctl" --datastore "$store" ipam release --handle "filler-$k" --release-empty-blocks >/dev/null; done
+for k in $(seq 1 62); do "$build/agent/blockctl" --datastore "$store" ipam release --handle "filler-$k" --release-empty-blocks >/dev/null; done
 for pod in p1:n1 p2:n2 p3:n2; do cni "${pod#*:}" "${pod%:*}" DEL; cni "${pod#*:}" "${pod%:*}" DEL; done
 wait_for 10 "ToR table empty" bash -c "[ -z \"\$(command birdc -s $work/bird.ctl show route | grep -E '^192|^ +via|/26|/32' || true)\" ]"
 wait_for 10 "n1 kernel has no blockd route" bash -c "[ -z \"\$(ip -n $p-n1 route show proto 200)\" ]"

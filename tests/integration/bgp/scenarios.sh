@@ -4,6 +4,7 @@
 #                      session comes back after SIGCONT
 #   graceful_restart   bgpspeak stopped with graceful restart: BIRD keeps our routes (table and
 #                      FIB) while we are away; restarted with one prefix fewer, only that one goes
+#   graceful_restart_frr  the same with FRR 8.4 as the helper
 #   no_graceful_stop   control: stopped without graceful restart, BIRD drops our routes at once
 #   unconfigured       a connection from an address that is not a peer is refused and logged
 #   gtsm               GTSM (RFC 5082) on both sides: the session comes up and routes flow
@@ -55,6 +56,34 @@ case $SCENARIO in
     wait_for "session Established again" 30 bird_established
     wait_gone "$HOST (not re-announced) swept after End-of-RIB" 20 in_table "$HOST"
     in_table "$BLOCK" || fail "$BLOCK lost across the restart"
+    fib_has "$BLOCK" || fail "$BLOCK left the FIB across the restart"
+    ;;
+  graceful_restart_frr)
+    start_frr "frr defaults datacenter
+hostname tor
+router bgp 65001
+ bgp router-id 10.77.0.1
+ bgp graceful-restart
+ no bgp ebgp-requires-policy
+ neighbor 10.77.0.2 remote-as 65002
+ address-family ipv4 unicast
+ exit-address-family"
+    frr_has() { vtysh_ -c "show bgp ipv4 unicast $1 json" | grep -q '"paths"'; }
+    frr_established() { vtysh_ -c "show bgp neighbors 10.77.0.2 json" | grep -q '"bgpState":"Established"'; }
+    start_speak --local-as 65002 --router-id 10.77.0.2 --peer 10.77.0.1:65001 --graceful-restart 120 --announce "$WORK/announce.txt"
+    wait_for "$HOST in FRR's table" 30 frr_has "$HOST"
+    wait_for "$HOST in the ToR FIB" 20 fib_has "$HOST"
+    stop_speak TERM
+    wait_gone "FRR's session Established" 20 frr_established
+    frr_has "$BLOCK" && frr_has "$HOST" || fail "FRR dropped our routes during the restart"
+    fib_has "$BLOCK" && fib_has "$HOST" || fail "the ToR FIB lost our routes during the restart"
+    vtysh_ -c "show bgp ipv4 unicast $HOST json" | grep -q '"stale":true' || fail "FRR does not mark our route stale"
+    echo "ok: routes kept (stale) by FRR while bgpspeak is down"
+    printf '%s\n' "$BLOCK" >"$WORK/announce.txt"
+    start_speak --local-as 65002 --router-id 10.77.0.2 --peer 10.77.0.1:65001 --graceful-restart 120 --restarting --announce "$WORK/announce.txt"
+    wait_for "session Established again" 30 frr_established
+    wait_gone "$HOST (not re-announced) swept after End-of-RIB" 30 frr_has "$HOST"
+    frr_has "$BLOCK" || fail "$BLOCK lost across the restart"
     fib_has "$BLOCK" || fail "$BLOCK left the FIB across the restart"
     ;;
   no_graceful_stop)

@@ -180,6 +180,22 @@ TEST_F(SpeakerLoopback, CeaseOnStopFlushesRoutesAtOnce) {
   ASSERT_TRUE(eventually([&] { return b.received().empty(); }));
 }
 
+TEST_F(SpeakerLoopback, TooManyPrefixesFromAPeerEndTheSessionWithCease1) {
+  Speaker a(io, config(65001, "127.0.0.1", port_a));
+  Speaker b(io, config(65002, "127.0.0.2", port_b));
+  (void)a.set_peers({peer("127.0.0.2", 65002, port_b)});
+  PeerConfig limited = peer("127.0.0.1", 65001, port_a);
+  limited.max_prefixes = 2;
+  (void)b.set_peers({limited});
+  a.set_advertise({{P("10.1.0.0/26"), std::nullopt, {}}, {P("10.1.0.64/26"), std::nullopt, {}},
+                   {P("10.1.0.128/26"), std::nullopt, {}}});
+  ASSERT_TRUE(a.start().ok());
+  ASSERT_TRUE(b.start().ok());
+  ASSERT_TRUE(eventually([&] { return a.peers()[0].last_error.find("6/1") != std::string::npos; }))
+      << a.peers()[0].last_error;
+  EXPECT_TRUE(b.received().empty());
+}
+
 TEST(SpeakerConfigCheck, BadPeersAreNamed) {
   PeerConfig p;
   p.address = A("10.0.0.1");

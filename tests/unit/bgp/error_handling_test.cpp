@@ -36,6 +36,8 @@ Bytes bad_marker() {
   return b;
 }
 
+void PrintTo(const HeaderCase& c, std::ostream* os) { *os << c.name; }
+
 class HeaderErrors : public ::testing::TestWithParam<HeaderCase> {};
 
 TEST_P(HeaderErrors, SendTheRightNotification) {
@@ -88,6 +90,8 @@ OpenMessage open_from(std::uint32_t as, std::uint16_t hold, std::uint32_t id, bo
 }
 OpenMessage with_version(OpenMessage o, std::uint8_t v) { o.version = v; return o; }
 OpenMessage with_param(OpenMessage o, OptionalParameter p) { o.parameters.push_back(std::move(p)); return o; }
+
+void PrintTo(const OpenCase& c, std::ostream* os) { *os << c.name; }
 
 class OpenErrors : public ::testing::TestWithParam<OpenCase> {};
 
@@ -163,6 +167,8 @@ ParsedUpdate run(const Bytes& message, bool ebgp, bool four_octet = true) {
   }
   return parse_update(std::get<UpdateMessage>(*m), {four_octet, ebgp});
 }
+
+void PrintTo(const UpdateCase& c, std::ostream* os) { *os << c.name; }
 
 class UpdateErrors : public ::testing::TestWithParam<UpdateCase> {};
 

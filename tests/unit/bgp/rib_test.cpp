@@ -107,12 +107,47 @@ TEST(UpdatePacker, WithdrawalsArePackedPerFamily) {
   for (int i = 0; i < 2000; ++i) d.withdraw.push_back(Prefix::make(Address::v4(0x0a000000u + (i << 6)), 26));
   d.withdraw.push_back(P("fd00::/64"));
   d.withdraw.push_back(P("fd00:1::/64"));
-  const auto u = unpack(pack_updates(d, sets, {}));
+  const auto msgs = pack_updates(d, sets, {});
+  for (const auto& m : msgs) EXPECT_LE(m.size(), kMaxMessageSize);
+  const auto u = unpack(msgs);
   ASSERT_EQ(u.size(), 4u);  // 10000 octets of IPv4 withdrawals: 3 messages; IPv6: 1
   std::size_t n = 0;
   for (const auto& x : u) n += x.withdrawn.size();
   EXPECT_EQ(n, 2002u);
   EXPECT_EQ(u[3].withdrawn, (std::vector<Prefix>{P("fd00::/64"), P("fd00:1::/64")}));
+}
+
+TEST(UpdatePacker, EveryMessageKindStaysWithinTheLimitAtItsFullest) {
+  AttributeSets sets;
+  PathAttributes v6 = attrs();
+  v6.next_hop.reset();
+  v6.mp_next_hop = A("fd00::2");
+  const auto id4 = sets.intern(attrs());
+  const auto id6 = sets.intern(v6);
+  RibDiff d;
+  for (std::uint32_t i = 0; i < 5000; ++i) {
+    const Prefix p4 = Prefix::make(Address::v4(0x0a000000u + i), 32);
+    const Prefix p6 = Prefix::make(Address::from_value(ipam::Family::V6, (ipam::uint128{0xfd00} << 112) + i), 128);
+    d.withdraw.push_back(p4);
+    d.withdraw.push_back(p6);
+    d.announce.push_back({p4, id4});
+    d.announce.push_back({p6, id6});
+  }
+  std::size_t withdrawn = 0, announced = 0;
+  const auto msgs = pack_updates(d, sets, {});
+  std::size_t partial = 0;
+  for (const auto& m : msgs) {
+    EXPECT_LE(m.size(), kMaxMessageSize);
+    if (m.size() <= kMaxMessageSize - 40) ++partial;
+  }
+  EXPECT_LE(partial, 4u);  // full, except the last of each of the four kinds
+  for (const auto& u : unpack(msgs)) {
+    EXPECT_NE(u.action, UpdateAction::SessionReset);
+    withdrawn += u.withdrawn.size();
+    announced += u.announced.size();
+  }
+  EXPECT_EQ(withdrawn, 10000u);
+  EXPECT_EQ(announced, 10000u);
 }
 
 TEST(UpdatePacker, Ipv6GoesInMpReachWithItsNextHop) {

@@ -1,0 +1,585 @@
+#include "agent/control_api.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <cctype>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <list>
+#include <optional>
+
+namespace blockd::agent {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using local = net::local::stream_protocol;
+using json = nlohmann::json;
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+using Responder = std::function<Response(const Request&)>;
+
+constexpr std::size_t kBodyLimit = 1 << 20;    // requests are small JSON objects
+constexpr std::size_t kHeaderLimit = 16 << 10;
+constexpr std::uint64_t kResponseLimit = std::uint64_t{1} << 30;  // route tables may be large
+constexpr auto kIdleTimeout = std::chrono::seconds(60);           // keep-alive connections
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"; }
+
+Response json_response(unsigned status, const json& body, unsigned version, bool keep_alive) {
+  Response res{static_cast<http::status>(status), version};
+  res.set(http::field::server, "blockd");
+  res.set(http::field::content_type, "application/json");
+  res.keep_alive(keep_alive);
+  res.body() = dump(body);
+  res.prepare_payload();
+  return res;
+}
+
+Response error_response(const Error& e, unsigned version, bool keep_alive, unsigned status = 0) {
+  return json_response(status ? status : http_status_of(e.code), json{{"error", e.message}, {"code", error_code_name(e.code)}},
+                       version, keep_alive);
+}
+
+// One HTTP/1.1 connection: read a request, answer it, again while the client keeps it alive.
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void close() = 0;
+};
+
+template <class Protocol>
+class HttpSession : public SessionBase, public std::enable_shared_from_this<HttpSession<Protocol>> {
+ public:
+  using Stream = beast::basic_stream<Protocol>;
+  HttpSession(typename Protocol::socket socket, Responder respond)
+      : stream_(std::move(socket)), respond_(std::move(respond)) {}
+
+  void run() { read(); }
+  void close() override {
+    beast::error_code ignored;
+    stream_.socket().shutdown(Protocol::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(kBodyLimit);
+    parser_->header_limit(kHeaderLimit);
+    stream_.expires_after(kIdleTimeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset || ec == net::error::bad_descriptor) {
+      return close();
+    }
+    if (ec) {
+      // Whatever a caller sends, it gets an answer naming the problem, never a crash.
+      const bool too_large = ec == http::error::body_limit || ec == http::error::header_limit;
+      response_ = error_response(invalid(too_large ? "request too large (" + ec.message() + "; bodies up to 1 MiB)"
+                                                   : "malformed HTTP request: " + ec.message()),
+                                 11, false, too_large ? 413 : 400);
+      return write();
+    }
+    const Request& req = parser_->get();
+    try {
+      response_ = respond_(req);
+    } catch (const std::exception& e) {
+      response_ = error_response(internal(std::string("handler failed: ") + e.what()), req.version(), req.keep_alive());
+    }
+    response_.keep_alive(req.keep_alive() && response_.keep_alive());
+    write();
+  }
+
+  void write() {
+    response_.prepare_payload();
+    http::async_write(stream_, response_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec || !self->response_.keep_alive()) return self->close();
+      self->read();
+    });
+  }
+
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  Response response_;
+  Responder respond_;
+};
+
+// Sessions still open, so that stop() can close them.
+class SessionList {
+ public:
+  void add(const std::shared_ptr<SessionBase>& s) {
+    std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
+    sessions_.push_back(s);
+  }
+  void close_all() {
+    for (auto& w : sessions_) {
+      if (auto s = w.lock()) s->close();
+    }
+    sessions_.clear();
+  }
+
+ private:
+  std::list<std::weak_ptr<SessionBase>> sessions_;
+};
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+Response answer(const Result<json>& r, const Request& req) {
+  if (!r) return error_response(r.error(), req.version(), req.keep_alive());
+  return json_response(200, *r, req.version(), req.keep_alive());
+}
+
+// Endpoints of control_api.hpp onto the handler.
+Response route(ControlHandler& handler, const Request& req) {
+  std::string_view target(req.target().data(), req.target().size());
+  target = target.substr(0, target.find('?'));
+  const bool get = req.method() == http::verb::get;
+  const bool post = req.method() == http::verb::post;
+  auto wrong_method = [&](const char* allowed) {
+    Response res = error_response(invalid(std::string(req.method_string().data(), req.method_string().size()) + " " + std::string(target) +
+                                          ": method not allowed (use " + allowed + ")"),
+                                  req.version(), req.keep_alive(), 405);
+    res.set(http::field::allow, allowed);
+    return res;
+  };
+  auto body_object = [&]() -> Result<json> {
+    json body = json::parse(req.body(), nullptr, false);
+    if (body.is_discarded()) return invalid(std::string(target) + ": request body is not valid JSON");
+    if (!body.is_object()) return invalid(std::string(target) + ": request body must be a JSON object");
+    return body;
+  };
+
+  if (target == "/v1/status") return get ? answer(handler.status(), req) : wrong_method("GET");
+  if (target == "/v1/peers") return get ? answer(handler.peers(), req) : wrong_method("GET");
+  for (const char* which : {"advertised", "received", "kernel"}) {
+    if (target == std::string("/v1/routes/") + which) return get ? answer(handler.routes(which), req) : wrong_method("GET");
+  }
+  if (target == "/v1/ipam/allocate" || target == "/v1/ipam/release") {
+    if (!post) return wrong_method("POST");
+    auto body = body_object();
+    if (!body) return answer(body.error(), req);
+    return answer(target == "/v1/ipam/allocate" ? handler.allocate(*body) : handler.release(*body), req);
+  }
+  constexpr std::string_view kHandles = "/v1/ipam/handles/";
+  if (target.starts_with(kHandles) && target.size() > kHandles.size()) {
+    return get ? answer(handler.handle(percent_decode(target.substr(kHandles.size()))), req) : wrong_method("GET");
+  }
+  return error_response(not_found("no endpoint " + std::string(target) + " (see agent/control_api.hpp)"), req.version(),
+                        req.keep_alive());
+}
+
+std::string errno_text(int err) { return std::error_code(err, std::generic_category()).message(); }
+
+// The socket file: a live agent's is left alone; a stale one (nobody accepting) is replaced.
+Status prepare_socket_path(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path p(path);
+  if (p.has_parent_path()) {
+    fs::create_directories(p.parent_path(), ec);
+    if (ec) return unavailable("control.socket " + path + ": cannot create folder " + p.parent_path().string() + ": " + ec.message());
+  }
+  const auto st = fs::symlink_status(p, ec);
+  if (ec || !fs::exists(st)) return {};
+  if (!fs::is_socket(st)) return invalid("control.socket " + path + ": exists and is not a socket");
+  net::io_context io;
+  local::socket probe(io);
+  beast::error_code connect_ec;
+  probe.connect(local::endpoint(path), connect_ec);
+  if (!connect_ec) return conflict("control.socket " + path + ": another process (a running blockd?) is listening on it");
+  fs::remove(p, ec);
+  if (ec) return unavailable("control.socket " + path + ": cannot remove the stale socket: " + ec.message());
+  return {};
+}
+
+}  // namespace
+
+const char* error_code_name(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::Invalid: return "Invalid";
+    case ErrorCode::NotFound: return "NotFound";
+    case ErrorCode::Conflict: return "Conflict";
+    case ErrorCode::Exhausted: return "Exhausted";
+    case ErrorCode::Unavailable: return "Unavailable";
+    case ErrorCode::Internal: return "Internal";
+  }
+  return "Internal";
+}
+
+Result<ErrorCode> error_code_from_name(const std::string& name) {
+  for (ErrorCode c : {ErrorCode::Invalid, ErrorCode::NotFound, ErrorCode::Conflict, ErrorCode::Exhausted,
+                      ErrorCode::Unavailable, ErrorCode::Internal}) {
+    if (name == error_code_name(c)) return c;
+  }
+  return invalid("unknown error code \"" + name + "\"");
+}
+
+unsigned http_status_of(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::Invalid: return 400;
+    case ErrorCode::NotFound: return 404;
+    case ErrorCode::Conflict: return 409;
+    case ErrorCode::Exhausted: return 507;
+    case ErrorCode::Unavailable: return 503;
+    case ErrorCode::Internal: return 500;
+  }
+  return 500;
+}
+
+ErrorCode error_code_of_http(unsigned status) {
+  switch (status) {
+    case 400: case 405: case 413: return ErrorCode::Invalid;
+    case 404: return ErrorCode::NotFound;
+    case 409: return ErrorCode::Conflict;
+    case 507: return ErrorCode::Exhausted;
+    case 503: return ErrorCode::Unavailable;
+    default: return ErrorCode::Internal;
+  }
+}
+
+bool caller_allowed(unsigned caller_uid, unsigned own_uid) { return caller_uid == 0 || caller_uid == own_uid; }
+
+// --- ControlServer ---------------------------------------------------------------------------
+
+struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
+  Impl(net::io_context& io, ControlHandler& handler, std::string path)
+      : io(io), handler(handler), path(std::move(path)), acceptor(io), retry(io) {}
+
+  void accept() {
+    acceptor.async_accept([self = shared_from_this()](beast::error_code ec, local::socket socket) {
+      if (ec == net::error::operation_aborted || !self->acceptor.is_open()) return;
+      if (ec) {
+        // E.g. EMFILE: wait a little rather than spin.
+        spdlog::warn("control API {}: accept failed: {}", self->path, ec.message());
+        self->retry.expires_after(std::chrono::milliseconds(100));
+        self->retry.async_wait([self](beast::error_code e) {
+          if (!e) self->accept();
+        });
+        return;
+      }
+      self->serve(std::move(socket));
+      self->accept();
+    });
+  }
+
+  void serve(local::socket socket) {
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    // A request already read when stop() ran must not reach a handler that may be gone.
+    Responder respond = [self = shared_from_this()](const Request& req) {
+      if (!self->listening) return error_response(unavailable("blockd is shutting down"), req.version(), false);
+      return route(self->handler, req);
+    };
+    if (getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+      spdlog::warn("control API {}: refused a caller: SO_PEERCRED failed: {}", path, errno_text(errno));
+      return;  // the socket closes as it goes out of scope
+    }
+    if (!caller_allowed(cred.uid, ::geteuid())) {
+      spdlog::warn("control API {}: refused pid {} uid {} (only root and uid {} may call blockd)", path, cred.pid,
+                   cred.uid, ::geteuid());
+      const std::string msg = "blockd accepts only root and uid " + std::to_string(::geteuid()) + " (this caller is uid " +
+                              std::to_string(cred.uid) + ")";
+      respond = [msg](const Request& req) { return error_response(invalid(msg), req.version(), false, 403); };
+    }
+    auto session = std::make_shared<HttpSession<local>>(std::move(socket), std::move(respond));
+    sessions.add(session);
+    session->run();
+  }
+
+  net::io_context& io;
+  ControlHandler& handler;
+  std::string path;
+  local::acceptor acceptor;
+  net::steady_timer retry;
+  SessionList sessions;
+  bool listening = false;
+};
+
+ControlServer::ControlServer(net::io_context& io, ControlHandler& handler, std::string socket_path)
+    : impl_(std::make_shared<Impl>(io, handler, std::move(socket_path))) {}
+
+ControlServer::~ControlServer() { stop(); }
+
+Status ControlServer::start() {
+  Impl& s = *impl_;
+  if (s.listening) return {};
+  if (s.path.empty()) return invalid("control.socket: must not be empty");
+  if (s.path.size() >= sizeof(sockaddr_un{}.sun_path)) {
+    return invalid("control.socket " + s.path + ": longer than the " + std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) +
+                   " characters a Unix socket path may have");
+  }
+  if (auto ok = prepare_socket_path(s.path); !ok) return ok;
+  beast::error_code ec;
+  s.acceptor.open(local(), ec);
+  if (!ec) s.acceptor.bind(local::endpoint(s.path), ec);
+  if (ec) {
+    s.acceptor.close(ec);
+    return unavailable("control.socket " + s.path + ": cannot bind: " + ec.message());
+  }
+  // Mode 0660 before listen(): until then nobody can connect, so there is no window with a wider mode.
+  if (::chmod(s.path.c_str(), 0660) != 0) {
+    const int err = errno;
+    s.acceptor.close(ec);
+    return unavailable("control.socket " + s.path + ": chmod 0660 failed: " + errno_text(err));
+  }
+  s.acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    s.acceptor.close(ec);
+    return unavailable("control.socket " + s.path + ": cannot listen: " + ec.message());
+  }
+  s.listening = true;
+  spdlog::info("control API listening on {}", s.path);
+  s.accept();
+  return {};
+}
+
+void ControlServer::stop() {
+  Impl& s = *impl_;
+  if (!s.listening) return;
+  s.listening = false;
+  beast::error_code ec;
+  s.acceptor.close(ec);
+  s.retry.cancel();
+  s.sessions.close_all();
+  std::error_code fs_ec;
+  std::filesystem::remove(s.path, fs_ec);
+}
+
+// --- MetricsServer ---------------------------------------------------------------------------
+
+struct MetricsServer::Impl : std::enable_shared_from_this<MetricsServer::Impl> {
+  Impl(net::io_context& io, ControlHandler& handler, std::string address)
+      : handler(handler), address(std::move(address)), acceptor(io), retry(io) {}
+
+  Response respond(const Request& req) {
+    std::string_view target(req.target().data(), req.target().size());
+    target = target.substr(0, target.find('?'));
+    if (target != "/metrics") {
+      Response res{http::status::not_found, req.version()};
+      res.set(http::field::content_type, "text/plain");
+      res.body() = "not found: blockd serves /metrics\n";
+      res.keep_alive(req.keep_alive());
+      return res;
+    }
+    if (req.method() != http::verb::get) {
+      Response res{http::status::method_not_allowed, req.version()};
+      res.set(http::field::allow, "GET");
+      res.keep_alive(req.keep_alive());
+      return res;
+    }
+    Response res{http::status::ok, req.version()};
+    res.set(http::field::server, "blockd");
+    // The Prometheus text exposition format, version 0.0.4.
+    res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    res.body() = handler.metrics();
+    res.keep_alive(req.keep_alive());
+    return res;
+  }
+
+  void accept() {
+    acceptor.async_accept([self = shared_from_this()](beast::error_code ec, net::ip::tcp::socket socket) {
+      if (ec == net::error::operation_aborted || !self->acceptor.is_open()) return;
+      if (ec) {
+        spdlog::warn("metrics {}: accept failed: {}", self->address, ec.message());
+        self->retry.expires_after(std::chrono::milliseconds(100));
+        self->retry.async_wait([self](beast::error_code e) {
+          if (!e) self->accept();
+        });
+        return;
+      }
+      auto session = std::make_shared<HttpSession<net::ip::tcp>>(
+          std::move(socket), [self](const Request& req) {
+            if (!self->listening) return Response{http::status::service_unavailable, req.version()};
+            return self->respond(req);
+          });
+      self->sessions.add(session);
+      session->run();
+      self->accept();
+    });
+  }
+
+  ControlHandler& handler;
+  std::string address;
+  net::ip::tcp::acceptor acceptor;
+  net::steady_timer retry;
+  SessionList sessions;
+  bool listening = false;
+};
+
+MetricsServer::MetricsServer(net::io_context& io, ControlHandler& handler, std::string address)
+    : impl_(std::make_shared<Impl>(io, handler, std::move(address))) {}
+
+MetricsServer::~MetricsServer() { stop(); }
+
+Status MetricsServer::start() {
+  Impl& s = *impl_;
+  if (s.listening) return {};
+  const std::string& a = s.address;
+  const auto colon = a.rfind(':');
+  if (colon == std::string::npos || colon == 0) return invalid("control.metrics " + a + ": expected ADDRESS:PORT");
+  std::string host = a.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host == "localhost") host = "127.0.0.1";
+  beast::error_code ec;
+  const auto ip = net::ip::make_address(host, ec);
+  if (ec) return invalid("control.metrics " + a + ": " + host + " is not an IP address");
+  if (!ip.is_loopback()) return invalid("control.metrics " + a + ": must be a loopback address (127.0.0.0/8 or ::1)");
+  unsigned long port_number = 0;
+  try {
+    std::size_t used = 0;
+    port_number = std::stoul(a.substr(colon + 1), &used);
+    if (used != a.size() - colon - 1 || port_number > 65535) throw std::out_of_range("port");
+  } catch (const std::exception&) {
+    return invalid("control.metrics " + a + ": the port must be a number from 0 to 65535");
+  }
+  const net::ip::tcp::endpoint endpoint(ip, static_cast<unsigned short>(port_number));
+  s.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) s.acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) s.acceptor.bind(endpoint, ec);
+  if (!ec) s.acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    beast::error_code ignored;
+    s.acceptor.close(ignored);
+    return unavailable("control.metrics " + a + ": cannot listen: " + ec.message());
+  }
+  s.listening = true;
+  spdlog::info("metrics on http://{}:{}/metrics", host, this->port());
+  s.accept();
+  return {};
+}
+
+void MetricsServer::stop() {
+  Impl& s = *impl_;
+  if (!s.listening) return;
+  s.listening = false;
+  beast::error_code ec;
+  s.acceptor.close(ec);
+  s.retry.cancel();
+  s.sessions.close_all();
+}
+
+unsigned short MetricsServer::port() const {
+  beast::error_code ec;
+  const auto endpoint = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : endpoint.port();
+}
+
+// --- ControlClient ---------------------------------------------------------------------------
+
+ControlClient::ControlClient(std::string socket_path, int timeout_ms)
+    : socket_path_(std::move(socket_path)), timeout_ms_(timeout_ms) {}
+
+namespace {
+
+Result<json> call(const std::string& path, int timeout_ms, http::verb verb, const std::string& target, const json* body) {
+  const auto unreachable = [&](const std::string& why) {
+    return unavailable("cannot reach blockd at " + path + ": " + why + " (is blockd running?)");
+  };
+  if (path.size() >= sizeof(sockaddr_un{}.sun_path)) return unreachable("the socket path is too long");
+  net::io_context io;
+  beast::basic_stream<local> stream(io);
+  Request req{verb, target, 11};
+  req.set(http::field::host, "blockd");
+  req.set(http::field::user_agent, "blockd-client");
+  if (body) {
+    req.set(http::field::content_type, "application/json");
+    req.body() = dump(*body);
+  }
+  req.keep_alive(false);
+  req.prepare_payload();
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(kResponseLimit);
+
+  beast::error_code failure;
+  const char* stage = "connect";
+  stream.expires_after(std::chrono::milliseconds(timeout_ms));
+  stream.async_connect(local::endpoint(path), [&](beast::error_code ec) {
+    if (ec) {
+      failure = ec;
+      return;
+    }
+    stage = "send";
+    http::async_write(stream, req, [&](beast::error_code ec, std::size_t) {
+      if (ec) {
+        failure = ec;
+        return;
+      }
+      stage = "read";
+      http::async_read(stream, buffer, parser, [&](beast::error_code ec, std::size_t) { failure = ec; });
+    });
+  });
+  io.run();
+
+  if (failure == beast::error::timeout) {
+    if (std::string_view(stage) == "connect") return unreachable("no answer within " + std::to_string(timeout_ms) + " ms");
+    return unavailable("blockd at " + path + " did not answer " + target + " within " + std::to_string(timeout_ms) + " ms");
+  }
+  if (failure) {
+    if (std::string_view(stage) == "connect") {
+      if (failure == net::error::access_denied) {
+        return unavailable("cannot reach blockd at " + path + ": " + failure.message() +
+                           " (the socket is for root and blockd's group)");
+      }
+      return unreachable(failure.message());
+    }
+    return unavailable("blockd at " + path + ": " + target + ": " + stage + " failed: " + failure.message());
+  }
+  const Response& res = parser.get();
+  const unsigned status = res.result_int();
+  json answer = res.body().empty() ? json() : json::parse(res.body(), nullptr, false);
+  if (status / 100 == 2) {
+    if (answer.is_discarded()) return internal("blockd answered " + target + " with a body that is not JSON");
+    return answer;
+  }
+  if (answer.is_object() && answer.contains("error") && answer["error"].is_string()) {
+    ErrorCode code = error_code_of_http(status);
+    if (answer.contains("code") && answer["code"].is_string()) {
+      if (auto c = error_code_from_name(answer["code"].get<std::string>())) code = *c;
+    }
+    return Error{code, answer["error"].get<std::string>()};
+  }
+  return Error{error_code_of_http(status),
+               "blockd answered " + target + " with HTTP " + std::to_string(status) + ": " + res.body().substr(0, 200)};
+}
+
+}  // namespace
+
+Result<json> ControlClient::get(const std::string& target) {
+  return call(socket_path_, timeout_ms_, http::verb::get, target, nullptr);
+}
+
+Result<json> ControlClient::post(const std::string& target, const json& body) {
+  return call(socket_path_, timeout_ms_, http::verb::post, target, &body);
+}
+
+}  // namespace blockd::agent
