@@ -4,9 +4,12 @@
 # labels and five workloads made through CNI (ptp + blockd-ipam). Asserts:
 #   1. every workload address lies in its rack's pool (rack 0: 192.168.0.0/24, rack 1: .1.0/24);
 #   2. the router's table holds exactly one route per affine block plus one /32 per borrowed
-#      address, each with the owning (borrowing) node as next hop; checked first for the
-#      tutorial's five workloads, then after a rack-1 workload had to borrow (pool filled);
-#   3. a TCP connection from a rack-0 workload reaches a rack-1 workload and back.
+#      address, each with the owning (borrowing) node as next hop (expected routes derived from
+#      the store's blocks and workloads);
+#   3. a TCP connection from a rack-0 workload reaches a rack-1 workload and back;
+#   4. a node's blockd killed with kill -9: the router keeps its block (graceful restart) and
+#      traffic to it still flows; a new blockd brings the session and the same routes back;
+#   5. the router restarted: all four sessions and every route come back, traffic flows.
 # This kernel has no ipip module: the lab's nodes set dataplane.ipipDevice to their uplink, so
 # blockd's IPIP-mode routes (`via <node> dev eth1 onlink`) are real routes, unencapsulated; the
 # router answers ARP for the other rack's nodes (proxy_arp) and installs its BGP routes in its
@@ -95,6 +98,37 @@ a_ns=clab-$lab_name-kube-node-0-nginx-5c7588df-prx4z b_ns=clab-$lab_name-kube-no
 a_ip=$(addr_of kube-node-0 nginx-5c7588df-prx4z) b_ip=$(addr_of kube-node-2 nginx-5c7588df-w7r7g)
 tcp_check "$a_ns" "$b_ns" "$b_ip" "$a_ip"
 tcp_check "$b_ns" "$a_ns" "$a_ip" "$b_ip"
+
+# 4. kill -9 of kube-node-3's blockd: its block stays at the router through graceful restart
+# (BIRD keeps the routes as stale while the session is down), and comes back fresh after a new
+# blockd reconnects.
+pid_of() {  # pid_of NODE COMMAND: the process named COMMAND inside the node's namespace
+  local p
+  for p in $(ip netns pids "clab-$lab_name-$1"); do
+    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$2" ] && { echo "$p"; return 0; }
+  done
+  return 1
+}
+tor_route() { birdc show route all "$1" 2>/dev/null | awk '/BGP.next_hop/{print $2}'; }
+session_down() { ! birdc show protocols kube_node_3 | grep -q Established; }
+kill -9 "$(pid_of kube-node-3 blockd)"
+wait_for 10 "the router sees kube-node-3's session go down" session_down
+expect_eq "$(tor_route 192.168.1.64/26)" 10.0.1.11 "router keeps kube-node-3's block while its blockd is gone"
+tcp_check "$a_ns" clab-$lab_name-kube-node-3-nginx-5c7588df-62lnf "$(addr_of kube-node-3 nginx-5c7588df-62lnf)" "$a_ip"
+on kube-node-3 sh -c 'blockd --config /etc/blockd/blockd.yaml >>/var/log/blockd/blockd.log 2>&1 &'
+wait_sessions 30 || fail "kube-node-3 did not come back"
+wait_routes
+expect_eq "$(router_routes)" "$(expected_routes)" "router table after kube-node-3's blockd restarted"
+
+# 5. The router restarts: all sessions re-establish and every route comes back.
+kill -TERM "$(pid_of router bird)"
+router_empty() { ! pid_of router bird >/dev/null; }
+wait_for 10 "BIRD stopped" router_empty
+on router bird -c /etc/bird/bird.conf -s /run/bird/bird.ctl
+wait_sessions 60 || fail "sessions after the router restart"
+wait_routes
+expect_eq "$(router_routes)" "$(expected_routes)" "router table after the router restarted"
+tcp_check "$a_ns" "$b_ns" "$b_ip" "$a_ip"
 
 route_summary
 echo "PASS rack_tutorial"
