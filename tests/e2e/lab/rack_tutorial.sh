@@ -4,8 +4,10 @@
 # labels and five workloads made through CNI (ptp + blockd-ipam). Asserts:
 #   1. every workload address lies in its rack's pool (rack 0: 192.168.0.0/24, rack 1: .1.0/24);
 #   2. the router's table holds exactly one route per affine block plus one /32 per borrowed
-#      address, each with the owning (borrowing) node as next hop (expected routes derived from
-#      the store's blocks and workloads);
+#      address, each with the owning (borrowing) node as next hop (two sibling blocks of one
+#      node may go as their aggregate, DESIGN.md "Routes"; expected routes derived from
+#      the store's blocks and workloads): for the tutorial's five workloads, then after a
+#      kube-node-3 workload had to borrow from kube-node-2's block (rack-1's pool filled);
 #   3. a TCP connection from a rack-0 workload reaches a rack-1 workload and back;
 #   4. a node's blockd killed with kill -9: the router keeps its block (graceful restart) and
 #      traffic to it still flows; a new blockd brings the session and the same routes back;
@@ -61,14 +63,22 @@ expected_routes() {
   blockctl get workloads -o json | python3 -c '
 import json, sys
 nodes = {"kube-node-0": "10.0.0.10", "kube-node-1": "10.0.0.11", "kube-node-2": "10.0.1.10", "kube-node-3": "10.0.1.11"}
-routes = set()
+import ipaddress
+routes, blocks = set(), {}
 for w in json.load(sys.stdin):
-    routes.add((w["address"] + "/32" if w["borrowed"] else w["block"]) + " " + nodes[w["node"]])
+    if w["borrowed"]:
+        routes.add(w["address"] + "/32 " + nodes[w["node"]])
+    else:
+        blocks.setdefault(w["node"], set()).add(ipaddress.ip_network(w["block"]))
+# DESIGN.md, Routes: adjacent blocks of one node may be advertised as their aggregate.
+for node, nets in blocks.items():
+    routes.update(f"{n} {nodes[node]}" for n in ipaddress.collapse_addresses(nets))
 print("\n".join(sorted(routes)))'
 }
 router_routes() {
   birdc show route all 2>/dev/null | awk '/^[0-9]/{pfx=$1} /BGP.next_hop/{print pfx, $2}' | grep '^192\.168\.' | sort || true
 }
+tor_route() { birdc show route all "$1" 2>/dev/null | awk '/BGP.next_hop/{print $2}'; }
 # settle: BGP updates reach the router shortly after the store changes
 wait_routes() {
   local deadline=$((SECONDS + 15))
@@ -77,6 +87,20 @@ wait_routes() {
 wait_routes
 expect_eq "$(router_routes)" "$(expected_routes)" "router table: one route per affine block, next hop its node"
 expect_eq "$(router_routes | wc -l)" 4 "four blocks for five workloads (two on kube-node-2 share one)"
+
+# 2b. A borrowed address: fill kube-node-3's block and the rest of rack-1's pool with its own
+# allocations, so its next workload must borrow from kube-node-2's block: one /32 more.
+store="sqlite://$CLAB_NETNS_STATE_DIR/$lab_name/store/blockd.db"
+for k in $(seq 1 190); do
+  "$build/agent/blockctl" --datastore "$store" ipam allocate --node kube-node-3 --handle "filler-$k" >/dev/null
+done
+borrowed=$(on kube-node-3 bash /etc/blockd/pod.sh add borrower)
+echo "borrower (kube-node-3) got $borrowed"
+expect_eq "$(pool_of "$borrowed" 192.168.1.0/26)" 192.168.1.0/26 "the borrower's address comes from kube-node-2's block"
+wait_routes
+expect_eq "$(router_routes)" "$(expected_routes)" "router table: blocks plus the borrowed /32, next hop the borrowing node"
+expect_eq "$(router_routes | grep -c '/32 ')" 1 "one /32 at the router"
+expect_eq "$(tor_route "$borrowed/32")" 10.0.1.11 "the borrowed /32's next hop is kube-node-3"
 
 # 3. Pod to pod TCP across racks, both ways.
 tcp_check() {  # tcp_check FROM_NS TO_NS TO_IP FROM_IP
@@ -109,7 +133,6 @@ pid_of() {  # pid_of NODE COMMAND: the process named COMMAND inside the node's n
   done
   return 1
 }
-tor_route() { birdc show route all "$1" 2>/dev/null | awk '/BGP.next_hop/{print $2}'; }
 session_down() { ! birdc show protocols kube_node_3 | grep -q Established; }
 kill -9 "$(pid_of kube-node-3 blockd)"
 wait_for 10 "the router sees kube-node-3's session go down" session_down
