@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# pod.sh add|del NAME: a workload as Kubernetes would make it on this node: a network
+# namespace attached with the CNI ptp plugin, its address from blockd-ipam (blockd's socket).
+# Under clab-netns all namespaces share one host, so the workload's namespace is named after
+# the node's (CLAB_NETNS-NAME); in a container it is just NAME.
+set -euo pipefail
+cmd=${1:?usage: pod.sh add|del NAME} name=${2:?usage: pod.sh add|del NAME}
+ns="${CLAB_NETNS:+$CLAB_NETNS-}$name"
+ipam=$(command -v blockd-ipam) || { echo "pod.sh: blockd-ipam is not on PATH" >&2; exit 2; }
+cni() {
+  printf '{"cniVersion":"1.0.0","name":"blocknet","type":"ptp","ipMasq":false,"ipam":{"type":"blockd-ipam","socket":"%s"}}' \
+    /run/blockd/blockd.sock |
+    env CNI_COMMAND="$1" CNI_CONTAINERID="$name" CNI_NETNS="/var/run/netns/$ns" CNI_IFNAME=eth0 \
+      CNI_PATH="/usr/lib/cni:$(dirname "$ipam")" /usr/lib/cni/ptp
+}
+case $cmd in
+  add)
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+    if ! out=$(cni ADD); then
+      echo "pod.sh: CNI ADD of $name failed: $out" >&2
+      cni DEL >/dev/null 2>&1 || true
+      ip netns del "$ns"
+      exit 1
+    fi
+    ip -n "$ns" -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1
+    ;;
+  del)
+    cni DEL >/dev/null
+    ip netns del "$ns" 2>/dev/null || true
+    ;;
+  *) echo "pod.sh: unknown command $cmd (add|del)" >&2; exit 1 ;;
+esac

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# The reference tutorial as a lab (examples/rack-tutorial/rack-tutorial.clab.yml, deployed with
+# tests/lab/clab-netns): a BIRD 2 router, two racks of two blockd nodes, the tutorial's pools,
+# labels and five workloads made through CNI (ptp + blockd-ipam). Asserts:
+#   1. every workload address lies in its rack's pool (rack 0: 192.168.0.0/24, rack 1: .1.0/24);
+#   2. the router's table holds exactly one route per affine block plus one /32 per borrowed
+#      address, each with the owning (borrowing) node as next hop (two sibling blocks of one
+#      node may go as their aggregate, DESIGN.md "Routes"; expected routes derived from
+#      the store's blocks and workloads): for the tutorial's five workloads, then after a
+#      kube-node-3 workload had to borrow from kube-node-2's block (rack-1's pool filled);
+#   3. a TCP connection from a rack-0 workload reaches a rack-1 workload and back;
+#   4. a node's blockd killed with kill -9: the router keeps its block (graceful restart) and
+#      traffic to it still flows; a new blockd brings the session and the same routes back;
+#   5. the router restarted: all four sessions and every route come back, traffic flows.
+# This kernel has no ipip module: the lab's nodes set dataplane.ipipDevice to their uplink, so
+# blockd's IPIP-mode routes (`via <node> dev eth1 onlink`) are real routes, unencapsulated; the
+# router answers ARP for the other rack's nodes (proxy_arp) and installs its BGP routes in its
+# kernel, so cross-rack pod traffic goes node -> router -> node as it would after decapsulation.
+# Needs root. Usage: rack_tutorial.sh BUILD_DIR
+set -euo pipefail
+build=$(cd "${1:?usage: rack_tutorial.sh BUILD_DIR}" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib.sh"
+topo=$(cd "$here/../../../examples/rack-tutorial" && pwd)/rack-tutorial.clab.yml
+lab_name=rt$$
+export CLAB_NETNS_PATH="$build/agent" CLAB_NETNS_STATE_DIR=/tmp/clab-netns-e2e-$$
+. "$(dirname "$topo")/tutorial.sh"
+for b in blockd blockctl blockd-ipam; do [ -x "$build/agent/$b" ] || fail "$build/agent/$b is not built"; done
+clab() { "$top/tests/lab/clab-netns" "$1" "${lab_args[@]}" "${@:2}"; }
+cleanup() {
+  local rc=$?
+  if [ $rc -ne 0 ]; then
+    echo "--- logs (failure, rc=$rc)"
+    tail -n 30 "$CLAB_NETNS_STATE_DIR/$lab_name"/*/log/blockd.log "$CLAB_NETNS_STATE_DIR/$lab_name"/*/exec.log 2>/dev/null || true
+  fi
+  clab destroy || true
+  rm -rf "$CLAB_NETNS_STATE_DIR"
+  exit $rc
+}
+trap cleanup EXIT INT TERM
+
+clab deploy
+wait_sessions 30 || fail "BGP sessions"
+echo "ok: four BGP sessions Established at the router"
+tutorial_steps
+
+pool_of() { python3 -c "import ipaddress,sys; a=ipaddress.ip_address(sys.argv[1])
+print(next((p for p in sys.argv[2:] if a in ipaddress.ip_network(p)), 'none'))" "$@"; }
+addr_of() { ip -n "clab-$lab_name-$1-$2" -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1; }
+node_ip() { case $1 in kube-node-0) echo 10.0.0.10 ;; kube-node-1) echo 10.0.0.11 ;; kube-node-2) echo 10.0.1.10 ;; kube-node-3) echo 10.0.1.11 ;; esac; }
+
+# 1. Addresses by rack.
+for w in "${workloads[@]}"; do
+  name=${w%:*} node=${w#*:} rack=$((${node##*-} / 2))
+  expect_eq "$(pool_of "$(addr_of "$node" "$name")" 192.168.0.0/24 192.168.1.0/24)" "192.168.$rack.0/24" \
+    "$name on $node (rack $rack) has an address from rack-$rack-ippool"
+done
+
+# 2. The router's table against the store: one route per affine block, one /32 per borrowed
+# address, next hop the node. Expected routes come from the store (blocks and their affinity,
+# workloads and their block); actual ones from BIRD's table.
+expected_routes() {
+  blockctl get workloads -o json | python3 -c '
+import json, sys
+nodes = {"kube-node-0": "10.0.0.10", "kube-node-1": "10.0.0.11", "kube-node-2": "10.0.1.10", "kube-node-3": "10.0.1.11"}
+import ipaddress
+routes, blocks = set(), {}
+for w in json.load(sys.stdin):
+    if w["borrowed"]:
+        routes.add(w["address"] + "/32 " + nodes[w["node"]])
+    else:
+        blocks.setdefault(w["node"], set()).add(ipaddress.ip_network(w["block"]))
+# DESIGN.md, Routes: adjacent blocks of one node may be advertised as their aggregate.
+for node, nets in blocks.items():
+    routes.update(f"{n} {nodes[node]}" for n in ipaddress.collapse_addresses(nets))
+print("\n".join(sorted(routes)))'
+}
+router_routes() {
+  birdc show route all 2>/dev/null | awk '/^[0-9]/{pfx=$1} /BGP.next_hop/{print pfx, $2}' | grep '^192\.168\.' | sort || true
+}
+tor_route() { birdc show route all "$1" 2>/dev/null | awk '/BGP.next_hop/{print $2}'; }
+# settle: BGP updates reach the router shortly after the store changes
+wait_routes() {
+  local deadline=$((SECONDS + 15))
+  until [ "$(router_routes)" = "$(expected_routes)" ] || [ $SECONDS -ge $deadline ]; do sleep 0.3; done
+}
+wait_routes
+expect_eq "$(router_routes)" "$(expected_routes)" "router table: one route per affine block, next hop its node"
+expect_eq "$(router_routes | wc -l)" 4 "four blocks for five workloads (two on kube-node-2 share one)"
+
+# 2b. A borrowed address: fill kube-node-3's block and the rest of rack-1's pool with its own
+# allocations, so its next workload must borrow from kube-node-2's block: one /32 more.
+store="sqlite://$CLAB_NETNS_STATE_DIR/$lab_name/store/blockd.db"
+for k in $(seq 1 190); do
+  "$build/agent/blockctl" --datastore "$store" ipam allocate --node kube-node-3 --handle "filler-$k" >/dev/null
+done
+borrowed=$(on kube-node-3 bash /etc/blockd/pod.sh add borrower)
+echo "borrower (kube-node-3) got $borrowed"
+expect_eq "$(pool_of "$borrowed" 192.168.1.0/26)" 192.168.1.0/26 "the borrower's address comes from kube-node-2's block"
+wait_routes
+expect_eq "$(router_routes)" "$(expected_routes)" "router table: blocks plus the borrowed /32, next hop the borrowing node"
+expect_eq "$(router_routes | grep -c '/32 ')" 1 "one /32 at the router"
+expect_eq "$(tor_route "$borrowed/32")" 10.0.1.11 "the borrowed /32's next hop is kube-node-3"
+
+# 3. Pod to pod TCP across racks, both ways.
+tcp_check() {  # tcp_check FROM_NS TO_NS TO_IP FROM_IP
+  local port=$((20000 + RANDOM % 20000)) got
+  ip netns exec "$2" python3 -c "
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('0.0.0.0', $port)); s.listen(1); s.settimeout(10)
+c, a = s.accept(); c.sendall(('hello ' + a[0]).encode()); c.close()" &
+  local server=$!
+  sleep 0.3
+  got=$(ip netns exec "$1" python3 -c "
+import socket
+s = socket.create_connection(('$3', $port), timeout=5); print(s.recv(100).decode())") || true
+  wait $server || true
+  expect_eq "$got" "hello $4" "TCP from $1 ($4) to $2 ($3)"
+}
+a_ns=clab-$lab_name-kube-node-0-nginx-5c7588df-prx4z b_ns=clab-$lab_name-kube-node-2-nginx-5c7588df-w7r7g
+a_ip=$(addr_of kube-node-0 nginx-5c7588df-prx4z) b_ip=$(addr_of kube-node-2 nginx-5c7588df-w7r7g)
+tcp_check "$a_ns" "$b_ns" "$b_ip" "$a_ip"
+tcp_check "$b_ns" "$a_ns" "$a_ip" "$b_ip"
+
+# 4. kill -9 of kube-node-3's blockd: its block stays at the router through graceful restart
+# (BIRD keeps the routes as stale while the session is down), and comes back fresh after a new
+# blockd reconnects.
+pid_of() {  # pid_of NODE COMMAND: the process named COMMAND inside the node's namespace
+  local p
+  for p in $(ip netns pids "clab-$lab_name-$1"); do
+    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$2" ] && { echo "$p"; return 0; }
+  done
+  return 1
+}
+session_down() { ! birdc show protocols kube_node_3 | grep -q Established; }
+kill -9 "$(pid_of kube-node-3 blockd)"
+wait_for 10 "the router sees kube-node-3's session go down" session_down
+expect_eq "$(tor_route 192.168.1.64/26)" 10.0.1.11 "router keeps kube-node-3's block while its blockd is gone"
+tcp_check "$a_ns" clab-$lab_name-kube-node-3-nginx-5c7588df-62lnf "$(addr_of kube-node-3 nginx-5c7588df-62lnf)" "$a_ip"
+on kube-node-3 sh -c 'blockd --config /etc/blockd/blockd.yaml >>/var/log/blockd/blockd.log 2>&1 &'
+wait_sessions 30 || fail "kube-node-3 did not come back"
+wait_routes
+expect_eq "$(router_routes)" "$(expected_routes)" "router table after kube-node-3's blockd restarted"
+
+# 5. The router restarts: all sessions re-establish and every route comes back.
+kill -TERM "$(pid_of router bird)"
+router_empty() { ! pid_of router bird >/dev/null; }
+wait_for 10 "BIRD stopped" router_empty
+on router bird -c /etc/bird/bird.conf -s /run/bird/bird.ctl
+wait_sessions 60 || fail "sessions after the router restart"
+wait_routes
+expect_eq "$(router_routes)" "$(expected_routes)" "router table after the router restarted"
+tcp_check "$a_ns" "$b_ns" "$b_ip" "$a_ip"
+
+route_summary
+echo "PASS rack_tutorial"
