@@ -118,8 +118,8 @@ echo "pods: p1=$ip1 (n1) p2=$ip2 (n2)"
 # on-link: blockd reserves an address per node and pool and reports pods with the pool's length).
 [ "$ip1" = 192.168.0.0 ] || fail "p1 got $ip1, expected the first address of the first block"
 [ "$ip2" = 192.168.0.64 ] || fail "p2 got $ip2, expected the first address of the second block"
-# blockd-ipam reports the block's length when the gateway lies in the pod's block, else the pool's.
-expect_eq "$(ip -n "$p-p1" -4 -o addr show dev eth0 | awk '{print $4}')" "192.168.0.0/26" "p1's address carries its block's length"
+# The agent reports the pool's length (its pods' gateway lies in the pool) and blockd-ipam keeps it.
+expect_eq "$(ip -n "$p-p1" -4 -o addr show dev eth0 | awk '{print $4}')" "192.168.0.0/25" "p1's address carries its pool's length"
 expect_eq "$(ip -n "$p-p1" route show default)" "default via 192.168.0.1 dev eth0 " "p1's default route via its node's gateway"
 
 tor_routes() { birdc show route all 2>/dev/null | awk '/^[0-9]/{pfx=$1} /BGP.next_hop/{print pfx, $2}' | sort; }
