@@ -41,6 +41,10 @@ Status ipam_show(ipam::Datastore& store, bool show_blocks, const std::optional<s
 // Problems make it fail (exit 1) after printing them all.
 Status ipam_check(ipam::Datastore& store, std::ostream& out);
 
+// Copies every resource and all IPAM state between stores (e.g. SQLite to etcd), refusing a
+// target that already holds blockd data unless overwrite, then runs `ipam check` on the target.
+Status datastore_migrate(ipam::Datastore& from, ipam::Datastore& to, bool overwrite, std::ostream& out);
+
 // Runtime: ask the running agent over its control socket (agent/control_api.hpp). An agent that
 // can not be reached is Unavailable (exit 2).
 // The socket: --socket, else $BLOCKD_SOCKET, else control.socket of --config, else the default.

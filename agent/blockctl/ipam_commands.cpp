@@ -1,4 +1,5 @@
 #include <map>
+#include <set>
 
 #include "agent/blockctl/commands.hpp"
 #include "agent/table.hpp"
@@ -131,6 +132,36 @@ Status ipam_check(Datastore& store, std::ostream& out) {
     return {};
   }
   return invalid("ipam check found " + std::to_string(report->problems.size()) + " problem(s)");
+}
+
+Status datastore_migrate(Datastore& from, Datastore& to, bool overwrite, std::ostream& out) {
+  auto source = from.list(kKeyRoot);  // one consistent snapshot of the source
+  if (!source) return source.error().within("reading " + from.describe());
+  auto target = to.list(kKeyRoot);
+  if (!target) return target.error().within("reading " + to.describe());
+  if (!target->kvs.empty() && !overwrite) {
+    return invalid(to.describe() + " already holds " + std::to_string(target->kvs.size()) +
+                   " blockd keys; migrate with --overwrite to replace them");
+  }
+  // Batches of puts (and deletes of target keys the source lacks); each batch is atomic.
+  std::set<std::string> wanted;
+  for (const auto& kv : source->kvs) wanted.insert(kv.key);
+  std::vector<Operation> ops;
+  for (const auto& kv : target->kvs) {
+    if (!wanted.count(kv.key)) ops.push_back(Operation::erase(kv.key));
+  }
+  for (const auto& kv : source->kvs) ops.push_back(Operation::put(kv.key, kv.value));
+  constexpr std::size_t kBatch = 100;  // etcd's default limit is 128 operations per transaction
+  for (std::size_t i = 0; i < ops.size(); i += kBatch) {
+    Transaction txn;
+    txn.operations.assign(ops.begin() + static_cast<std::ptrdiff_t>(i),
+                          ops.begin() + static_cast<std::ptrdiff_t>(std::min(ops.size(), i + kBatch)));
+    auto r = to.commit(txn);
+    if (!r) return r.error().within("writing " + to.describe() + " (copied " + std::to_string(i) + " of " +
+                                    std::to_string(ops.size()) + " changes)");
+  }
+  out << "Copied " << source->kvs.size() << " keys from " << from.describe() << " to " << to.describe() << '\n';
+  return ipam_check(to, out);
 }
 
 }  // namespace blockd::agent::blockctl

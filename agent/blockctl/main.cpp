@@ -96,6 +96,14 @@ int main(int argc, char** argv) {
   node->require_subcommand(1);
   auto* node_status_cmd = node->add_subcommand("status", "BGP peers of this node, as calicoctl node status");
   node_status_cmd->add_option("--socket", socket, socket_help);
+  auto* datastore_cmd = app.add_subcommand("datastore", "the datastore itself");
+  datastore_cmd->require_subcommand(1);
+  std::string migrate_from, migrate_to;
+  bool migrate_overwrite = false;
+  auto* migrate = datastore_cmd->add_subcommand("migrate", "copy all resources and IPAM state to another store");
+  migrate->add_option("--from", migrate_from, "source store URL")->required();
+  migrate->add_option("--to", migrate_to, "target store URL")->required();
+  migrate->add_flag("--overwrite", migrate_overwrite, "replace what the target already holds");
   std::string which;
   auto* routes_cmd = app.add_subcommand("routes", "routes of the running agent: advertised, received or kernel");
   routes_cmd->add_option("which", which, "advertised, received or kernel")
@@ -126,6 +134,15 @@ int main(int argc, char** argv) {
       status = format ? routes(*path, which, *format, std::cout) : Status(format.error());
     }
     if (!status) return fail(status.error());
+    return 0;
+  }
+
+  if (migrate->parsed()) {
+    auto from = ipam::open_datastore(migrate_from);
+    if (!from) return fail(from.error().within("--from"));
+    auto to = ipam::open_datastore(migrate_to);
+    if (!to) return fail(to.error().within("--to"));
+    if (auto ok = datastore_migrate(**from, **to, migrate_overwrite, std::cout); !ok) return fail(ok.error());
     return 0;
   }
 

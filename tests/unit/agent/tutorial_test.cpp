@@ -104,3 +104,33 @@ TEST(Label, RefusesToChangeAValueWithoutOverwrite) {
 
 }  // namespace
 }  // namespace blockd::agent::blockctl
+
+namespace blockd::agent::blockctl {
+namespace {
+
+TEST(DatastoreMigrate, CopiesEverythingAndRefusesANonEmptyTarget) {
+  using namespace blockd::ipam;
+  MemoryStore from, to;
+  std::ostringstream out;
+  ok(apply_file(from, kExamples + "nodes.yaml", WriteMode::Create, out));
+  ok(apply_file(from, kExamples + "rack-0-ippool.yaml", WriteMode::Create, out));
+  ok(label_node(from, "kube-node-0", {"rack=0"}, false, out));
+  ok(ipam_allocate(from, {"kube-node-0", "w1", {}, false}, out));
+  std::ostringstream migrated;
+  ok(datastore_migrate(from, to, false, migrated));
+  EXPECT_NE(migrated.str().find("No problems found"), std::string::npos) << migrated.str();
+  auto a = from.list(kKeyRoot).value().kvs;
+  auto b = to.list(kKeyRoot).value().kvs;
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].key, b[i].key);
+    EXPECT_EQ(a[i].value, b[i].value);
+  }
+  auto again = datastore_migrate(from, to, false, out);
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.error().message.find("--overwrite"), std::string::npos);
+  ok(datastore_migrate(from, to, true, out));
+}
+
+}  // namespace
+}  // namespace blockd::agent::blockctl
