@@ -18,5 +18,6 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$jobs"
 bash tests/fuzz/run.sh
-bash tests/bench/run.sh build
+# Benchmarks measure; they do not pass or fail the suite. A broken one is reported loudly.
+bash tests/bench/run.sh build || echo "WARNING: a benchmark script failed (see above)" >&2
 ctest --test-dir build --output-on-failure
