@@ -152,6 +152,12 @@ s = socket.create_connection(('$2', $port), timeout=5); print(s.recv(100).decode
 }
 tcp_check p1 "$ip2"
 
+# natOutgoing: the pool is in both sets of n1's nftables table.
+nat_sets=$(ip netns exec "$p-n1" nft list table inet blockd)
+grep -A3 'set nat_pools_v4' <<<"$nat_sets" | grep -q '192.168.0.0/25' || fail "n1's nat_pools_v4 lacks the pool: $nat_sets"
+grep -A3 'set all_pools_v4' <<<"$nat_sets" | grep -q '192.168.0.0/25' || fail "n1's all_pools_v4 lacks the pool: $nat_sets"
+echo "ok: natOutgoing table holds the pool"
+
 # Fill the pool (2 blocks of 64) so a third node-2 workload must borrow from node 1's block
 # (n2's block holds p2 and n2's gateway: 62 more fill it).
 for k in $(seq 1 62); do "$build/agent/blockctl" --datastore "$store" ipam allocate --node n2 --handle "filler-$k" >/dev/null; done
@@ -180,4 +186,10 @@ wait_for 10 "ToR table empty" bash -c "[ -z \"\$(command birdc -s $work/bird.ctl
 wait_for 10 "n1 kernel has no blockd route" bash -c "[ -z \"\$(ip -n $p-n1 route show proto 200)\" ]"
 wait_for 10 "n2 kernel has no blockd route" bash -c "[ -z \"\$(ip -n $p-n2 route show proto 200)\" ]"
 "$build/agent/blockctl" --datastore "$store" ipam check
+
+# blockd --cleanup removes what blockd owns in the kernel: here its nftables table.
+kill -TERM "$pid_n1"; wait "$pid_n1" || true
+ip netns exec "$p-n1" "$build/agent/blockd" --config "$work/n1.yaml" --cleanup
+if ip netns exec "$p-n1" nft list table inet blockd >/dev/null 2>&1; then fail "--cleanup left table inet blockd"; fi
+echo "ok: --cleanup removed the natOutgoing table"
 echo "PASS two_nodes"
