@@ -15,13 +15,6 @@ namespace {
 // forever against a store that keeps changing.
 constexpr int kMaxAttempts = 400;
 
-enum class Outcome { Allocated, NoRoom, Retry };
-
-struct Step {
-  Outcome outcome = Outcome::NoRoom;
-  AllocatedAddress address;
-};
-
 const IPPool* pool_holding(const std::vector<IPPool>& pools, const Prefix& block) {
   for (const auto& p : pools) {
     if (p.cidr.contains(block)) return &p;
@@ -117,7 +110,7 @@ Result<std::optional<std::int64_t>> Allocator::commit_assignment(const std::stri
   return std::optional<std::int64_t>{};
 }
 
-Result<std::optional<AllocatedAddress>> Allocator::try_affine(const AllocationContext& ctx,
+Result<Allocator::Attempt> Allocator::try_affine(const AllocationContext& ctx,
                                                               const std::vector<IPPool>& pools,
                                                               const AllocationRequest& req, KeyValue& handle_kv) {
   (void)req;
@@ -135,17 +128,17 @@ Result<std::optional<AllocatedAddress>> Allocator::try_affine(const AllocationCo
       auto address = block->assign({req.handle, ctx.node});
       auto committed = commit_assignment(ctx.node, kv, *block, false, req.handle, handle_kv);
       if (!committed) return committed.error();
-      if (!committed->has_value()) return std::optional<AllocatedAddress>{};  // retry
-      return std::optional<AllocatedAddress>{AllocatedAddress{*address, block->cidr(), pool->name, false}};
+      if (!committed->has_value()) return Attempt{Attempt::Outcome::Retry, {}};
+      return Attempt{Attempt::Outcome::Allocated, AllocatedAddress{*address, block->cidr(), pool->name, false}};
     }
     // Another process may have claimed a block for this node since the cache was filled.
     if (!was_cached) break;
     affine_cache_.erase(ctx.node);
   }
-  return std::optional<AllocatedAddress>{AllocatedAddress{}};  // no room (address unset)
+  return Attempt{};  // no room
 }
 
-Result<std::optional<AllocatedAddress>> Allocator::try_claim(const AllocationContext& ctx,
+Result<Allocator::Attempt> Allocator::try_claim(const AllocationContext& ctx,
                                                              const std::vector<IPPool>& pools,
                                                              const AllocationRequest& req, KeyValue& handle_kv) {
   for (const auto& pool : pools) {
@@ -168,14 +161,14 @@ Result<std::optional<AllocatedAddress>> Allocator::try_claim(const AllocationCon
       const KeyValue absent{keys::block(candidate), {}, 0, 0};
       auto committed = commit_assignment(ctx.node, absent, block, true, req.handle, handle_kv);
       if (!committed) return committed.error();
-      if (!committed->has_value()) return std::optional<AllocatedAddress>{};  // retry
-      return std::optional<AllocatedAddress>{AllocatedAddress{*address, candidate, pool.name, false}};
+      if (!committed->has_value()) return Attempt{Attempt::Outcome::Retry, {}};
+      return Attempt{Attempt::Outcome::Allocated, AllocatedAddress{*address, candidate, pool.name, false}};
     }
   }
-  return std::optional<AllocatedAddress>{AllocatedAddress{}};
+  return Attempt{};
 }
 
-Result<std::optional<AllocatedAddress>> Allocator::try_borrow(const AllocationContext& ctx,
+Result<Allocator::Attempt> Allocator::try_borrow(const AllocationContext& ctx,
                                                               const std::vector<IPPool>& pools,
                                                               const AllocationRequest& req, KeyValue& handle_kv) {
   for (const auto& pool : pools) {
@@ -189,12 +182,12 @@ Result<std::optional<AllocatedAddress>> Allocator::try_borrow(const AllocationCo
       auto address = block->assign({req.handle, ctx.node});
       auto committed = commit_assignment(ctx.node, kv, *block, false, req.handle, handle_kv);
       if (!committed) return committed.error();
-      if (!committed->has_value()) return std::optional<AllocatedAddress>{};
+      if (!committed->has_value()) return Attempt{Attempt::Outcome::Retry, {}};
       const bool borrowed = block->affinity() != ctx.node;
-      return std::optional<AllocatedAddress>{AllocatedAddress{*address, block->cidr(), pool.name, borrowed}};
+      return Attempt{Attempt::Outcome::Allocated, AllocatedAddress{*address, block->cidr(), pool.name, borrowed}};
     }
   }
-  return std::optional<AllocatedAddress>{AllocatedAddress{}};
+  return Attempt{};
 }
 
 Result<AllocatedAddress> Allocator::allocate(const AllocationContext& ctx, const AllocationRequest& req) {
@@ -214,8 +207,8 @@ Result<AllocatedAddress> Allocator::allocate(const AllocationContext& ctx, const
     }
   }
   KeyValue handle_kv{keys::handle(req.handle), {}, 0, 0};  // assume a new handle: one round trip
-  using Try = Result<std::optional<AllocatedAddress>> (Allocator::*)(
-      const AllocationContext&, const std::vector<IPPool>&, const AllocationRequest&, KeyValue&);
+  using Try = Result<Attempt> (Allocator::*)(const AllocationContext&, const std::vector<IPPool>&,
+                                              const AllocationRequest&, KeyValue&);
   const Try steps[] = {&Allocator::try_affine, &Allocator::try_claim, &Allocator::try_borrow};
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     backoff(attempt);
@@ -223,11 +216,11 @@ Result<AllocatedAddress> Allocator::allocate(const AllocationContext& ctx, const
     for (Try step : steps) {
       auto r = (this->*step)(ctx, choice.candidates, req, handle_kv);
       if (!r) return r.error();
-      if (!r->has_value()) {
+      if (r->outcome == Attempt::Outcome::Allocated) return r->address;
+      if (r->outcome == Attempt::Outcome::Retry) {
         retry = true;
         break;
       }
-      if ((*r)->block.length() != 0) return **r;  // allocated
     }
     if (!retry) {
       std::string msg = "no free address for node " + ctx.node + " in ";

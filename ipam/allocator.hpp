@@ -66,13 +66,17 @@ class Allocator {
   Result<std::vector<Address>> addresses_of(const std::string& handle);
 
  private:
-  struct Attempt;
-  Result<std::optional<AllocatedAddress>> try_affine(const AllocationContext& ctx, const std::vector<IPPool>& pools,
-                                                     const AllocationRequest& req, KeyValue& handle_kv);
-  Result<std::optional<AllocatedAddress>> try_claim(const AllocationContext& ctx, const std::vector<IPPool>& pools,
-                                                    const AllocationRequest& req, KeyValue& handle_kv);
-  Result<std::optional<AllocatedAddress>> try_borrow(const AllocationContext& ctx, const std::vector<IPPool>& pools,
-                                                     const AllocationRequest& req, KeyValue& handle_kv);
+  // One step of DESIGN.md's order: it allocated, found no room, or lost a race (retry all).
+  struct Attempt {
+    enum class Outcome { Allocated, NoRoom, Retry } outcome = Outcome::NoRoom;
+    AllocatedAddress address;
+  };
+  Result<Attempt> try_affine(const AllocationContext& ctx, const std::vector<IPPool>& pools,
+                             const AllocationRequest& req, KeyValue& handle_kv);
+  Result<Attempt> try_claim(const AllocationContext& ctx, const std::vector<IPPool>& pools,
+                            const AllocationRequest& req, KeyValue& handle_kv);
+  Result<Attempt> try_borrow(const AllocationContext& ctx, const std::vector<IPPool>& pools,
+                             const AllocationRequest& req, KeyValue& handle_kv);
   // Commits block + handle; nullopt when a compare failed (handle_kv/block cache refreshed).
   Result<std::optional<std::int64_t>> commit_assignment(const std::string& node, const KeyValue& block_kv,
                                                         const AllocationBlock& block, bool claim,
