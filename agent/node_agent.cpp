@@ -333,6 +333,12 @@ json NodeAgent::status() {
       selected = selected || (!p.disabled && self != view->nodes.end() && selects(p.node_selector, self->second.labels));
     }
     if (!selected) warnings.push_back("no enabled IP pool selects this node: its workloads will get no address");
+    for (const auto& p : view->pools) {
+      if (std::none_of(view->nodes.begin(), view->nodes.end(),
+                       [&](const auto& n) { return selects(p.node_selector, n.second.labels); })) {
+        warnings.push_back("IP pool " + p.name + " (" + p.node_selector + ") selects no node");
+      }
+    }
     for (const auto& p : view->problems) warnings.push_back(p);
   }
   return {{"node", config_.node.name},
