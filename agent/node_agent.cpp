@@ -327,15 +327,13 @@ json NodeAgent::status() {
   for (const auto& n : last_plan_.notes) warnings.push_back(n);
   auto view = watcher_->current();
   if (view) {
-    auto self = view->nodes.find(config_.node.name);
-    bool selected = false;
-    for (const auto& p : view->pools) {
-      selected = selected || (!p.disabled && self != view->nodes.end() && selects(p.node_selector, self->second.labels));
+    const auto gaps = ipam::selection_gaps(view->nodes, view->pools);
+    if (std::count(gaps.unselected_nodes.begin(), gaps.unselected_nodes.end(), config_.node.name) ||
+        !view->nodes.count(config_.node.name)) {
+      warnings.push_back("no enabled IP pool selects this node: its workloads will get no address");
     }
-    if (!selected) warnings.push_back("no enabled IP pool selects this node: its workloads will get no address");
     for (const auto& p : view->pools) {
-      if (std::none_of(view->nodes.begin(), view->nodes.end(),
-                       [&](const auto& n) { return selects(p.node_selector, n.second.labels); })) {
+      if (std::count(gaps.idle_pools.begin(), gaps.idle_pools.end(), p.name)) {
         warnings.push_back("IP pool " + p.name + " (" + p.node_selector + ") selects no node");
       }
     }

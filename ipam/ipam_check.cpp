@@ -113,26 +113,12 @@ Result<CheckReport> check_ipam(Datastore& store) {
     }
   }
 
-  // Reference tutorial: "ensure that all nodes are selected by at least one IP pool".
-  std::map<std::string, std::size_t> selected_by_pool;
-  for (const auto& p : pools) selected_by_pool[p.name] = 0;
-  for (const auto& [name, node] : nodes) {
-    bool selected = false;
-    for (const auto& p : pools) {
-      auto s = Selector::parse(p.node_selector);
-      if (s && s->matches(node.labels)) {
-        ++selected_by_pool[p.name];
-        selected = selected || !p.disabled;
-      }
-    }
-    if (!selected) {
-      report.warnings.push_back("node " + name + " (labels: " + format_labels(node.labels) +
-                                ") is selected by no enabled IP pool: its workloads will get no address");
-    }
+  const auto gaps = selection_gaps(nodes, pools);
+  for (const auto& name : gaps.unselected_nodes) {
+    report.warnings.push_back("node " + name + " (labels: " + format_labels(nodes.at(name).labels) +
+                              ") is selected by no enabled IP pool: its workloads will get no address");
   }
-  for (const auto& [pool, n] : selected_by_pool) {
-    if (n == 0 && !nodes.empty()) report.warnings.push_back("IP pool " + pool + " selects no node");
-  }
+  for (const auto& pool : gaps.idle_pools) report.warnings.push_back("IP pool " + pool + " selects no node");
   return report;
 }
 

@@ -48,6 +48,26 @@ PoolChoice choose_pools(const std::vector<IPPool>& pools, const Labels& labels, 
   return choice;
 }
 
+SelectionGaps selection_gaps(const std::map<std::string, Node>& nodes, const std::vector<IPPool>& pools) {
+  SelectionGaps gaps;
+  std::vector<std::size_t> selected_by_pool(pools.size(), 0);
+  for (const auto& [name, node] : nodes) {
+    bool selected = false;
+    for (std::size_t i = 0; i < pools.size(); ++i) {
+      auto s = Selector::parse(pools[i].node_selector);
+      if (s && s->matches(node.labels)) {
+        ++selected_by_pool[i];
+        selected = selected || !pools[i].disabled;
+      }
+    }
+    if (!selected) gaps.unselected_nodes.push_back(name);
+  }
+  for (std::size_t i = 0; i < pools.size() && !nodes.empty(); ++i) {
+    if (selected_by_pool[i] == 0) gaps.idle_pools.push_back(pools[i].name);
+  }
+  return gaps;
+}
+
 std::string format_labels(const Labels& labels) {
   if (labels.empty()) return "none";
   std::string out;

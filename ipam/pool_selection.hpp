@@ -2,6 +2,7 @@
 // was passed over, so "no address" errors can name every pool and the reason.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,15 @@ struct PoolChoice {
 // workloads, nodeSelector matching the labels, and in `only` when it is not empty.
 PoolChoice choose_pools(const std::vector<IPPool>& pools, const Labels& labels, Family family,
                         const std::vector<std::string>& only);
+
+// Reference tutorial: "ensure that all nodes are selected by at least one IP pool". The nodes
+// no enabled pool selects, and the pools that select no node (none listed when there are no
+// nodes), for `ipam check` and `node status`.
+struct SelectionGaps {
+  std::vector<std::string> unselected_nodes;
+  std::vector<std::string> idle_pools;
+};
+SelectionGaps selection_gaps(const std::map<std::string, Node>& nodes, const std::vector<IPPool>& pools);
 
 // "rack=0,zone=west" (or "none").
 std::string format_labels(const Labels& labels);
