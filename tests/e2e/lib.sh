@@ -18,3 +18,34 @@ expect_eq() {
   fi
   echo "ok: $3"
 }
+# pool_of ADDR CIDR...: the first CIDR holding ADDR, or "none".
+pool_of() {
+  python3 -c "import ipaddress,sys; a=ipaddress.ip_address(sys.argv[1])
+print(next((p for p in sys.argv[2:] if a in ipaddress.ip_network(p)), 'none'))" "$@"
+}
+# pid_in_netns NETNS COMM: the PID of the process named COMM inside NETNS (fails if none).
+pid_in_netns() {
+  local p
+  for p in $(ip netns pids "$1"); do
+    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$2" ] && { echo "$p"; return 0; }
+  done
+  return 1
+}
+# tcp_check FROM_NS TO_NS TO_IP FROM_IP: a TCP connection from FROM_NS reaches a listener in
+# TO_NS at TO_IP, which sees the client as FROM_IP (no NAT on the way). IPv6 addresses work too.
+tcp_check() {
+  local port=$((20000 + RANDOM % 20000)) got
+  ip netns exec "$2" python3 -c "
+import socket
+s = socket.socket(socket.AF_INET6 if ':' in '$3' else socket.AF_INET)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('$3', $port)); s.listen(1); s.settimeout(10)
+c, a = s.accept(); c.sendall(('hello ' + a[0]).encode()); c.close()" &
+  local server=$!
+  sleep 0.3
+  got=$(ip netns exec "$1" python3 -c "
+import socket
+s = socket.create_connection(('$3', $port), timeout=5); print(s.recv(100).decode())") || true
+  wait $server || true
+  expect_eq "$got" "hello $4" "TCP from $1 ($4) to $2 ($3)"
+}

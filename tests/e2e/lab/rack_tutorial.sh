@@ -44,8 +44,6 @@ wait_sessions 30 || fail "BGP sessions"
 echo "ok: four BGP sessions Established at the router"
 tutorial_steps
 
-pool_of() { python3 -c "import ipaddress,sys; a=ipaddress.ip_address(sys.argv[1])
-print(next((p for p in sys.argv[2:] if a in ipaddress.ip_network(p)), 'none'))" "$@"; }
 addr_of() { ip -n "clab-$lab_name-$1-$2" -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1; }
 node_ip() { case $1 in kube-node-0) echo 10.0.0.10 ;; kube-node-1) echo 10.0.0.11 ;; kube-node-2) echo 10.0.1.10 ;; kube-node-3) echo 10.0.1.11 ;; esac; }
 
@@ -103,21 +101,6 @@ expect_eq "$(router_routes | grep -c '/32 ')" 1 "one /32 at the router"
 expect_eq "$(tor_route "$borrowed/32")" 10.0.1.11 "the borrowed /32's next hop is kube-node-3"
 
 # 3. Pod to pod TCP across racks, both ways.
-tcp_check() {  # tcp_check FROM_NS TO_NS TO_IP FROM_IP
-  local port=$((20000 + RANDOM % 20000)) got
-  ip netns exec "$2" python3 -c "
-import socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('0.0.0.0', $port)); s.listen(1); s.settimeout(10)
-c, a = s.accept(); c.sendall(('hello ' + a[0]).encode()); c.close()" &
-  local server=$!
-  sleep 0.3
-  got=$(ip netns exec "$1" python3 -c "
-import socket
-s = socket.create_connection(('$3', $port), timeout=5); print(s.recv(100).decode())") || true
-  wait $server || true
-  expect_eq "$got" "hello $4" "TCP from $1 ($4) to $2 ($3)"
-}
 a_ns=clab-$lab_name-kube-node-0-nginx-5c7588df-prx4z b_ns=clab-$lab_name-kube-node-2-nginx-5c7588df-w7r7g
 a_ip=$(addr_of kube-node-0 nginx-5c7588df-prx4z) b_ip=$(addr_of kube-node-2 nginx-5c7588df-w7r7g)
 tcp_check "$a_ns" "$b_ns" "$b_ip" "$a_ip"
@@ -126,13 +109,7 @@ tcp_check "$b_ns" "$a_ns" "$a_ip" "$b_ip"
 # 4. kill -9 of kube-node-3's blockd: its block stays at the router through graceful restart
 # (BIRD keeps the routes as stale while the session is down), and comes back fresh after a new
 # blockd reconnects.
-pid_of() {  # pid_of NODE COMMAND: the process named COMMAND inside the node's namespace
-  local p
-  for p in $(ip netns pids "clab-$lab_name-$1"); do
-    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$2" ] && { echo "$p"; return 0; }
-  done
-  return 1
-}
+pid_of() { pid_in_netns "clab-$lab_name-$1" "$2"; }
 session_down() { ! birdc show protocols kube_node_3 | grep -q Established; }
 kill -9 "$(pid_of kube-node-3 blockd)"
 wait_for 10 "the router sees kube-node-3's session go down" session_down
