@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <sstream>
 
+#include "agent/reserved_handles.hpp"
 #include "ipam/keys.hpp"
 #include "ipam/resource_store.hpp"
 #include "ipam/selector.hpp"
@@ -32,9 +33,6 @@ std::string derived_mac(const std::string& node) {
                 static_cast<unsigned>((h >> 8) & 0xff), static_cast<unsigned>(h & 0xff));
   return buf;
 }
-
-std::string vtep_handle(const std::string& node) { return "vxlan-tunnel-addr." + node; }
-std::string gateway_handle(const std::string& node, const std::string& pool) { return "gateway." + node + "." + pool; }
 
 bool selects(const std::string& selector, const ipam::Labels& labels) {
   auto s = ipam::Selector::parse(selector);

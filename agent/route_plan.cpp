@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "agent/reserved_handles.hpp"
 #include "netlink/cross_subnet.hpp"
 
 namespace blockd::agent {
@@ -18,30 +19,6 @@ netlink::EncapsulationMode mode_of(ipam::EncapMode m) {
     case ipam::EncapMode::Never: break;
   }
   return netlink::EncapsulationMode::Never;
-}
-
-// Adjacent own blocks that are the two halves of one prefix merge into it, repeatedly. The
-// parent holds exactly the two halves, so an aggregate never covers another node's block.
-std::vector<Prefix> merge_siblings(std::vector<Prefix> blocks) {
-  std::set<Prefix> set(blocks.begin(), blocks.end());
-  bool merged = true;
-  while (merged) {
-    merged = false;
-    for (const auto& p : set) {
-      if (p.length() == 0) continue;
-      const Prefix parent = Prefix::make(p.address(), p.length() - 1);
-      if (parent.address() != p.address()) continue;  // p is the upper half: its lower twin decides
-      const Prefix twin = Prefix::make(parent.at(parent.size() / 2), p.length());
-      if (set.count(twin)) {
-        set.erase(twin);
-        set.erase(p);
-        set.insert(parent);
-        merged = true;
-        break;
-      }
-    }
-  }
-  return {set.begin(), set.end()};
 }
 
 class Planner {
@@ -61,7 +38,7 @@ class Planner {
       for (const auto& [ordinal, a] : block.allocations()) {
         const Prefix host = Prefix::host(block.cidr().at(ordinal));
         if (a.node == self_.name) {
-          ++plan_.local_workloads;
+          if (!is_node_handle(a.handle)) ++plan_.local_workloads;
           if (!mine) plan_.advertise.push_back({host, Advertisement::Kind::Borrowed});
         } else if (a.node != block.affinity()) {
           route_to(a.node, host);  // borrowed by another node: more specific than the block
@@ -155,6 +132,28 @@ class Planner {
 };
 
 }  // namespace
+
+std::vector<Prefix> merge_siblings(std::vector<Prefix> blocks) {
+  std::set<Prefix> set(blocks.begin(), blocks.end());
+  bool merged = true;
+  while (merged) {
+    merged = false;
+    for (const auto& p : set) {
+      if (p.length() == 0) continue;
+      const Prefix parent = Prefix::make(p.address(), p.length() - 1);
+      if (parent.address() != p.address()) continue;  // p is the upper half: its lower twin decides
+      const Prefix twin = Prefix::make(parent.at(parent.size() / 2), p.length());
+      if (set.count(twin)) {
+        set.erase(twin);
+        set.erase(p);
+        set.insert(parent);
+        merged = true;
+        break;
+      }
+    }
+  }
+  return {set.begin(), set.end()};
+}
 
 RoutePlan plan_routes(const ClusterView& view, const ThisNode& self, const std::vector<LearnedRoute>& learned) {
   return Planner(view, self, learned).run();

@@ -43,9 +43,13 @@ struct Advertisement {
 struct RoutePlan {
   std::vector<Advertisement> advertise;  // in prefix order
   netlink::DesiredState kernel;
-  std::size_t local_workloads = 0;      // addresses allocated to workloads on this node
+  std::size_t local_workloads = 0;      // addresses of workloads on this node (agent/reserved_handles.hpp)
   std::vector<std::string> notes;       // what could not be routed and why
 };
+
+// Blocks that are the two halves of one prefix merge into it, repeatedly. The parent holds
+// exactly the two halves, so an aggregate of one node's blocks never covers another node's.
+std::vector<ipam::Prefix> merge_siblings(std::vector<ipam::Prefix> blocks);
 
 RoutePlan plan_routes(const ClusterView& view, const ThisNode& self, const std::vector<LearnedRoute>& learned);
 

@@ -41,6 +41,10 @@ Status ipam_show(ipam::Datastore& store, bool show_blocks, const std::optional<s
 // Problems make it fail (exit 1) after printing them all.
 Status ipam_check(ipam::Datastore& store, std::ostream& out);
 
+// The cluster's route reduction from the store (agent/route_reduction.hpp): per node its
+// workloads, blocks and the routes it advertises, then the reduction line.
+Status routes_summary(ipam::Datastore& store, OutputFormat format, std::ostream& out);
+
 // Copies every resource and all IPAM state between stores (e.g. SQLite to etcd), refusing a
 // target that already holds blockd data unless overwrite, then runs `ipam check` on the target.
 Status datastore_migrate(ipam::Datastore& from, ipam::Datastore& to, bool overwrite, std::ostream& out);

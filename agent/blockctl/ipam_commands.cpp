@@ -2,6 +2,7 @@
 #include <set>
 
 #include "agent/blockctl/commands.hpp"
+#include "agent/route_reduction.hpp"
 #include "agent/table.hpp"
 #include "ipam/allocator.hpp"
 #include "ipam/block.hpp"
@@ -162,6 +163,33 @@ Status datastore_migrate(Datastore& from, Datastore& to, bool overwrite, std::os
   }
   out << "Copied " << source->kvs.size() << " keys from " << from.describe() << " to " << to.describe() << '\n';
   return ipam_check(to, out);
+}
+
+Status routes_summary(Datastore& store, OutputFormat format, std::ostream& out) {
+  auto blocks = all_blocks(store);
+  if (!blocks) return blocks.error();
+  const RouteReduction r = count_routes(*blocks);
+  if (format == OutputFormat::Json) {
+    auto row = [](const NodeRoutes& n) {
+      return nlohmann::json{{"node", n.node},       {"workloads", n.workloads}, {"blocks", n.blocks},
+                            {"blockRoutes", n.block_routes}, {"borrowed", n.borrowed}, {"routes", n.routes()}};
+    };
+    nlohmann::json nodes = nlohmann::json::array();
+    for (const auto& n : r.nodes) nodes.push_back(row(n));
+    auto total = row(r.total);
+    total.erase("node");
+    total["perWorkloadRoutes"] = r.total.workloads;
+    out << nlohmann::json{{"nodes", nodes}, {"total", total}}.dump(2) << '\n';
+    return {};
+  }
+  Table t({"NODE", "WORKLOADS", "BLOCKS", "BLOCK ROUTES", "BORROWED /32", "ROUTES"});
+  for (const auto& n : r.nodes) {
+    t.add({n.node, std::to_string(n.workloads), std::to_string(n.blocks), std::to_string(n.block_routes),
+           std::to_string(n.borrowed), std::to_string(n.routes())});
+  }
+  t.print(out);
+  out << "route reduction: " << reduction_line(r) << '\n';
+  return {};
 }
 
 }  // namespace blockd::agent::blockctl

@@ -105,10 +105,11 @@ int main(int argc, char** argv) {
   migrate->add_option("--to", migrate_to, "target store URL")->required();
   migrate->add_flag("--overwrite", migrate_overwrite, "replace what the target already holds");
   std::string which;
-  auto* routes_cmd = app.add_subcommand("routes", "routes of the running agent: advertised, received or kernel");
-  routes_cmd->add_option("which", which, "advertised, received or kernel")
-      ->required()
-      ->check(CLI::IsMember({"advertised", "received", "kernel"}));
+  auto* routes_cmd = app.add_subcommand(
+      "routes", "summary (the default): the cluster's route reduction, from the datastore; "
+                "advertised, received or kernel: routes of the running agent");
+  routes_cmd->add_option("which", which, "summary, advertised, received or kernel")
+      ->check(CLI::IsMember({"summary", "advertised", "received", "kernel"}));
   routes_cmd->add_option("--socket", socket, socket_help);
   routes_cmd->add_option("-o,--output", output, "wide or json");
 
@@ -123,7 +124,8 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  if (node_status_cmd->parsed() || routes_cmd->parsed()) {
+  const bool routes_summary_cmd = routes_cmd->parsed() && (which.empty() || which == "summary");
+  if (node_status_cmd->parsed() || (routes_cmd->parsed() && !routes_summary_cmd)) {
     auto path = control_socket(socket, config);
     if (!path) return fail(path.error());
     Status status;
@@ -185,6 +187,9 @@ int main(int argc, char** argv) {
     status = ipam_show(ds, show_blocks, show_ip.empty() ? std::nullopt : std::optional(show_ip), std::cout);
   } else if (check->parsed()) {
     status = ipam_check(ds, std::cout);
+  } else if (routes_summary_cmd) {
+    auto format = parse_output_format(output);
+    status = format ? routes_summary(ds, *format, std::cout) : Status(format.error());
   }
   if (!status) return fail(status.error());
   return 0;

@@ -66,14 +66,16 @@ tutorial_steps() {
   done
 }
 
-# route_summary: workloads, routes at the ToR, and what a /32-per-workload design would need.
+# route_summary: blockctl's route reduction from the store, then what the ToR really holds:
+# workloads, routes at the ToR, and what a /32-per-workload design would need.
 route_summary() {
   local nw routes blocks32
+  say "blockctl routes   # route reduction, from the datastore"
+  blockctl routes
   # Each node's pod gateway (the on-link address ptp puts on the host side) is an allocation
   # under handle gateway.<node>.<pool>, not a workload.
-  nw=$(blockctl get workloads -o json |
-    python3 -c 'import json,sys; print(sum(not w["workload"].startswith("gateway.") for w in json.load(sys.stdin)))')
+  nw=$(blockctl routes -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"]["workloads"])')
   routes=$(birdc show route 2>/dev/null | grep -cE '^192\.168\.' || true)
   blocks32=$(birdc show route 2>/dev/null | grep -cE '^192\.168\.[0-9.]+/32' || true)
-  echo "route reduction: $nw workloads; the ToR holds $routes routes for them ($((routes - blocks32)) blocks, $blocks32 borrowed /32); a /32-per-workload design would need $nw"
+  echo "at the router: $nw workloads; the ToR holds $routes routes for them ($((routes - blocks32)) blocks, $blocks32 borrowed /32); a /32-per-workload design would need $nw"
 }

@@ -131,4 +131,6 @@ expect_eq "$(router_routes)" "$(expected_routes)" "router table after the router
 tcp_check "$a_ns" "$b_ns" "$b_ip" "$a_ip"
 
 route_summary
+expect_eq "$(blockctl routes -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"]["routes"])')" \
+  "$(router_routes | wc -l)" "blockctl routes counts the routes the router holds"
 echo "PASS rack_tutorial"
