@@ -268,18 +268,19 @@ ErrorCode error_code_of_http(unsigned status) {
 
 bool caller_allowed(unsigned caller_uid, unsigned own_uid) { return caller_uid == 0 || caller_uid == own_uid; }
 
-// --- ControlServer ---------------------------------------------------------------------------
-
-struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
-  Impl(net::io_context& io, ControlHandler& handler, std::string path)
-      : io(io), handler(handler), path(std::move(path)), acceptor(io), retry(io) {}
+// What the control and metrics servers share: the acceptor, the accept loop (an accept error
+// such as EMFILE waits 100 ms rather than spin), the open sessions, and closing all of them.
+// Server (CRTP) gives serve(socket) and name(), and derives from enable_shared_from_this.
+template <class Protocol, class Server>
+struct Listener {
+  explicit Listener(net::io_context& io) : acceptor(io), retry(io) {}
 
   void accept() {
-    acceptor.async_accept([self = shared_from_this()](beast::error_code ec, local::socket socket) {
+    acceptor.async_accept([self = static_cast<Server*>(this)->shared_from_this()](beast::error_code ec,
+                                                                                 typename Protocol::socket socket) {
       if (ec == net::error::operation_aborted || !self->acceptor.is_open()) return;
       if (ec) {
-        // E.g. EMFILE: wait a little rather than spin.
-        spdlog::warn("control API {}: accept failed: {}", self->path, ec.message());
+        spdlog::warn("{}: accept failed: {}", self->name(), ec.message());
         self->retry.expires_after(std::chrono::milliseconds(100));
         self->retry.async_wait([self](beast::error_code e) {
           if (!e) self->accept();
@@ -290,6 +291,28 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
       self->accept();
     });
   }
+
+  void close() {
+    listening = false;
+    beast::error_code ec;
+    acceptor.close(ec);
+    retry.cancel();
+    sessions.close_all();
+  }
+
+  typename Protocol::acceptor acceptor;
+  net::steady_timer retry;
+  SessionList sessions;
+  bool listening = false;
+};
+
+// --- ControlServer ---------------------------------------------------------------------------
+
+struct ControlServer::Impl : Listener<local, ControlServer::Impl>, std::enable_shared_from_this<ControlServer::Impl> {
+  Impl(net::io_context& io, ControlHandler& handler, std::string path)
+      : Listener(io), io(io), handler(handler), path(std::move(path)) {}
+
+  std::string name() const { return "control API " + path; }
 
   void serve(local::socket socket) {
     ucred cred{};
@@ -318,10 +341,6 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
   net::io_context& io;
   ControlHandler& handler;
   std::string path;
-  local::acceptor acceptor;
-  net::steady_timer retry;
-  SessionList sessions;
-  bool listening = false;
 };
 
 ControlServer::ControlServer(net::io_context& io, ControlHandler& handler, std::string socket_path)
@@ -365,20 +384,19 @@ Status ControlServer::start() {
 void ControlServer::stop() {
   Impl& s = *impl_;
   if (!s.listening) return;
-  s.listening = false;
-  beast::error_code ec;
-  s.acceptor.close(ec);
-  s.retry.cancel();
-  s.sessions.close_all();
+  s.close();
   std::error_code fs_ec;
   std::filesystem::remove(s.path, fs_ec);
 }
 
 // --- MetricsServer ---------------------------------------------------------------------------
 
-struct MetricsServer::Impl : std::enable_shared_from_this<MetricsServer::Impl> {
+struct MetricsServer::Impl : Listener<net::ip::tcp, MetricsServer::Impl>,
+                             std::enable_shared_from_this<MetricsServer::Impl> {
   Impl(net::io_context& io, ControlHandler& handler, std::string address)
-      : handler(handler), address(std::move(address)), acceptor(io), retry(io) {}
+      : Listener(io), handler(handler), address(std::move(address)) {}
+
+  std::string name() const { return "metrics " + address; }
 
   Response respond(const Request& req) {
     std::string_view target(req.target().data(), req.target().size());
@@ -405,34 +423,18 @@ struct MetricsServer::Impl : std::enable_shared_from_this<MetricsServer::Impl> {
     return res;
   }
 
-  void accept() {
-    acceptor.async_accept([self = shared_from_this()](beast::error_code ec, net::ip::tcp::socket socket) {
-      if (ec == net::error::operation_aborted || !self->acceptor.is_open()) return;
-      if (ec) {
-        spdlog::warn("metrics {}: accept failed: {}", self->address, ec.message());
-        self->retry.expires_after(std::chrono::milliseconds(100));
-        self->retry.async_wait([self](beast::error_code e) {
-          if (!e) self->accept();
+  void serve(net::ip::tcp::socket socket) {
+    auto session = std::make_shared<HttpSession<net::ip::tcp>>(
+        std::move(socket), [self = shared_from_this()](const Request& req) {
+          if (!self->listening) return Response{http::status::service_unavailable, req.version()};
+          return self->respond(req);
         });
-        return;
-      }
-      auto session = std::make_shared<HttpSession<net::ip::tcp>>(
-          std::move(socket), [self](const Request& req) {
-            if (!self->listening) return Response{http::status::service_unavailable, req.version()};
-            return self->respond(req);
-          });
-      self->sessions.add(session);
-      session->run();
-      self->accept();
-    });
+    sessions.add(session);
+    session->run();
   }
 
   ControlHandler& handler;
   std::string address;
-  net::ip::tcp::acceptor acceptor;
-  net::steady_timer retry;
-  SessionList sessions;
-  bool listening = false;
 };
 
 MetricsServer::MetricsServer(net::io_context& io, ControlHandler& handler, std::string address)
@@ -480,11 +482,7 @@ Status MetricsServer::start() {
 void MetricsServer::stop() {
   Impl& s = *impl_;
   if (!s.listening) return;
-  s.listening = false;
-  beast::error_code ec;
-  s.acceptor.close(ec);
-  s.retry.cancel();
-  s.sessions.close_all();
+  s.close();
 }
 
 unsigned short MetricsServer::port() const {
