@@ -383,7 +383,11 @@ struct EtcdGateway::Impl {
     return unavailable(a.message);
   }
 
-  Result<nlohmann::json> call(const std::string& path, const std::string& payload, Resend resend) {
+  // Tries the members in turn, starting with the one that answered last, for options.rounds
+  // passes with a doubling backoff between passes. try_member(ep, failures) returns what to end
+  // with, or nullopt to go on to the next member after noting in failures why this one failed.
+  template <class T, class TryMember>
+  Result<T> over_members(const std::string& path, const char* verb, TryMember try_member) {
     std::vector<std::string> failures;
     const std::size_t n = options.endpoints.size();
     for (int round = 0; round < options.rounds; ++round) {
@@ -391,80 +395,81 @@ struct EtcdGateway::Impl {
       const std::size_t first = preferred.load();
       for (std::size_t i = 0; i < n; ++i) {
         const std::size_t ep = (first + i) % n;
-        auto a = attempt(ep, path, payload, current_token());
-        if (a.kind == Attempt::Kind::Refused && a.code == kUnauthenticated && !options.username.empty()) {
-          if (auto s = authenticate(ep); !s) {
-            if (s.error().code != ErrorCode::Unavailable) return s.error();
-            failures.push_back(s.error().message);
-            continue;
-          }
-          a = attempt(ep, path, payload, current_token());
-        }
-        switch (a.kind) {
-          case Attempt::Kind::Answered:
-            preferred = ep;
-            return std::move(a.body);
-          case Attempt::Kind::NotSent:
-            failures.push_back(a.message);
-            continue;
-          case Attempt::Kind::MaybeApplied:
-            if (resend == Resend::Unsafe) {
-              return unavailable(options.describe() + ": " + path + " " + a.message +
-                                 " after the request was sent, so it may or may not have been applied");
-            }
-            failures.push_back(a.message);
-            continue;
-          case Attempt::Kind::Refused:
-            // Unavailable: this member has no leader, lost it mid-request or is stopping;
-            // another may serve. A write is sent again only when etcd refused it before
-            // proposing it ("no leader", checked ahead of the request, as clientv3 retries).
-            if (a.code == kUnavailable) {
-              if (resend == Resend::Unsafe && a.message.find("no leader") == std::string::npos) {
-                return unavailable(options.describe() + ": " + path + " " + a.message +
-                                   " (the request may or may not have been applied)");
-              }
-              failures.push_back(a.message);
-              continue;
-            }
-            return refusal(a.code, "etcd refused " + path + " (" + a.message + ")");
-        }
+        if (std::optional<Result<T>> done = try_member(ep, failures)) return std::move(*done);
       }
     }
-    return unavailable(options.describe() + " unavailable: no member answered " + path + " in " +
+    return unavailable(options.describe() + " unavailable: no member " + verb + " " + path + " in " +
                        std::to_string(options.rounds) + " passes over " + std::to_string(n) +
                        " endpoint(s): " + join(failures));
   }
 
-  Result<std::unique_ptr<EtcdStream>> stream(const std::string& path, const std::string& payload) {
-    std::vector<std::string> failures;
-    const std::size_t n = options.endpoints.size();
-    for (int round = 0; round < options.rounds; ++round) {
-      if (round > 0) std::this_thread::sleep_for(options.backoff * (1 << (round - 1)));
-      const std::size_t first = preferred.load();
-      for (std::size_t i = 0; i < n; ++i) {
-        const std::size_t ep = (first + i) % n;
-        const auto deadline = Clock::now() + options.request_timeout;
-        std::string why;
-        auto conn = fresh(ep, deadline, why);  // a watch keeps its own connection
-        if (!conn) {
-          failures.push_back(why);
-          continue;
+  Result<nlohmann::json> call(const std::string& path, const std::string& payload, Resend resend) {
+    using Done = std::optional<Result<nlohmann::json>>;
+    return over_members<nlohmann::json>(path, "answered", [&](std::size_t ep, std::vector<std::string>& failures) -> Done {
+      auto a = attempt(ep, path, payload, current_token());
+      if (a.kind == Attempt::Kind::Refused && a.code == kUnauthenticated && !options.username.empty()) {
+        if (auto s = authenticate(ep); !s) {
+          if (s.error().code != ErrorCode::Unavailable) return s.error();
+          failures.push_back(s.error().message);
+          return std::nullopt;
         }
-        auto s = std::make_unique<GatewayStream>(std::move(conn), options.endpoints[ep].str());
-        auto a = s->start(make_request(options.endpoints[ep], path, payload, current_token(), true), deadline);
-        if (a.kind == Attempt::Kind::Answered) {
-          preferred = ep;
-          return std::unique_ptr<EtcdStream>(std::move(s));
-        }
-        if (a.kind == Attempt::Kind::Refused && a.code != kUnavailable) {
-          return refusal(a.code, "etcd refused " + path + " (" + a.message + ")");
-        }
-        failures.push_back(a.message);
+        a = attempt(ep, path, payload, current_token());
       }
-    }
-    return unavailable(options.describe() + " unavailable: no member accepted " + path + " in " +
-                       std::to_string(options.rounds) + " passes over " + std::to_string(n) +
-                       " endpoint(s): " + join(failures));
+      switch (a.kind) {
+        case Attempt::Kind::Answered:
+          preferred = ep;
+          return std::move(a.body);
+        case Attempt::Kind::NotSent:
+          failures.push_back(a.message);
+          return std::nullopt;
+        case Attempt::Kind::MaybeApplied:
+          if (resend == Resend::Unsafe) {
+            return unavailable(options.describe() + ": " + path + " " + a.message +
+                               " after the request was sent, so it may or may not have been applied");
+          }
+          failures.push_back(a.message);
+          return std::nullopt;
+        case Attempt::Kind::Refused:
+          // Unavailable: this member has no leader, lost it mid-request or is stopping;
+          // another may serve. A write is sent again only when etcd refused it before
+          // proposing it ("no leader", checked ahead of the request, as clientv3 retries).
+          if (a.code == kUnavailable) {
+            if (resend == Resend::Unsafe && a.message.find("no leader") == std::string::npos) {
+              return unavailable(options.describe() + ": " + path + " " + a.message +
+                                 " (the request may or may not have been applied)");
+            }
+            failures.push_back(a.message);
+            return std::nullopt;
+          }
+          return refusal(a.code, "etcd refused " + path + " (" + a.message + ")");
+      }
+      return std::nullopt;
+    });
+  }
+
+  Result<std::unique_ptr<EtcdStream>> stream(const std::string& path, const std::string& payload) {
+    using Done = std::optional<Result<std::unique_ptr<EtcdStream>>>;
+    return over_members<std::unique_ptr<EtcdStream>>(
+        path, "accepted", [&](std::size_t ep, std::vector<std::string>& failures) -> Done {
+          const auto deadline = Clock::now() + options.request_timeout;
+          std::string why;
+          auto conn = fresh(ep, deadline, why);  // a watch keeps its own connection
+          if (!conn) {
+            failures.push_back(why);
+            return std::nullopt;
+          }
+          auto s = std::make_unique<GatewayStream>(std::move(conn), options.endpoints[ep].str());
+          auto a = s->start(make_request(options.endpoints[ep], path, payload, current_token(), true), deadline);
+          if (a.kind == Attempt::Kind::Answered) {
+            preferred = ep;
+            return std::unique_ptr<EtcdStream>(std::move(s));
+          }
+          if (a.kind == Attempt::Kind::Refused && a.code != kUnavailable) {
+            return refusal(a.code, "etcd refused " + path + " (" + a.message + ")");
+          }
+          failures.push_back(a.message);
+          return std::nullopt;
+        });
   }
 };
 
