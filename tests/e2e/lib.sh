@@ -20,7 +20,7 @@ expect_eq() {
 }
 # pool_of ADDR CIDR...: the first CIDR holding ADDR, or "none".
 pool_of() {
-  python3 -c "import ipaddress,sys; a=ipaddress.ip_address(sys.argv[1])
+  /usr/bin/python3 -c "import ipaddress,sys; a=ipaddress.ip_address(sys.argv[1])
 print(next((p for p in sys.argv[2:] if a in ipaddress.ip_network(p)), 'none'))" "$@"
 }
 # pid_in_netns NETNS COMM: the PID of the process named COMM inside NETNS (fails if none).
@@ -33,19 +33,28 @@ pid_in_netns() {
 }
 # tcp_check FROM_NS TO_NS TO_IP FROM_IP: a TCP connection from FROM_NS reaches a listener in
 # TO_NS at TO_IP, which sees the client as FROM_IP (no NAT on the way). IPv6 addresses work too.
+# The client retries a refused connection for a few seconds: the listener may start late on a
+# loaded machine, while a missing route still fails (timeout or unreachable, never accepted).
 tcp_check() {
   local port=$((20000 + RANDOM % 20000)) got
-  ip netns exec "$2" python3 -c "
+  ip netns exec "$2" /usr/bin/python3 -c "
 import socket
 s = socket.socket(socket.AF_INET6 if ':' in '$3' else socket.AF_INET)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('$3', $port)); s.listen(1); s.settimeout(10)
+s.bind(('$3', $port)); s.listen(1); s.settimeout(20)
 c, a = s.accept(); c.sendall(('hello ' + a[0]).encode()); c.close()" &
   local server=$!
-  sleep 0.3
-  got=$(ip netns exec "$1" python3 -c "
-import socket
-s = socket.create_connection(('$3', $port), timeout=5); print(s.recv(100).decode())") || true
+  got=$(ip netns exec "$1" /usr/bin/python3 -c "
+import socket, time
+deadline = time.time() + 15
+while True:
+    try:
+        s = socket.create_connection(('$3', $port), timeout=5)
+        break
+    except ConnectionRefusedError:
+        if time.time() > deadline: raise
+        time.sleep(0.2)
+print(s.recv(100).decode())") || true
   wait $server || true
   expect_eq "$got" "hello $4" "TCP from $1 ($4) to $2 ($3)"
 }
