@@ -106,12 +106,20 @@ spine_routes() {
 # route_summary: workloads, routes at each ToR and at the spine, and what a /32-per-workload
 # design would need at every one of them.
 route_summary() {
-  local nw t0 t1 sp
+  local nw t line
   # Each node's pod gateway (the on-link address ptp puts on the host side) is an allocation
   # under handle gateway.<node>.<pool>, not a workload.
   nw=$(blockctl get workloads -o json |
     /usr/bin/python3 -c 'import json,sys; print(sum(not w["workload"].startswith("gateway.") for w in json.load(sys.stdin)))')
-  t0=$(tor_routes tor-0 | wc -l) t1=$(tor_routes tor-1 | wc -l) sp=$(spine_routes | wc -l)
-  echo "route reduction: $nw workloads; tor-0 holds $t0 routes, tor-1 $t1, the spine $sp (one per rack);" \
-    "a /32-per-workload design would need $nw at each ToR and at the spine"
+  line="route reduction: $nw workloads;"
+  for t in tor-0 tor-1; do
+    # blocks (a node's adjacent blocks may go as one), borrowed /32s, and the rack aggregates:
+    # its own (a blackhole) and the other rack's (via the spine, 10.1.0.x)
+    line+=$(tor_routes "$t" | awk -v t="$t" '
+      $2 == "blackhole" || $2 ~ /^10\.1\.0\./ { agg++; next }
+      $1 ~ /\/32$/ { b32++; next }
+      { blocks++ }
+      END { printf " %s holds %d routes (%d blocks, %d borrowed /32, %d rack aggregates);", t, NR, blocks, b32, agg }')
+  done
+  echo "$line the spine holds $(spine_routes | wc -l) (one per rack); a /32-per-workload design would need $nw at each ToR and at the spine"
 }

@@ -151,7 +151,9 @@ import json, sys; print(sum(w['block'] == '$block' for w in json.load(sys.stdin)
 }
 block_of() { host_blockctl get workloads -o json | /usr/bin/python3 -c "
 import json, sys; print(next(w['block'] for w in json.load(sys.stdin) if w['address'] == '$1'))"; }
-spine_snapshot() { birdc show route all; }   # with BIRD's per-route "since" time: any update shows
+# The spine's table with BIRD's per-route "since" time: any route replaced shows. (An update
+# tor-0 sent late for step 5 would still show in step 6, compared with the same snapshot.)
+spine_snapshot() { birdc show route all; }
 
 # 5. A workload on kube-node-1 once its block is full: a second block for kube-node-1, a new
 # route at tor-0, and not one change at the spine.
