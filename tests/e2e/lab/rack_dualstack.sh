@@ -14,7 +14,7 @@
 #      their own blocks are blackholes;
 #   4. TCP between workloads in different racks over IPv6 (both ways) and over IPv4;
 #   5. deleting a workload through CNI releases both its addresses (`blockctl ipam check`
-#      clean), and the router's tables follow the store again.
+#      clean), and the router's tables and kube-node-3's IPv6 kernel routes follow the store.
 # Needs root. Usage: rack_dualstack.sh BUILD_DIR
 set -euo pipefail
 # Debian's python3 (as tests/lab/clab-netns uses), not a pyenv or venv shim found first on PATH:
@@ -140,11 +140,13 @@ for r in json.load(sys.stdin):
     out.append(f"blackhole {dst}" if r.get("type") == "blackhole" else f"{dst} via {gw}")
 print("\n".join(sorted(out)))'
 }
+check_kernel6() { # NODE WHAT
+  local deadline=$((SECONDS + 20))
+  until [ "$(kernel6 "$1")" = "$(expected_kernel6 "$1")" ] || [ $SECONDS -ge $deadline ]; do sleep 0.3; done
+  expect_eq "$(kernel6 "$1")" "$(expected_kernel6 "$1")" "$1's kernel: $2"
+}
 for node in kube-node-0 kube-node-3; do
-  deadline=$((SECONDS + 20))
-  until [ "$(kernel6 $node)" = "$(expected_kernel6 $node)" ] || [ $SECONDS -ge $deadline ]; do sleep 0.3; done
-  expect_eq "$(kernel6 $node)" "$(expected_kernel6 $node)" \
-    "$node's kernel: other nodes' IPv6 blocks via the rack's node or the router, its own blackholed"
+  check_kernel6 $node "other nodes' IPv6 blocks via the rack's node or the router, its own blackholed"
 done
 expect_eq "$(kernel6 kube-node-0 | grep -c ' via 2001:db8::1$')" 2 \
   "kube-node-0 routes rack 1's two IPv6 blocks via the router, as learned over BGP"
@@ -183,6 +185,7 @@ wait_routes
 for f in 4 6; do
   expect_eq "$(router_routes $f)" "$(expected_routes $f)" "router's IPv$f table follows the store after the delete"
 done
+check_kernel6 kube-node-3 "IPv6 routes follow the store after the delete (a released block's route goes)"
 
 dualstack_summary
 echo "PASS rack_dualstack"
