@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# pod.sh add|del NAME: a workload as Kubernetes would make it on this node: a network
+# pod.sh add|del NAME [--ipv6]: a workload as Kubernetes would make it on this node: a network
 # namespace attached with the CNI ptp plugin, its address from blockd-ipam (blockd's socket).
+# add prints the workload's IPv4 address; with --ipv6 (dual-stack: the ipam section asks for
+# "ipv6": true as well) it prints the IPv4 address, then the IPv6 one on a second line.
 # Under clab-netns all namespaces share one host, so the workload's namespace is named after
 # the node's (CLAB_NETNS-NAME); in a container it is just NAME.
 set -euo pipefail
-cmd=${1:?usage: pod.sh add|del NAME} name=${2:?usage: pod.sh add|del NAME}
+cmd=${1:?usage: pod.sh add|del NAME [--ipv6]} name=${2:?usage: pod.sh add|del NAME [--ipv6]}
+ipv6=false
+case ${3:-} in
+  '') ;;
+  --ipv6) ipv6=true ;;
+  *) echo "pod.sh: unknown option $3 (--ipv6)" >&2; exit 1 ;;
+esac
 ns="${CLAB_NETNS:+$CLAB_NETNS-}$name"
 ipam=$(command -v blockd-ipam) || { echo "pod.sh: blockd-ipam is not on PATH" >&2; exit 2; }
 cni() {
-  printf '{"cniVersion":"1.0.0","name":"blocknet","type":"ptp","ipMasq":false,"ipam":{"type":"blockd-ipam","socket":"%s"}}' \
-    /run/blockd/blockd.sock |
+  printf '{"cniVersion":"1.0.0","name":"blocknet","type":"ptp","ipMasq":false,"ipam":{"type":"blockd-ipam","socket":"%s","ipv6":%s}}' \
+    /run/blockd/blockd.sock "$ipv6" |
     env CNI_COMMAND="$1" CNI_CONTAINERID="$name" CNI_NETNS="/var/run/netns/$ns" CNI_IFNAME=eth0 \
       CNI_PATH="/usr/lib/cni:$(dirname "$ipam")" /usr/lib/cni/ptp
 }
@@ -24,6 +32,7 @@ case $cmd in
       exit 1
     fi
     ip -n "$ns" -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1
+    [ "$ipv6" = false ] || ip -n "$ns" -6 -o addr show dev eth0 scope global | awk '{print $4}' | cut -d/ -f1
     ;;
   del)
     cni DEL >/dev/null

@@ -23,10 +23,10 @@ blockctl() { on kube-node-0 blockctl --config /etc/blockd/blockd.yaml "$@"; }
 birdc() { on router birdc -s /run/bird/bird.ctl "$@"; }
 say() { printf '\n$ %s\n' "$*"; }
 
-# wait_sessions SECONDS: until the router has all four sessions Established.
+# wait_sessions SECONDS [COUNT]: until the router has all COUNT (default four) sessions Established.
 wait_sessions() {
   local deadline=$((SECONDS + $1))
-  until [ "$(birdc show protocols 2>/dev/null | grep -c 'kube_node_.*Established')" = 4 ]; do
+  until [ "$(birdc show protocols 2>/dev/null | grep -c 'kube_node_.*Established')" = "${2:-4}" ]; do
     if [ $SECONDS -ge $deadline ]; then
       echo "the router's BGP sessions did not all reach Established:" >&2
       birdc show protocols >&2 || true
