@@ -18,7 +18,7 @@
 # Needs root. Usage: rack_dualstack.sh BUILD_DIR
 set -euo pipefail
 # Debian's python3 (as tests/lab/clab-netns uses), not a pyenv or venv shim found first on PATH:
-# a shim can take seconds to start on a loaded machine, longer than lib.sh's tcp_check allows.
+# a shim can take seconds to start on a loaded machine.
 export PATH=/usr/bin:$PATH
 build=$(cd "${1:?usage: rack_dualstack.sh BUILD_DIR}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
@@ -152,23 +152,12 @@ expect_eq "$(kernel6 kube-node-0 | grep -c ' via 2001:db8::1$')" 2 \
   "kube-node-0 routes rack 1's two IPv6 blocks via the router, as learned over BGP"
 
 # 4. Pod to pod TCP across racks: IPv6 both ways, IPv4 one way.
-# lib.sh's tcp_check gives its listener a fixed 0.3 s to start; on a loaded machine the client
-# can come first and be refused (a RST from the workload: the path itself works). So a refused
-# try is retried, in a subshell (tcp_check exits on failure), at most three times.
-tcp_check_tries() {
-  local try
-  for try in 1 2 3; do
-    (tcp_check "$@") && return 0
-    echo "(try $try of 3 failed)"
-  done
-  fail "TCP from $1 ($4) to $2 ($3), three tries"
-}
 a=nginx-5c7588df-s7qw6 a_node=kube-node-1 b=nginx-5c7588df-62lnf b_node=kube-node-3
 a_ns=clab-$lab_name-$a_node-$a b_ns=clab-$lab_name-$b_node-$b
 a6=$(addrs_of $a_node $a 6) b6=$(addrs_of $b_node $b 6)
-tcp_check_tries "$a_ns" "$b_ns" "$b6" "$a6"
-tcp_check_tries "$b_ns" "$a_ns" "$a6" "$b6"
-tcp_check_tries "$a_ns" "$b_ns" "$(addrs_of $b_node $b 4)" "$(addrs_of $a_node $a 4)"
+tcp_check "$a_ns" "$b_ns" "$b6" "$a6"
+tcp_check "$b_ns" "$a_ns" "$a6" "$b6"
+tcp_check "$a_ns" "$b_ns" "$(addrs_of $b_node $b 4)" "$(addrs_of $a_node $a 4)"
 
 # 5. Deleting a workload releases both its addresses: kube-node-0's only workload goes, so its
 # pod gateways and (empty) blocks may go too; whatever the store keeps, the router follows it.

@@ -21,8 +21,7 @@
 # Expected routes are derived from the store (workloads, nodes with their rack label, pools).
 # Needs root. Usage: spine_leaf.sh BUILD_DIR
 set -euo pipefail
-# Debian's python3 first (lib.sh's helpers run `python3`): a pyenv shim in front costs seconds
-# per call on a loaded machine.
+# Debian's python3 first: a pyenv shim in front costs seconds per call on a loaded machine.
 export PATH=/usr/bin:/usr/sbin:$PATH
 build=$(cd "${1:?usage: spine_leaf.sh BUILD_DIR}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
@@ -126,17 +125,11 @@ expect_eq "$(tor_routes tor-1 | grep -c '/26 ')" 2 "tor-1: a block for each of k
 expect_eq "$(spine_routes)" "192.168.0.0/24 10.1.0.1
 192.168.1.0/24 10.1.0.3" "the spine: rack 0's pool via tor-0, rack 1's via tor-1"
 
-# 4. Pod to pod TCP across racks, both ways. tcp_check's listener may not be up yet on a loaded
-# machine (it gives it 0.3 s): a refused connection is retried, a missing route fails each time.
-tcp_across() {
-  local i
-  for i in 1 2 3; do (tcp_check "$@") && return 0; echo "(retrying TCP, attempt $i failed)"; done
-  fail "TCP from $1 to $2 ($3)"
-}
+# 4. Pod to pod TCP across racks, both ways.
 a_ns=$(ns_of kube-node-0 nginx-5c7588df-prx4z) b_ns=$(ns_of kube-node-2 nginx-5c7588df-w7r7g)
 a_ip=$(addr_of kube-node-0 nginx-5c7588df-prx4z) b_ip=$(addr_of kube-node-2 nginx-5c7588df-w7r7g)
-tcp_across "$a_ns" "$b_ns" "$b_ip" "$a_ip"
-tcp_across "$b_ns" "$a_ns" "$a_ip" "$b_ip"
+tcp_check "$a_ns" "$b_ns" "$b_ip" "$a_ip"
+tcp_check "$b_ns" "$a_ns" "$a_ip" "$b_ip"
 hops=$(on kube-node-0 ip -4 route get "$b_ip" | head -1)
 case $hops in *"via 10.0.0.1 "*) echo "ok: kube-node-0 reaches $b_ip via tor-0 ($hops)" ;; *) fail "kube-node-0's route to $b_ip: $hops" ;; esac
 hops=$(on spine ip -4 route get "$b_ip" | head -1)
@@ -186,7 +179,7 @@ wait_tables
 check_tables "a borrowed address in rack 0"
 expect_eq "$(tor_routes tor-0 | grep "^$borrower/32 ")" "$borrower/32 10.0.0.11" "tor-0: the borrowed /32 via kube-node-1"
 expect_eq "$(spine_snapshot)" "$spine_before" "the spine's table is unchanged (the /32 stays inside the aggregate)"
-tcp_across "$b_ns" "$(ns_of kube-node-1 borrower)" "$borrower" "$b_ip"
+tcp_check "$b_ns" "$(ns_of kube-node-1 borrower)" "$borrower" "$b_ip"
 
 route_summary
 echo "PASS spine_leaf"
