@@ -54,10 +54,17 @@ Status NodeAgent::start() {
   allocator_ = std::make_unique<ipam::Allocator>(*store_);
   if (auto ok = register_node(); !ok) return ok;
 
+  // RFC 4724 §4.1: the Restart State bit says "I restarted and kept forwarding state". Routes
+  // with blockd's protocol still in the kernel are that state (a SIGTERM leaves them); a first
+  // start, or one after --cleanup, finds none and must not claim a restart.
+  bool kept_forwarding_state = false;
   if (config_.dataplane.program_kernel) {
     auto kernel = netlink::LibnlKernel::open();
     if (!kernel) return kernel.error().within("netlink");
     kernel_ = std::move(*kernel);
+    auto left = kernel_->dump_routes(config_.dataplane.route_protocol);
+    if (!left) return left.error().within("netlink: reading routes left by an earlier blockd");
+    kept_forwarding_state = !left->empty();
     netlink::ProgrammerConfig pc;
     pc.protocol = config_.dataplane.route_protocol;
     pc.owned_devices = {config_.dataplane.vxlan_device};
@@ -78,7 +85,9 @@ Status NodeAgent::start() {
   sc.listen_address = config_.bgp.listen_address;
   sc.listen_port = config_.bgp.listen_port;
   sc.hold_time = config_.bgp.hold_time;
-  sc.graceful_restart = {config_.bgp.graceful_restart, config_.bgp.restart_time, config_.bgp.graceful_restart};
+  sc.graceful_restart = {config_.bgp.graceful_restart, config_.bgp.restart_time,
+                         config_.bgp.graceful_restart && kept_forwarding_state};
+  if (sc.graceful_restart.restarting) spdlog::info("bgp: restarting with the routes an earlier blockd left in the kernel");
   speaker_ = std::make_unique<bgp::Speaker>(io_, sc);
   speaker_->on_received_change([this] { schedule_replan(); });
 
