@@ -255,7 +255,7 @@ void NodeAgent::replan() {
     if (r.next_hop) learned.push_back({r.prefix, *r.next_hop});
   }
   ThisNode self{config_.node.name, config_.node.address, config_.node.address_v6, config_.dataplane.ipip_device,
-                config_.dataplane.vxlan_device};
+                config_.dataplane.vxlan_device, vxlan_ready_};
   last_plan_ = plan_routes(*view, self, learned);
   for (const auto& n : last_plan_.notes) spdlog::debug("route plan: {}", n);
   speaker_->set_advertise(to_advertised(last_plan_));

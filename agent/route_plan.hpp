@@ -27,6 +27,9 @@ struct ThisNode {
   std::optional<ipam::InterfaceAddress> address_v6;
   std::string ipip_device = "tunl0";
   std::string vxlan_device = "vxlan.blockd";
+  // False until this node has its VTEP address and VXLAN device (some VXLAN pool selects it):
+  // until then a route via that device would only be refused by the kernel.
+  bool has_vxlan_device = true;
 };
 
 struct LearnedRoute {
