@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <sstream>
 
+#include "agent/node_handles.hpp"
 #include "ipam/keys.hpp"
 #include "ipam/resource_store.hpp"
 #include "ipam/selector.hpp"
@@ -32,9 +33,6 @@ std::string derived_mac(const std::string& node) {
                 static_cast<unsigned>((h >> 8) & 0xff), static_cast<unsigned>(h & 0xff));
   return buf;
 }
-
-std::string vtep_handle(const std::string& node) { return "vxlan-tunnel-addr." + node; }
-std::string gateway_handle(const std::string& node, const std::string& pool) { return "gateway." + node + "." + pool; }
 
 bool selects(const std::string& selector, const ipam::Labels& labels) {
   auto s = ipam::Selector::parse(selector);
@@ -440,7 +438,9 @@ void NodeAgent::release_unused_gateways(const std::vector<ipam::Address>& releas
     for (const auto& kv : blocks->kvs) {
       auto b = ipam::AllocationBlock::from_json(kv.value);
       if (!b) continue;
-      for (const auto& [_, a] : b->allocations()) used = used || (a.node == config_.node.name && a.handle != gateway);
+      // This node's VTEP address is no workload either: it would keep the gateway forever.
+      for (const auto& [_, a] : b->allocations())
+        used = used || (a.node == config_.node.name && !is_node_own(a.handle, config_.node.name));
     }
     if (used) continue;
     auto r = allocator_->release_handle(gateway, {config_.ipam.release_empty_blocks});
