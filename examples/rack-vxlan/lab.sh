@@ -64,7 +64,9 @@ birdc show route
 # transmit counter around each: only the cross-rack exchange goes through the tunnel.
 pod_ns() { if [ "$runner" = containerlab ]; then echo "$2"; else echo "clab-${lab_name}-$1-$2"; fi; }
 pod_ip() { on "$1" ip netns exec "$(pod_ns "$1" "$2")" ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1; }
-vx_tx() { on kube-node-0 cat /sys/class/net/vxlan.blockd/statistics/tx_packets; }
+vx_tx() {  # from `ip -s`: under clab-netns a node's /sys is still the host's
+  on kube-node-0 ip -s -j link show dev vxlan.blockd | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["packets"])'
+}
 tcp() {  # tcp FROM_NODE FROM_POD TO_NODE TO_POD
   local to_ip port=$((20000 + RANDOM % 20000)) before
   to_ip=$(pod_ip "$3" "$4") before=$(vx_tx)
