@@ -5,7 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <sstream>
 
-#include "agent/reserved_handles.hpp"
+#include "agent/node_handles.hpp"
 #include "ipam/keys.hpp"
 #include "ipam/resource_store.hpp"
 #include "ipam/selector.hpp"
@@ -262,7 +262,7 @@ void NodeAgent::replan() {
     if (r.next_hop) learned.push_back({r.prefix, *r.next_hop});
   }
   ThisNode self{config_.node.name, config_.node.address, config_.node.address_v6, config_.dataplane.ipip_device,
-                config_.dataplane.vxlan_device};
+                config_.dataplane.vxlan_device, vxlan_ready_};
   last_plan_ = plan_routes(*view, self, learned);
   for (const auto& n : last_plan_.notes) spdlog::debug("route plan: {}", n);
   speaker_->set_advertise(to_advertised(last_plan_));
@@ -447,7 +447,9 @@ void NodeAgent::release_unused_gateways(const std::vector<ipam::Address>& releas
     for (const auto& kv : blocks->kvs) {
       auto b = ipam::AllocationBlock::from_json(kv.value);
       if (!b) continue;
-      for (const auto& [_, a] : b->allocations()) used = used || (a.node == config_.node.name && a.handle != gateway);
+      // This node's VTEP address is no workload either: it would keep the gateway forever.
+      for (const auto& [_, a] : b->allocations())
+        used = used || (a.node == config_.node.name && !is_node_own(a.handle, config_.node.name));
     }
     if (used) continue;
     auto r = allocator_->release_handle(gateway, {config_.ipam.release_empty_blocks});

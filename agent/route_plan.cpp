@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <set>
 
-#include "agent/reserved_handles.hpp"
+#include "agent/node_handles.hpp"
 #include "netlink/cross_subnet.hpp"
 
 namespace blockd::agent {
@@ -94,6 +94,10 @@ class Planner {
         plan_.kernel.routes.push_back(netlink::Route::ipip(dst, remote->address, self_.ipip_device));
         return;
       case netlink::RoutePath::Vxlan: {
+        if (!self_.has_vxlan_device) {
+          note(dst.str() + ": this node has no VXLAN device yet (no VXLAN pool selects it); not routed");
+          return;
+        }
         const auto& vtep = v4 ? node.ipv4_vxlan_tunnel_addr : node.ipv6_vxlan_tunnel_addr;
         const std::string& mac_text = v4 ? node.vxlan_tunnel_mac : node.vxlan_tunnel_mac_v6;
         auto mac = netlink::Mac::parse(mac_text);

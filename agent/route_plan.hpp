@@ -27,6 +27,9 @@ struct ThisNode {
   std::optional<ipam::InterfaceAddress> address_v6;
   std::string ipip_device = "tunl0";
   std::string vxlan_device = "vxlan.blockd";
+  // False until this node has its VTEP address and VXLAN device (some VXLAN pool selects it):
+  // until then a route via that device would only be refused by the kernel.
+  bool has_vxlan_device = true;
 };
 
 struct LearnedRoute {
@@ -43,7 +46,7 @@ struct Advertisement {
 struct RoutePlan {
   std::vector<Advertisement> advertise;  // in prefix order
   netlink::DesiredState kernel;
-  std::size_t local_workloads = 0;      // addresses of workloads on this node (agent/reserved_handles.hpp)
+  std::size_t local_workloads = 0;      // addresses of workloads on this node (agent/node_handles.hpp)
   std::vector<std::string> notes;       // what could not be routed and why
 };
 

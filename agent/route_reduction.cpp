@@ -4,7 +4,7 @@
 
 #include <map>
 
-#include "agent/reserved_handles.hpp"
+#include "agent/node_handles.hpp"
 #include "agent/route_plan.hpp"
 
 namespace blockd::agent {

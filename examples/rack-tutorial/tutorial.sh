@@ -1,6 +1,7 @@
 # The reference tutorial's steps against the deployed rack-tutorial lab; sourced by lab.sh and by
 # tests/e2e/lab/rack_tutorial.sh. Needs: $topo (the .clab.yml); optional $lab_name (a name other
-# than the file's, for parallel runs), $runner ("clab-netns", the default, or "containerlab").
+# than the file's, for parallel runs), $runner ("clab-netns", the default, or "containerlab"),
+# $pools_dir (where rack-0/1-ippool.yaml are: this folder unless set, examples/rack-vxlan sets it).
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/../.." && pwd)
 runner=${runner:-clab-netns}
@@ -48,7 +49,7 @@ tutorial_steps() {
   done
   for r in 0 1; do
     say "blockctl create -f rack-$r-ippool.yaml"
-    blockctl create -f - <"$here/rack-$r-ippool.yaml"
+    blockctl create -f - <"${pools_dir:-$here}/rack-$r-ippool.yaml"
   done
   say "five workloads through CNI (ptp + blockd-ipam), as the kubelet would create them"
   local w name node addr deadline
@@ -72,8 +73,7 @@ route_summary() {
   local nw routes blocks32
   say "blockctl routes   # route reduction, from the datastore"
   blockctl routes
-  # Each node's pod gateway (the on-link address ptp puts on the host side) is an allocation
-  # under handle gateway.<node>.<pool>, not a workload.
+  # A node's own addresses (its pods' gateway, its VXLAN tunnel address) are not workloads.
   nw=$(blockctl routes -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"]["workloads"])')
   routes=$(birdc show route 2>/dev/null | grep -cE '^192\.168\.' || true)
   blocks32=$(birdc show route 2>/dev/null | grep -cE '^192\.168\.[0-9.]+/32' || true)

@@ -200,5 +200,22 @@ TEST_F(RoutePlanTest, VxlanRemoteWithoutVtepIsNoted) {
   ASSERT_EQ(p.notes.size(), 1u);
 }
 
+TEST_F(RoutePlanTest, VxlanRemoteIsNotRoutedUntilThisNodeHasItsVxlanDevice) {
+  // A node no VXLAN pool selects has no VTEP nor device: routes, neighbours and FDB entries on
+  // that device would all be refused by the kernel (and retried with a growing back-off).
+  pool(EncapMode::Never, EncapMode::CrossSubnet);
+  self.has_vxlan_device = false;
+  block("192.168.0.64/26", "n1");
+  block("192.168.0.128/26", "n2");
+  auto p = plan();
+  ASSERT_NE(find(p, "192.168.0.64/26"), nullptr);  // same subnet: direct, no device needed
+  EXPECT_EQ(find(p, "192.168.0.64/26")->kind, netlink::RouteKind::Direct);
+  EXPECT_EQ(find(p, "192.168.0.128/26"), nullptr);
+  EXPECT_TRUE(p.kernel.neighbours.empty());
+  EXPECT_TRUE(p.kernel.fdb.empty());
+  ASSERT_EQ(p.notes.size(), 1u);
+  EXPECT_NE(p.notes[0].find("no VXLAN device"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace blockd::agent

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The rack tutorial with VXLAN CrossSubnet pools as a running lab. As root on Debian 12: installs
+# the build and lab dependencies, builds blockd, deploys rack-vxlan.clab.yml in network
+# namespaces (tests/lab/clab-netns), runs the tutorial's steps with this folder's pools (vxlanMode
+# CrossSubnet), and prints: the pools, the workloads, each node's BGP status, kube-node-0's
+# kernel routes, VXLAN device, neighbour and FDB entries, the router's own route table, and a
+# cross-rack and a same-rack TCP exchange with the VXLAN packet counters around them. Then it
+# destroys the lab, unless --keep is given (then: clab-netns destroy -t ...).
+# Options: --keep, --no-build (use an existing build). BLOCKD_BUILD_DIR: build folder (build/).
+set -euo pipefail
+keep=0 build_it=1 build_dir=${BLOCKD_BUILD_DIR:-}
+for a in "$@"; do
+  case $a in
+    --keep) keep=1 ;;
+    --no-build) build_it=0 ;;
+    *) echo "lab.sh: unknown option $a (--keep, --no-build)" >&2; exit 1 ;;
+  esac
+done
+[ "$(id -u)" = 0 ] || { echo "lab.sh: run as root (network namespaces)" >&2; exit 1; }
+topo=$(cd "$(dirname "$0")" && pwd)/rack-vxlan.clab.yml
+pools_dir=$(dirname "$topo") lab_name=${lab_name:-rack-vxlan}
+. "$pools_dir/../rack-tutorial/tutorial.sh"
+build_dir=${build_dir:-$top/build}
+if [ $build_it = 1 ]; then
+  bash "$top/tests/install-deps.sh"
+  cmake -S "$top" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$build_dir" -j2 --target blockd blockctl blockd-ipam
+fi
+export CLAB_NETNS_PATH="$build_dir/agent"
+for b in blockd blockctl blockd-ipam; do
+  [ -x "$build_dir/agent/$b" ] || { echo "lab.sh: $build_dir/agent/$b is not built" >&2; exit 2; }
+done
+clab() { "$top/tests/lab/clab-netns" "$1" "${lab_args[@]}" "${@:2}"; }
+clab deploy --reconfigure
+if [ $keep = 0 ]; then trap 'clab destroy' EXIT; else trap '[ $? = 0 ] || clab destroy' EXIT; fi
+trap 'exit 130' INT TERM
+clab inspect
+wait_sessions 60
+tutorial_steps
+
+say "blockctl get ippool -o wide"
+blockctl get ippool -o wide
+say "blockctl get workloads -o wide   # vxlan-tunnel-addr.*: each node's VTEP address"
+blockctl get workloads -o wide
+for n in 0 1 2 3; do
+  say "blockctl node status   # on kube-node-$n"
+  on "kube-node-$n" blockctl node status --socket /run/blockd/blockd.sock
+done
+# The agents learn each other's VTEPs through the datastore watch: wait for rack 1's two blocks.
+deadline=$((SECONDS + 30))
+until [ "$(on kube-node-0 ip route show proto 200 | grep -c 'dev vxlan.blockd')" -ge 2 ] || [ $SECONDS -ge $deadline ]; do
+  sleep 0.5
+done
+say "ip route show proto 200   # kube-node-0: rack 0 direct, rack 1 in VXLAN"
+on kube-node-0 ip route show proto 200
+say "ip -d link show vxlan.blockd; ip neigh show dev vxlan.blockd; bridge fdb show dev vxlan.blockd   # kube-node-0"
+on kube-node-0 ip -d link show vxlan.blockd
+on kube-node-0 ip neigh show dev vxlan.blockd
+on kube-node-0 bridge fdb show dev vxlan.blockd
+say "birdc show route   # on the router"
+birdc show route
+
+# Pod-to-pod TCP, once across the racks and once within rack 0, with kube-node-0's VXLAN
+# transmit counter around each: only the cross-rack exchange goes through the tunnel.
+pod_ns() { if [ "$runner" = containerlab ]; then echo "$2"; else echo "clab-${lab_name}-$1-$2"; fi; }
+pod_ip() { on "$1" ip netns exec "$(pod_ns "$1" "$2")" ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1; }
+vx_tx() {  # from `ip -s`: under clab-netns a node's /sys is still the host's
+  on kube-node-0 ip -s -j link show dev vxlan.blockd | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["packets"])'
+}
+tcp() {  # tcp FROM_NODE FROM_POD TO_NODE TO_POD
+  local to_ip port=$((20000 + RANDOM % 20000)) before
+  to_ip=$(pod_ip "$3" "$4") before=$(vx_tx)
+  on "$3" ip netns exec "$(pod_ns "$3" "$4")" python3 -c "
+import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('$to_ip', $port)); s.listen(1); s.settimeout(10); c, a = s.accept(); c.sendall(b'hello ' + a[0].encode())" &
+  sleep 0.5
+  on "$1" ip netns exec "$(pod_ns "$1" "$2")" python3 -c "
+import socket; print(socket.create_connection(('$to_ip', $port), timeout=5).recv(100).decode())"
+  wait
+  echo "kube-node-0 vxlan.blockd tx_packets: $before -> $(vx_tx)"
+}
+say "TCP (kube-node-0) -> kube-node-2, across the racks"
+tcp kube-node-0 nginx-5c7588df-prx4z kube-node-2 nginx-5c7588df-w7r7g
+say "TCP (kube-node-0) -> kube-node-1, within rack 0"
+tcp kube-node-0 nginx-5c7588df-prx4z kube-node-1 nginx-5c7588df-s7qw6
+echo
+route_summary
+if [ $keep = 1 ]; then
+  echo
+  echo "lab kept: $top/tests/lab/clab-netns exec -t $topo --node kube-node-0 -- ip route show proto 200"
+  echo "          $top/tests/lab/clab-netns destroy -t $topo"
+fi
