@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Failures on the rack tutorial lab (examples/rack-tutorial, deployed with tests/lab/clab-netns
 # from a copy in a temporary folder whose node configs say gracefulRestart restartTime 10 and
-# bgp holdTime 9, so that expiries are seen within seconds; the example itself says 120 and 90).
+# bgp holdTime 9, so that expiries are seen within seconds; the example: 120, and 90 by default).
 # The ToR is BIRD 2 (the example's) or, with `frr`, FRR 8 configured the same way (one eBGP
 # session per node, import all, export none, BGP routes installed in the ToR's kernel).
 # After the tutorial's steps, the ToR's table is the baseline (rack_tutorial.sh checks it
@@ -225,6 +225,14 @@ wait_for $((hold_time + 40)) "the ToR's session with kube-node-1 ends (hold time
 wait_tor_routes 20 "$(without_next_hop 10.0.0.11 "$baseline")"
 expect_eq "$(tor_routes)" "$(without_next_hop 10.0.0.11 "$baseline")" \
   "the ToR withdrew kube-node-1's block at the hold timer expiry (an error, not a graceful restart)"
+if [ "$tor" = bird ]; then
+  info=$(tor_birdc show protocols all kube_node_1)
+  expect_eq "$(grep -q 'Hold timer expired' <<<"$info" && echo yes || echo no)" yes "BIRD ended the session at the hold timer"
+  expect_eq "$(grep -c 'Neighbor graceful restart active' <<<"$info" || true)" 0 "BIRD is not helping kube-node-1 through a restart"
+else
+  expect_eq "$(vtysh -c "show bgp neighbors 10.0.0.11" 2>/dev/null | grep -c 'NSF passive' || true)" 0 \
+    "FRR is not helping kube-node-1 through a restart"
+fi
 expect_eq "$(kernel_routes kube-node-1 | grep -c 'dev eth1' || true)" 0 "kube-node-1's kernel dropped blockd's routes on eth1 with the link"
 tcp_fails "$(ns kube-node-2-$pod2)" "$(ns kube-node-1-$pod1)" "$pod1_ip"
 ip -n "$(ns kube-node-1)" link set eth1 up
