@@ -306,10 +306,17 @@ void NodeAgent::replan() {
 void NodeAgent::watch_kernel_routes() {
   route_watch_fd_->async_wait(boost::asio::posix::stream_descriptor::wait_read, [this](boost::system::error_code ec) {
     if (ec) return;
-    bool resync = false;
-    for (const auto& e : route_watch_->read()) resync = resync || programmer_->needs_resync(e);
+    bool resync = false, link_changed = false;
+    for (const auto& e : route_watch_->read()) {
+      // A link back up: the routes the kernel refused while it was down (ENETDOWN) go back
+      // now, not when their back-off ends (up to 30 s later).
+      if (e.type == netlink::RouteEvent::Type::LinkChanged) link_changed = true;
+      resync = resync || programmer_->needs_resync(e);
+    }
+    if (link_changed) programmer_->retry_refused_now();
     if (resync) {
-      spdlog::info("a route of blockd's was changed by hand: reconciling");
+      spdlog::info(link_changed ? "a device changed: reconciling"
+                                : "a route of blockd's was changed by hand: reconciling");
       schedule_replan();
     }
     watch_kernel_routes();

@@ -281,6 +281,11 @@ bool Programmer::needs_resync(const RouteEvent& event) const {
   return want && r.effective_metric() == want->effective_metric();
 }
 
+void Programmer::retry_refused_now() {
+  const auto now = clock_();
+  for (auto& [key, b] : backoff_) b.not_before = std::min(b.not_before, now);
+}
+
 std::optional<std::chrono::steady_clock::time_point> Programmer::next_retry() const {
   std::optional<std::chrono::steady_clock::time_point> t;
   for (const auto& [k, b] : backoff_)

@@ -93,6 +93,11 @@ class Programmer {
   // written over one of blockd's destinations; a device change or lost events. blockd's own
   // route writes never trigger it.
   bool needs_resync(const RouteEvent& event) const;
+  // A device appeared or changed state (RouteEvent::LinkChanged): what made the kernel refuse
+  // a change (its device down or missing: ENETDOWN, ENODEV) may be gone, so every refused
+  // change is tried again at the next reconcile instead of after its back-off, which may be
+  // max_backoff. A change refused again keeps doubling its back-off.
+  void retry_refused_now();
   // When the earliest refused change may be retried; nullopt when none is pending.
   std::optional<std::chrono::steady_clock::time_point> next_retry() const;
 

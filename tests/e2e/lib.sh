@@ -31,30 +31,32 @@ pid_in_netns() {
   done
   return 1
 }
+# listening NS PORT: a TCP socket listens on PORT in NS.
+listening() { [ -n "$(ip netns exec "$1" ss -Hltn "sport = :$2" 2>/dev/null)" ]; }
+# await_listener NS PORT: until a listener is bound (a loaded machine can take seconds to start
+# Python), so that a refused connection never stands for a missing route.
+await_listener() {
+  local deadline=$((SECONDS + 20))
+  until listening "$1" "$2"; do
+    [ $SECONDS -lt $deadline ] || fail "no TCP listener on port $2 in $1 after 20s"
+    sleep 0.1
+  done
+}
 # tcp_check FROM_NS TO_NS TO_IP FROM_IP: a TCP connection from FROM_NS reaches a listener in
 # TO_NS at TO_IP, which sees the client as FROM_IP (no NAT on the way). IPv6 addresses work too.
-# The client retries a refused connection for a few seconds: the listener may start late on a
-# loaded machine, while a missing route still fails (timeout or unreachable, never accepted).
 tcp_check() {
   local port=$((20000 + RANDOM % 20000)) got
   ip netns exec "$2" /usr/bin/python3 -c "
 import socket
 s = socket.socket(socket.AF_INET6 if ':' in '$3' else socket.AF_INET)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('$3', $port)); s.listen(1); s.settimeout(20)
+s.bind(('$3', $port)); s.listen(1); s.settimeout(30)
 c, a = s.accept(); c.sendall(('hello ' + a[0]).encode()); c.close()" &
   local server=$!
+  await_listener "$2" "$port"
   got=$(ip netns exec "$1" /usr/bin/python3 -c "
-import socket, time
-deadline = time.time() + 15
-while True:
-    try:
-        s = socket.create_connection(('$3', $port), timeout=5)
-        break
-    except ConnectionRefusedError:
-        if time.time() > deadline: raise
-        time.sleep(0.2)
-print(s.recv(100).decode())") || true
+import socket
+s = socket.create_connection(('$3', $port), timeout=10); print(s.recv(100).decode())") || true
   wait $server || true
   expect_eq "$got" "hello $4" "TCP from $1 ($4) to $2 ($3)"
 }

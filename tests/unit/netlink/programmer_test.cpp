@@ -210,6 +210,33 @@ TEST_F(ProgrammerTest, RetriesARefusedRouteWithBackoff) {
   EXPECT_FALSE(programmer.next_retry().has_value());
 }
 
+TEST_F(ProgrammerTest, RetriesRefusedRoutesAtOnceAfterALinkChange) {
+  // The uplink was down (ENETDOWN) long enough for the back-off to reach its cap.
+  kernel.refuse(pfx("10.0.2.0/26"), unavailable("Nexthop device is not up (ENETDOWN)"));
+  for (int i = 0; i < 4; ++i) {
+    (void)reconcile(programmer, every_kind());
+    now += 10s;
+  }
+  // It is up again: still deferred until the link change is told.
+  kernel.accept(pfx("10.0.2.0/26"));
+  now -= 9s;
+  auto report = reconcile(programmer, every_kind());
+  EXPECT_EQ(report.routes.deferred, 1u);
+  programmer.retry_refused_now();
+  report = reconcile(programmer, every_kind());
+  EXPECT_EQ(report.routes.added, 1u);
+  EXPECT_TRUE(report.converged()) << report.summary();
+  EXPECT_FALSE(programmer.next_retry().has_value());
+}
+
+TEST_F(ProgrammerTest, ARouteRefusedAgainAfterALinkChangeKeepsDoublingItsBackoff) {
+  kernel.refuse(pfx("10.0.2.0/26"), unavailable("Network is down"));
+  (void)reconcile(programmer, every_kind());
+  programmer.retry_refused_now();
+  (void)reconcile(programmer, every_kind());
+  EXPECT_EQ(*programmer.next_retry(), now + 2s);
+}
+
 TEST_F(ProgrammerTest, BackoffIsCapped) {
   kernel.refuse(pfx("10.0.2.0/26"), unavailable("Network is down"));
   for (int i = 0; i < 6; ++i) {
