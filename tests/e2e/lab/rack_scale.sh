@@ -247,21 +247,10 @@ expect_eq "$(live_in_store)" "$(live_expected "$work/pods" "$work/initial")" "th
 check_tor "after $((nodes * per_node)) workloads"
 converge "after $((nodes * per_node)) workloads: every kernel's protocol-200 routes are what the store implies" kernel_routes expected_kernels
 # 5. Pod to pod across racks.
-# lib.sh's tcp_check gives its listener a fixed 0.3 s to start; on a loaded machine the client
-# can be refused before it listens (seen here at load 40). Up to three tries before the one
-# that counts.
-tcp_retry() {
-  local try
-  for try in 1 2 3; do
-    (tcp_check "$@") >/dev/null 2>&1 && { echo "ok: TCP from $1 ($4) to $2 ($3)"; return; }
-    echo "(TCP from $1 to $2: try $try failed, the listener may have started late)"
-  done
-  tcp_check "$@"
-}
 pod_ip() { awk -v p="pod-$1" '$1 == p { print $3 }' "$work/pods"; }
 pod_ns() { echo "$(netns_of "$1")-pod-$1"; }
-tcp_retry "$(pod_ns 0)" "$(pod_ns 15)" "$(pod_ip 15)" "$(pod_ip 0)"
-tcp_retry "$(pod_ns 10)" "$(pod_ns 5)" "$(pod_ip 5)" "$(pod_ip 10)"
+tcp_check "$(pod_ns 0)" "$(pod_ns 15)" "$(pod_ip 15)" "$(pod_ip 0)"
+tcp_check "$(pod_ns 10)" "$(pod_ns 5)" "$(pod_ip 5)" "$(pod_ip 10)"
 phase "check $((nodes * per_node)) workloads"
 
 # Churn. The plan: per lane, lines "add NODE ID" / "del NODE ID"; and the workloads that live at
@@ -311,7 +300,7 @@ expect_eq "$(live_in_store)" "$(live_expected "$work/pods" "$work/live")" \
 check_tor "after the churn"
 converge "after the churn: every kernel's protocol-200 routes are what the store implies (no stale route)" \
   kernel_routes expected_kernels
-tcp_retry "$(pod_ns 15)" "$(pod_ns 0)" "$(pod_ip 0)" "$(pod_ip 15)"
+tcp_check "$(pod_ns 15)" "$(pod_ns 0)" "$(pod_ip 0)" "$(pod_ip 15)"
 phase "check after churn"
 
 route_summary
