@@ -215,7 +215,7 @@ TEST_F(EtcdAllocation, TwoAgentsPerNodeClaimOnlyTheBlocksTheyNeed) {
   // affinity before claiming) allocates in the sibling's block instead of claiming another,
   // and the four nodes start their searches at different blocks.
   EtcdCluster etcd(1);
-  start_agents(etcd.url(), etcd.dir(), 500, kAgents / 2);
+  start_agents(etcd.url(), etcd.dir(), 250, kAgents / 2);
   for (auto& a : agents) wait_agent(a, true);
   auto store = EtcdStore::open(etcd.url()).value();
   expect_consistent(*store);
@@ -229,9 +229,9 @@ TEST_F(EtcdAllocation, TwoAgentsPerNodeClaimOnlyTheBlocksTheyNeed) {
   }
   ASSERT_EQ(per_node.size(), static_cast<std::size_t>(kAgents / 2));
   for (const auto& [node, counts] : per_node) {
-    // Each node's agents hold 2 x 250 at the end, one more each in flight at most; one block
+    // Each node's agents hold 2 x 125 at the end, one more each in flight at most; one block
     // of slack for a claim that raced its sibling's despite the re-read.
-    EXPECT_EQ(counts.second, 500u) << node;
+    EXPECT_EQ(counts.second, 250u) << node;
     EXPECT_LE(counts.first, (counts.second + 2 + 63) / 64 + 1) << node << " claimed " << counts.first << " blocks";
   }
 }
