@@ -37,41 +37,53 @@ Status check_handle(const std::string& handle) {
 
 }  // namespace
 
-Result<std::vector<KeyValue>> Allocator::affine_blocks(const std::string& node) {
-  auto cached = affine_cache_.find(node);
-  if (cached != affine_cache_.end()) return cached->second;
-  auto index = store_.list(keys::node_affinities(node));
+Result<Allocator::NodeBlocks*> Allocator::affine_blocks(const std::string& node) {
+  if (auto cached = affine_cache_.find(node); cached != affine_cache_.end()) return &cached->second;
+  const std::string prefix = keys::node_affinities(node);
+  auto index = store_.list_keys(prefix);
   if (!index) return index.error();
-  std::vector<KeyValue> blocks;
+  NodeBlocks blocks;  // listed in key order: block ids sort as the block keys do
   for (const auto& kv : index->kvs) {
-    auto id = kv.key.substr(keys::node_affinities(node).size());
-    auto block = store_.get(keys::kBlocks + id);
-    if (!block) return block.error();
-    if (block->has_value()) blocks.push_back(**block);
+    const std::string key = keys::kBlocks + kv.key.substr(prefix.size());
+    auto got = store_.get(key);
+    if (!got) return got.error();
+    if (!got->has_value()) continue;
+    auto block = AllocationBlock::from_json((*got)->value);
+    if (!block) return block.error().within(key);
+    blocks.push_back({key, (*got)->mod_revision, std::move(*block)});
   }
-  affine_cache_[node] = blocks;
-  return blocks;
+  return &(affine_cache_[node] = std::move(blocks));
 }
 
-void Allocator::remember(const std::string& node, const std::string& key, const std::string* value,
+void Allocator::remember(const std::string& node, const std::string& key, AllocationBlock* block,
                          std::int64_t revision) {
   auto cache = affine_cache_.find(node);
   if (cache == affine_cache_.end()) return;
   auto& blocks = cache->second;
-  auto it = std::find_if(blocks.begin(), blocks.end(), [&](const KeyValue& kv) { return kv.key == key; });
-  if (!value) {
-    if (it != blocks.end()) blocks.erase(it);
-  } else if (it != blocks.end()) {
-    it->value = *value;
+  auto it = std::lower_bound(blocks.begin(), blocks.end(), key,
+                             [](const KnownBlock& b, const std::string& k) { return b.key < k; });
+  const bool found = it != blocks.end() && it->key == key;
+  if (found && it->mod_revision > revision && block) return;  // we already know a newer state
+  if (!block || block->affinity() != node) {
+    if (found) blocks.erase(it);
+  } else if (found) {
+    it->block = std::move(*block);
     it->mod_revision = revision;
   } else {
-    blocks.push_back({key, *value, revision, revision});
+    blocks.insert(it, KnownBlock{key, revision, std::move(*block)});
   }
 }
 
-Result<std::optional<std::int64_t>> Allocator::commit_assignment(const std::string& node, const KeyValue& block_kv,
-                                                                  const AllocationBlock& block, bool claim,
-                                                                  const std::string& handle, KeyValue& handle_kv) {
+void Allocator::refresh(const std::string& node, const std::string& key, const std::optional<KeyValue>& now) {
+  if (!now) return remember(node, key, nullptr, 0);
+  auto block = AllocationBlock::from_json(now->value);
+  if (!block) return forget(node);
+  remember(node, key, &*block, now->mod_revision);
+}
+
+Result<Allocator::Commit> Allocator::commit_assignment(const std::string& node, const std::string& block_key,
+                                                       std::int64_t block_revision, const AllocationBlock& block,
+                                                       bool claim, const std::string& handle, KeyValue& handle_kv) {
   HandleRecord record{handle, {}};
   if (!handle_kv.value.empty()) {
     auto parsed = HandleRecord::from_json(handle_kv.value);
@@ -80,8 +92,8 @@ Result<std::optional<std::int64_t>> Allocator::commit_assignment(const std::stri
   }
   ++record.blocks[block.cidr()];
   Transaction txn;
-  txn.compares = {{block_kv.key, block_kv.mod_revision}, {handle_kv.key, handle_kv.mod_revision}};
-  txn.operations = {Operation::put(block_kv.key, block.to_json()), Operation::put(handle_kv.key, record.to_json())};
+  txn.compares = {{block_key, block_revision}, {handle_kv.key, handle_kv.mod_revision}};
+  txn.operations = {Operation::put(block_key, block.to_json()), Operation::put(handle_kv.key, record.to_json())};
   if (claim) {
     const std::string affinity = keys::affinity(node, block.cidr());
     txn.compares.push_back({affinity, 0});
@@ -89,88 +101,183 @@ Result<std::optional<std::int64_t>> Allocator::commit_assignment(const std::stri
   }
   auto result = store_.commit(txn);
   if (!result) return result.error();
+  Commit out;
+  out.revision = result->revision;
   if (result->succeeded) {
-    handle_kv.value = txn.operations[1].value;
+    out.succeeded = true;
+    handle_kv.value = std::move(txn.operations[1].value);
     handle_kv.mod_revision = result->revision;
-    remember(node, block_kv.key, &txn.operations[0].value, result->revision);
-    return std::optional<std::int64_t>{result->revision};
+    return out;
   }
-  // Lost the race: learn the handle's current state from the answer (absent if not listed).
+  // Lost the race: learn the handle's and the block's current state from the answer (absent if
+  // not listed), so the retry needs no read.
   handle_kv.value.clear();
   handle_kv.mod_revision = 0;
-  for (const auto& kv : result->current) {
+  for (auto& kv : result->current) {
     if (kv.key == handle_kv.key) handle_kv = kv;
+    if (kv.key == block_key) out.block_now = std::move(kv);
   }
-  auto& cache = affine_cache_[node];
-  std::erase_if(cache, [&](const KeyValue& kv) { return kv.key == block_kv.key; });
-  for (const auto& kv : result->current) {
-    if (kv.key == block_kv.key && !claim) cache.push_back(kv);
-  }
-  if (claim) affine_cache_.erase(node);  // someone else claimed: our view of the node is stale
-  return std::optional<std::int64_t>{};
+  return out;
 }
 
-Result<Allocator::Attempt> Allocator::try_affine(const AllocationContext& ctx,
-                                                              const std::vector<IPPool>& pools,
-                                                              const AllocationRequest& req, KeyValue& handle_kv) {
-  (void)req;
+Result<Allocator::Attempt> Allocator::try_affine(const AllocationContext& ctx, const std::vector<IPPool>& pools,
+                                                 const AllocationRequest& req, KeyValue& handle_kv) {
   for (int pass = 0; pass < 2; ++pass) {
     const bool was_cached = affine_cache_.count(ctx.node) > 0;
     auto blocks = affine_blocks(ctx.node);
     if (!blocks) return blocks.error();
     // Address order, so a node fills its lowest block first.
-    std::sort(blocks->begin(), blocks->end(), [](const KeyValue& a, const KeyValue& b) { return a.key < b.key; });
-    for (const auto& kv : *blocks) {
-      auto block = AllocationBlock::from_json(kv.value);
-      if (!block) return block.error().within(kv.key);
-      const IPPool* pool = pool_holding(pools, block->cidr());
-      if (!pool || block->free() == 0 || block->affinity() != ctx.node) continue;
-      auto address = block->assign({req.handle, ctx.node});
-      auto committed = commit_assignment(ctx.node, kv, *block, false, req.handle, handle_kv);
-      if (!committed) return committed.error();
-      if (!committed->has_value()) return Attempt{Attempt::Outcome::Retry, {}};
-      return Attempt{Attempt::Outcome::Allocated, AllocatedAddress{*address, block->cidr(), pool->name, false}};
+    for (auto& known : **blocks) {
+      const IPPool* pool = pool_holding(pools, known.block.cidr());
+      if (!pool || known.block.free() == 0 || known.block.affinity() != ctx.node) continue;
+      // Assigned in the cached copy itself (no copy, no parse): every outcome but success
+      // replaces or drops the entry below.
+      auto address = known.block.assign({req.handle, ctx.node});
+      const std::string key = known.key;
+      auto committed = commit_assignment(ctx.node, key, known.mod_revision, known.block, false, req.handle, handle_kv);
+      if (!committed) {
+        forget(ctx.node);  // the write may or may not have applied
+        return committed.error();
+      }
+      if (committed->succeeded) {
+        known.mod_revision = committed->revision;
+        return Attempt{Attempt::Outcome::Allocated, AllocatedAddress{*address, known.block.cidr(), pool->name, false}};
+      }
+      refresh(ctx.node, key, committed->block_now);
+      return Attempt{Attempt::Outcome::Retry, {}};
     }
     // Another process may have claimed a block for this node since the cache was filled.
     if (!was_cached) break;
-    affine_cache_.erase(ctx.node);
+    forget(ctx.node);
   }
   return Attempt{};  // no room
 }
 
-Result<Allocator::Attempt> Allocator::try_claim(const AllocationContext& ctx,
-                                                             const std::vector<IPPool>& pools,
-                                                             const AllocationRequest& req, KeyValue& handle_kv) {
+namespace {
+
+// Where a node starts looking for a free block in a pool of `count` blocks: Calico's
+// randomBlockGenerator seeds from the host name, so nodes claiming at once rarely race for one
+// block, and a node's later blocks follow its first (adjacent blocks aggregate into one route).
+// FNV-1a, then a murmur3 finalizer: FNV's low bits mix poorly and `count` is a power of two.
+uint128 start_block(const std::string& node, uint128 count) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : node) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  h ^= h >> 33;
+  return uint128{h} % count;
+}
+
+// The blocks of a pool that exist, for "does this candidate overlap one?" in O(log n): sorted
+// by address, with the highest last address seen so far (a block of another size from a
+// deleted pool may contain several candidates).
+class ExistingBlocks {
+ public:
+  void add(const Prefix& p) { blocks_.push_back(p); }
+  void seal() {
+    std::sort(blocks_.begin(), blocks_.end());
+    for (const auto& b : blocks_) reach_.push_back(reach_.empty() ? b.last() : std::max(reach_.back(), b.last()));
+  }
+  std::size_t size() const { return blocks_.size(); }
+  bool overlap(const Prefix& c) const {
+    auto it = std::lower_bound(blocks_.begin(), blocks_.end(), c.first(),
+                               [](const Prefix& b, const Address& a) { return b.first() < a; });
+    if (it != blocks_.end() && it->first() <= c.last()) return true;  // starts inside c
+    return it != blocks_.begin() && reach_[static_cast<std::size_t>(it - blocks_.begin()) - 1] >= c.first();
+  }
+
+ private:
+  std::vector<Prefix> blocks_;
+  std::vector<Address> reach_;
+};
+
+}  // namespace
+
+Result<bool> Allocator::sibling_claimed(const AllocationContext& ctx, const std::vector<IPPool>& pools,
+                                        std::vector<Prefix>& dangling) {
+  const std::string prefix = keys::node_affinities(ctx.node);
+  auto index = store_.list_keys(prefix);
+  if (!index) return index.error();
+  auto blocks = affine_blocks(ctx.node);
+  if (!blocks) return blocks.error();
+  for (const auto& kv : index->kvs) {
+    const std::string key = keys::kBlocks + kv.key.substr(prefix.size());
+    if (std::any_of((*blocks)->begin(), (*blocks)->end(), [&](const KnownBlock& b) { return b.key == key; })) continue;
+    auto got = store_.get(key);
+    if (!got) return got.error();
+    if (!got->has_value()) {  // an affinity without its block: a claim of that block would fail
+      if (auto cidr = keys::block_from_id(kv.key.substr(prefix.size()))) dangling.push_back(*cidr);
+      continue;
+    }
+    auto block = AllocationBlock::from_json((*got)->value);
+    if (!block) return block.error().within(key);
+    const bool usable = block->free() > 0 && pool_holding(pools, block->cidr()) != nullptr;
+    remember(ctx.node, key, &*block, (*got)->mod_revision);
+    if (usable) return true;
+  }
+  return false;
+}
+
+Result<Allocator::Attempt> Allocator::try_claim(const AllocationContext& ctx, const std::vector<IPPool>& pools,
+                                                const AllocationRequest& req, KeyValue& handle_kv) {
+  std::optional<std::vector<Prefix>> dangling;
   for (const auto& pool : pools) {
     auto listed = store_.list_keys(keys::blocks_within(pool.cidr));
     if (!listed) return listed.error();
-    std::vector<Prefix> existing;
+    // Another agent of this node (a second process, a restart) may have claimed a block since
+    // try_affine looked: use it rather than claim one more. Read after the pool's blocks, so a
+    // sibling's claim is either seen here or races us for the same candidate (same start).
+    if (!dangling) {
+      dangling.emplace();
+      auto sibling = sibling_claimed(ctx, pools, *dangling);
+      if (!sibling) return sibling.error();
+      if (*sibling) return Attempt{Attempt::Outcome::Retry, {}};
+    }
+    ExistingBlocks existing;
     for (const auto& kv : listed->kvs) {
       auto cidr = keys::block_from_id(kv.key.substr(keys::kBlocks.size()));
-      if (cidr && cidr->overlaps(pool.cidr)) existing.push_back(*cidr);
+      if (cidr && cidr->overlaps(pool.cidr)) existing.add(*cidr);
     }
+    for (const auto& d : *dangling) existing.add(d);
+    existing.seal();
     auto range = pool.cidr.blocks(pool.block_size);
-    // Blocks are claimed in address order; at most existing.size() are skipped (plus any a
-    // block of another size from a deleted pool covers).
-    const uint128 limit = std::min<uint128>(range.count(), existing.size() * 64 + 1);
+    const uint128 count = range.count();
+    if (count == 0) continue;
+    // At most existing.size() candidates are skipped (plus any a block of another size from a
+    // deleted pool covers), wrapping around from the node's starting block.
+    const uint128 limit = std::min<uint128>(count, existing.size() * 64 + 1);
+    const uint128 start = start_block(ctx.node, count);
     for (uint128 i = 0; i < limit; ++i) {
-      const Prefix candidate = range.at(i);
-      if (std::any_of(existing.begin(), existing.end(), [&](const Prefix& e) { return e.overlaps(candidate); })) continue;
+      const uint128 at = start + i < count ? start + i : start + i - count;
+      const Prefix candidate = range.at(at);
+      if (existing.overlap(candidate)) continue;
       AllocationBlock block(candidate, ctx.node);
       auto address = block.assign({req.handle, ctx.node});
-      const KeyValue absent{keys::block(candidate), {}, 0, 0};
-      auto committed = commit_assignment(ctx.node, absent, block, true, req.handle, handle_kv);
-      if (!committed) return committed.error();
-      if (!committed->has_value()) return Attempt{Attempt::Outcome::Retry, {}};
+      const std::string key = keys::block(candidate);
+      auto committed = commit_assignment(ctx.node, key, 0, block, true, req.handle, handle_kv);
+      if (!committed) {
+        forget(ctx.node);
+        return committed.error();
+      }
+      if (!committed->succeeded) {
+        // Someone claimed it first; if it was a sibling for this node, the retry allocates in it.
+        refresh(ctx.node, key, committed->block_now);
+        return Attempt{Attempt::Outcome::Retry, {}};
+      }
+      remember(ctx.node, key, &block, committed->revision);
       return Attempt{Attempt::Outcome::Allocated, AllocatedAddress{*address, candidate, pool.name, false}};
     }
   }
   return Attempt{};
 }
 
-Result<Allocator::Attempt> Allocator::try_borrow(const AllocationContext& ctx,
-                                                              const std::vector<IPPool>& pools,
-                                                              const AllocationRequest& req, KeyValue& handle_kv) {
+Result<Allocator::Attempt> Allocator::try_borrow(const AllocationContext& ctx, const std::vector<IPPool>& pools,
+                                                 const AllocationRequest& req, KeyValue& handle_kv) {
   for (const auto& pool : pools) {
     if (pool.strict_affinity) continue;
     auto listed = store_.list(keys::blocks_within(pool.cidr));
@@ -180,11 +287,16 @@ Result<Allocator::Attempt> Allocator::try_borrow(const AllocationContext& ctx,
       if (!block) return block.error().within(kv.key);
       if (!pool.cidr.contains(block->cidr()) || block->free() == 0) continue;
       auto address = block->assign({req.handle, ctx.node});
-      auto committed = commit_assignment(ctx.node, kv, *block, false, req.handle, handle_kv);
+      auto committed = commit_assignment(ctx.node, kv.key, kv.mod_revision, *block, false, req.handle, handle_kv);
       if (!committed) return committed.error();
-      if (!committed->has_value()) return Attempt{Attempt::Outcome::Retry, {}};
-      const bool borrowed = block->affinity() != ctx.node;
-      return Attempt{Attempt::Outcome::Allocated, AllocatedAddress{*address, block->cidr(), pool.name, borrowed}};
+      const std::string owner = block->affinity();
+      if (!committed->succeeded) {
+        refresh(owner, kv.key, committed->block_now);
+        return Attempt{Attempt::Outcome::Retry, {}};
+      }
+      AllocatedAddress out{*address, block->cidr(), pool.name, owner != ctx.node};
+      remember(owner, kv.key, &*block, committed->revision);
+      return Attempt{Attempt::Outcome::Allocated, out};
     }
   }
   return Attempt{};
@@ -276,17 +388,17 @@ Result<ReleasedAddress> Allocator::release_address(const Address& address, const
                                                       : Operation::put(handle_key, record->to_json()));
     }
     const bool drop_block = options.release_empty_blocks && block->empty();
-    const std::string block_json = block->to_json();
+    const std::string owner = block->affinity();
     if (drop_block) {
       txn.operations.push_back(Operation::erase(block_kv->key));
-      if (!block->affinity().empty()) txn.operations.push_back(Operation::erase(keys::affinity(block->affinity(), block->cidr())));
+      if (!owner.empty()) txn.operations.push_back(Operation::erase(keys::affinity(owner, block->cidr())));
     } else {
-      txn.operations.push_back(Operation::put(block_kv->key, block_json));
+      txn.operations.push_back(Operation::put(block_kv->key, block->to_json()));
     }
     auto result = store_.commit(txn);
     if (!result) return result.error();
     if (result->succeeded) {
-      remember(block->affinity(), block_kv->key, drop_block ? nullptr : &block_json, result->revision);
+      remember(owner, block_kv->key, drop_block ? nullptr : &*block, result->revision);
       return ReleasedAddress{address, *released};
     }
   }
@@ -318,7 +430,8 @@ Result<std::vector<ReleasedAddress>> Allocator::release_handle(const std::string
     txn.compares = {{handle_key, (*handle_kv)->mod_revision},
                     {keys::block(cidr), block_kv->has_value() ? (*block_kv)->mod_revision : 0}};
     std::vector<ReleasedAddress> released;
-    std::string affinity, block_json;
+    std::string affinity;
+    std::optional<AllocationBlock> kept;  // the block as written, for the node's cache
     bool drop_block = true;
     if (block_kv->has_value()) {
       auto block = AllocationBlock::from_json((*block_kv)->value);
@@ -330,12 +443,12 @@ Result<std::vector<ReleasedAddress>> Allocator::release_handle(const std::string
       }
       for (const auto& addr : mine) released.push_back({addr, *block->release(addr)});
       drop_block = options.release_empty_blocks && block->empty();
-      block_json = block->to_json();
       if (drop_block) {
         txn.operations.push_back(Operation::erase(keys::block(cidr)));
         if (!affinity.empty()) txn.operations.push_back(Operation::erase(keys::affinity(affinity, cidr)));
       } else {
-        txn.operations.push_back(Operation::put(keys::block(cidr), block_json));
+        txn.operations.push_back(Operation::put(keys::block(cidr), block->to_json()));
+        kept = std::move(*block);
       }
     }
     record->blocks.erase(cidr);
@@ -344,7 +457,7 @@ Result<std::vector<ReleasedAddress>> Allocator::release_handle(const std::string
     auto result = store_.commit(txn);
     if (!result) return result.error();
     if (result->succeeded) {
-      remember(affinity, keys::block(cidr), drop_block ? nullptr : &block_json, result->revision);
+      remember(affinity, keys::block(cidr), kept ? &*kept : nullptr, result->revision);
       out.insert(out.end(), released.begin(), released.end());
       attempt = -1;  // progress: the bound counts consecutive losses only
     }

@@ -1,7 +1,7 @@
 // The block allocator, with Calico's semantics (DESIGN.md, Allocation):
 //   1. candidate pools (pool_selection.hpp);
 //   2. a free address in a block affine to the node;
-//   3. else claim a free block of a candidate pool for the node and allocate in it;
+//   3. else claim a free block of a candidate pool for the node and allocate in it (try_claim);
 //   4. else, unless the pool has strict affinity, borrow from another node's block;
 // and release by address or by handle. Every change is one compare-and-swap transaction on the
 // block's and the handle's revisions, retried on conflict, so concurrent allocators (threads,
@@ -10,6 +10,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -75,21 +76,43 @@ class Allocator {
                              const AllocationRequest& req, KeyValue& handle_kv);
   Result<Attempt> try_claim(const AllocationContext& ctx, const std::vector<IPPool>& pools,
                             const AllocationRequest& req, KeyValue& handle_kv);
+  // Whether another agent of this node claimed a block with room since we last read the node's
+  // blocks (it is then in the cache); collects the node's affinities whose block is missing.
+  Result<bool> sibling_claimed(const AllocationContext& ctx, const std::vector<IPPool>& pools,
+                               std::vector<Prefix>& dangling);
   Result<Attempt> try_borrow(const AllocationContext& ctx, const std::vector<IPPool>& pools,
                              const AllocationRequest& req, KeyValue& handle_kv);
-  // Commits block + handle; nullopt when a compare failed (handle_kv/block cache refreshed).
-  Result<std::optional<std::int64_t>> commit_assignment(const std::string& node, const KeyValue& block_kv,
-                                                        const AllocationBlock& block, bool claim,
-                                                        const std::string& handle, KeyValue& handle_kv);
-  Result<std::vector<KeyValue>> affine_blocks(const std::string& node);
-  // After our own successful write of a block: keep the node's cached view current (a
-  // released address is free again without another read).
-  void remember(const std::string& node, const std::string& key, const std::string* value, std::int64_t revision);
+  // A block of a node's as last read or written: valid for exactly `mod_revision`, which every
+  // commit compares, so a stale entry costs one lost compare-and-swap, never a wrong address.
+  struct KnownBlock {
+    std::string key;
+    std::int64_t mod_revision = 0;
+    AllocationBlock block;
+  };
+  using NodeBlocks = std::vector<KnownBlock>;  // in key order, which is address order
+  // What a commit of block + handle told us: applied at `revision`, or lost to the block now
+  // in the store (absent when it was deleted or, for a claim, the key is still free).
+  struct Commit {
+    bool succeeded = false;
+    std::int64_t revision = 0;
+    std::optional<KeyValue> block_now;
+  };
+  Result<Commit> commit_assignment(const std::string& node, const std::string& block_key, std::int64_t block_revision,
+                                   const AllocationBlock& block, bool claim, const std::string& handle,
+                                   KeyValue& handle_kv);
+  // The node's affine blocks, parsed: from the cache, else read from the store.
+  Result<NodeBlocks*> affine_blocks(const std::string& node);
+  // Keep the node's cached view current after a write or a lost compare (nullptr: the block is
+  // gone), so the next allocation needs no read and no parse.
+  void remember(const std::string& node, const std::string& key, AllocationBlock* block, std::int64_t revision);
+  // The same from the block a lost compare returned (parsed; the node is forgotten if it does
+  // not parse, so the next read reports the damage).
+  void refresh(const std::string& node, const std::string& key, const std::optional<KeyValue>& now);
+  void forget(const std::string& node) { affine_cache_.erase(node); }
 
   Datastore& store_;
-  // The node's affine blocks as last seen: an allocation into one of them is one round trip;
-  // a lost compare-and-swap refreshes the entry from the transaction's answer.
-  std::map<std::string, std::vector<KeyValue>> affine_cache_;
+  // The node's affine blocks as last seen: an allocation into one of them is one round trip.
+  std::map<std::string, NodeBlocks> affine_cache_;
 };
 
 }  // namespace blockd::ipam

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <charconv>
 #include <set>
 
 namespace blockd::ipam {
@@ -13,26 +15,63 @@ AllocationBlock::AllocationBlock(Prefix cidr, std::string affinity)
   for (std::uint32_t i = 0; i < capacity(); ++i) unallocated_.push_back(i);
 }
 
+namespace {
+
+// A JSON string. Plain printable ASCII (every handle and node name in practice) is copied as
+// is; anything else goes through nlohmann, which escapes it and rejects invalid UTF-8.
+void append_quoted(std::string& out, const std::string& s) {
+  const bool plain = std::all_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u < 0x7f && c != '"' && c != '\\';
+  });
+  if (!plain) {
+    out += json(s).dump();
+    return;
+  }
+  out += '"';
+  out += s;
+  out += '"';
+}
+
+void append_number(std::string& out, std::uint32_t n) {
+  char buf[16];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+  (void)ec;
+  out.append(buf, end);
+}
+
+}  // namespace
+
 std::string AllocationBlock::to_json() const {
   // Written by hand (read back with nlohmann, which checks everything): this runs on every
   // allocation, and building a json tree first costs ten times more.
-  auto quoted = [](const std::string& s) { return json(s).dump(); };
-  std::string out = "{\"cidr\":\"" + cidr_.str() + "\",\"affinity\":" +
-                    quoted(affinity_.empty() ? std::string() : "host:" + affinity_) + ",\"allocations\":{";
+  std::string out;
+  out.reserve(96 + allocations_.size() * 48 + unallocated_.size() * 4);
+  out += "{\"cidr\":\"";
+  out += cidr_.str();
+  out += "\",\"affinity\":";
+  append_quoted(out, affinity_.empty() ? std::string() : "host:" + affinity_);
+  out += ",\"allocations\":{";
   bool first = true;
   for (const auto& [ordinal, a] : allocations_) {
-    out += (first ? "\"" : ",\"") + std::to_string(ordinal) + "\":{\"handle\":" + quoted(a.handle) +
-           ",\"node\":" + quoted(a.node) + "}";
+    out += first ? "\"" : ",\"";
+    append_number(out, ordinal);
+    out += "\":{\"handle\":";
+    append_quoted(out, a.handle);
+    out += ",\"node\":";
+    append_quoted(out, a.node);
+    out += '}';
     first = false;
   }
   out += "},\"unallocated\":[";
   first = true;
   for (auto ordinal : unallocated_) {
     if (!first) out += ',';
-    out += std::to_string(ordinal);
+    append_number(out, ordinal);
     first = false;
   }
-  return out + "]}";
+  out += "]}";
+  return out;
 }
 
 Result<AllocationBlock> AllocationBlock::from_json(const std::string& text) {
@@ -122,9 +161,23 @@ Result<HandleRecord> HandleRecord::from_json(const std::string& text) {
 }
 
 std::string HandleRecord::to_json() const {
-  json blocks_json = json::object();
-  for (const auto& [p, n] : blocks) blocks_json[p.str()] = n;
-  return json{{"handle", handle}, {"blocks", blocks_json}}.dump();
+  // By hand for the same reason as the block; nlohmann's dump sorts keys, and "blocks" <
+  // "handle", prefixes in string order: kept, so the bytes do not change.
+  std::map<std::string, std::uint32_t> by_text;
+  for (const auto& [p, n] : blocks) by_text[p.str()] = n;
+  std::string out = "{\"blocks\":{";
+  bool first = true;
+  for (const auto& [text, n] : by_text) {
+    if (!first) out += ',';
+    append_quoted(out, text);
+    out += ':';
+    append_number(out, n);
+    first = false;
+  }
+  out += "},\"handle\":";
+  append_quoted(out, handle);
+  out += '}';
+  return out;
 }
 
 std::uint32_t HandleRecord::total() const {
