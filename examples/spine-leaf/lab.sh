@@ -6,34 +6,11 @@
 # through CNI), and prints: the pools, the workloads, each node's BGP status, each ToR's BGP
 # table and kernel routes, the spine's table and the route reduction. Then it destroys the lab,
 # unless --keep is given (then: clab-netns destroy -t ...).
-# Options: --keep, --no-build (use an existing build). BLOCKD_BUILD_DIR: build folder (build/).
+# Options (examples/lab-deploy.sh): --keep, --no-build. BLOCKD_BUILD_DIR: build folder (build/).
 set -euo pipefail
-keep=0 build_it=1 build_dir=${BLOCKD_BUILD_DIR:-}
-for a in "$@"; do
-  case $a in
-    --keep) keep=1 ;;
-    --no-build) build_it=0 ;;
-    *) echo "lab.sh: unknown option $a (--keep, --no-build)" >&2; exit 1 ;;
-  esac
-done
-[ "$(id -u)" = 0 ] || { echo "lab.sh: run as root (network namespaces)" >&2; exit 1; }
 topo=$(cd "$(dirname "$0")" && pwd)/spine-leaf.clab.yml
 . "$(dirname "$topo")/steps.sh"
-build_dir=${build_dir:-$top/build}
-if [ $build_it = 1 ]; then
-  bash "$top/tests/install-deps.sh"
-  cmake -S "$top" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$build_dir" -j2 --target blockd blockctl blockd-ipam
-fi
-export CLAB_NETNS_PATH="$build_dir/agent"
-for b in blockd blockctl blockd-ipam; do
-  [ -x "$build_dir/agent/$b" ] || { echo "lab.sh: $build_dir/agent/$b is not built" >&2; exit 2; }
-done
-clab() { "$top/tests/lab/clab-netns" "$1" "${lab_args[@]}" "${@:2}"; }
-clab deploy --reconfigure
-if [ $keep = 0 ]; then trap 'clab destroy' EXIT; else trap '[ $? = 0 ] || clab destroy' EXIT; fi
-trap 'exit 130' INT TERM
-clab inspect
+. "$top/examples/lab-deploy.sh" "$@"
 wait_sessions 60
 lab_steps
 
