@@ -60,3 +60,27 @@ s = socket.create_connection(('$3', $port), timeout=10); print(s.recv(100).decod
   wait $server || true
   expect_eq "$got" "hello $4" "TCP from $1 ($4) to $2 ($3)"
 }
+# lab_test_setup BUILD_DIR [SCRATCH...]: the start every lab test shares, once it has set $topo,
+# $lab_name, $top and lab_args (its steps file sets the last two) and exported
+# CLAB_NETNS_STATE_DIR: checks that blockd, blockctl and blockd-ipam are built, and on exit
+# (pass or fail) destroys the lab and removes its state folder and the SCRATCH folders. A failed
+# test first prints the nodes' logs, then runs lab_failure_report if the test defines one.
+lab_test_setup() {
+  local b
+  for b in blockd blockctl blockd-ipam; do [ -x "$1/agent/$b" ] || fail "$1/agent/$b is not built"; done
+  lab_scratch=("${@:2}")
+  trap lab_test_cleanup EXIT INT TERM
+}
+# clab COMMAND [ARGS...]: tests/lab/clab-netns on this test's lab.
+clab() { "$top/tests/lab/clab-netns" "$1" "${lab_args[@]}" "${@:2}"; }
+lab_test_cleanup() {
+  local rc=$?
+  if [ $rc -ne 0 ]; then
+    echo "--- logs (failure, rc=$rc)"
+    tail -n 30 "$CLAB_NETNS_STATE_DIR/$lab_name"/*/log/blockd.log "$CLAB_NETNS_STATE_DIR/$lab_name"/*/exec.log 2>/dev/null || true
+    if declare -F lab_failure_report >/dev/null; then lab_failure_report || true; fi
+  fi
+  clab destroy || true
+  rm -rf "$CLAB_NETNS_STATE_DIR" "${lab_scratch[@]}"
+  exit $rc
+}

@@ -27,20 +27,10 @@ topo=$(cd "$here/../../../examples/rack-dualstack" && pwd)/rack-dualstack.clab.y
 lab_name=rd$$
 export CLAB_NETNS_PATH="$build/agent" CLAB_NETNS_STATE_DIR=/tmp/clab-netns-e2e-$$
 . "$(dirname "$topo")/dualstack.sh"
-for b in blockd blockctl blockd-ipam; do [ -x "$build/agent/$b" ] || fail "$build/agent/$b is not built"; done
-clab() { "$top/tests/lab/clab-netns" "$1" "${lab_args[@]}" "${@:2}"; }
-cleanup() {
-  local rc=$?
-  if [ $rc -ne 0 ]; then
-    echo "--- logs (failure, rc=$rc)"
-    tail -n 30 "$CLAB_NETNS_STATE_DIR/$lab_name"/*/log/blockd.log "$CLAB_NETNS_STATE_DIR/$lab_name"/*/exec.log 2>/dev/null || true
-    birdc show protocols 2>/dev/null || true
-  fi
-  clab destroy || true
-  rm -rf "$CLAB_NETNS_STATE_DIR"
-  exit $rc
+lab_failure_report() {
+  birdc show protocols 2>/dev/null || true
 }
-trap cleanup EXIT INT TERM
+lab_test_setup "$build"
 
 clab deploy
 wait_sessions 30 "$sessions" || fail "BGP sessions"

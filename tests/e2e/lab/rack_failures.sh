@@ -36,7 +36,6 @@ tests_dir=$(cd "$(dirname "$0")" && pwd)
 . "$tests_dir/../lib.sh"
 case $tor in bird | frr) ;; *) fail "rack_failures.sh: unknown ToR '$tor' (bird or frr)" ;; esac
 example=$(cd "$tests_dir/../../../examples/rack-tutorial" && pwd)
-for b in blockd blockctl blockd-ipam; do [ -x "$build/agent/$b" ] || fail "$build/agent/$b is not built"; done
 restart_time=10 hold_time=9
 
 # The lab, copied: short timers; with frr, FRR replaces BIRD on the router node.
@@ -91,18 +90,7 @@ topo=$lab/rack-tutorial.clab.yml
 lab_name=rf$$
 export CLAB_NETNS_PATH="$build/agent" CLAB_NETNS_STATE_DIR=/tmp/clab-netns-e2e-$$
 . "$example/tutorial.sh"
-clab() { "$top/tests/lab/clab-netns" "$1" "${lab_args[@]}" "${@:2}"; }
-cleanup() {
-  local rc=$?
-  if [ $rc -ne 0 ]; then
-    echo "--- logs (failure, rc=$rc)"
-    tail -n 30 "$CLAB_NETNS_STATE_DIR/$lab_name"/*/log/blockd.log "$CLAB_NETNS_STATE_DIR/$lab_name"/*/exec.log 2>/dev/null || true
-  fi
-  clab destroy || true
-  rm -rf "$CLAB_NETNS_STATE_DIR" "$work"
-  exit $rc
-}
-trap cleanup EXIT INT TERM
+lab_test_setup "$build" "$work"
 
 ns() { echo "clab-$lab_name-$1"; }
 node_ip() { case $1 in kube-node-0) echo 10.0.0.10 ;; kube-node-1) echo 10.0.0.11 ;; kube-node-2) echo 10.0.1.10 ;; kube-node-3) echo 10.0.1.11 ;; esac; }

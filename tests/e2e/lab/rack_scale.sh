@@ -38,21 +38,13 @@ seed=${RACK_SCALE_SEED:-$(((RANDOM << 15) | RANDOM))}
 cycles=${RACK_SCALE_CYCLES:-1000}
 per_node=${RACK_SCALE_PER_NODE:-50} nodes=16 lanes=4
 ptp_nodes=(0 5 10 15)  # one real pod per rack
-for b in blockd blockctl blockd-ipam; do [ -x "$build/agent/$b" ] || fail "$build/agent/$b is not built"; done
 work=$(mktemp -d /tmp/rack-scale-$$.XXXXXX)
-clab() { "$top/tests/lab/clab-netns" "$1" -t "$topo" --name "$lab_name" "${@:2}"; }
-cleanup() {
-  local rc=$?
-  if [ $rc -ne 0 ]; then
-    echo "--- logs (failure, rc=$rc; seed $seed)"
-    tail -n 3 "$state"/*/log/blockd.log 2>/dev/null || true
-    for f in "$work"/*.err; do [ -s "$f" ] && tail -n 20 "$f"; done 2>/dev/null || true
-  fi
-  clab destroy >/dev/null || true
-  rm -rf "$CLAB_NETNS_STATE_DIR" "$work"
-  exit $rc
+lab_args=(-t "$topo" --name "$lab_name")
+lab_failure_report() {
+  echo "seed $seed"
+  for f in "$work"/*.err; do [ -s "$f" ] && tail -n 20 "$f"; done 2>/dev/null || true
 }
-trap cleanup EXIT INT TERM
+lab_test_setup "$build" "$work"
 echo "seed $seed (replay with RACK_SCALE_SEED=$seed), $cycles churn cycles"
 
 # Wall time per phase, and CPU time (this script's children plus every process of the lab:

@@ -29,20 +29,8 @@ vx_dir=$(cd "$e2e/../../examples/rack-vxlan" && pwd)
 topo=$vx_dir/rack-vxlan.clab.yml pools_dir=$vx_dir lab_name=rv$$
 export CLAB_NETNS_PATH="$build/agent" CLAB_NETNS_STATE_DIR=/tmp/clab-netns-e2e-$$
 . "$vx_dir/../rack-tutorial/tutorial.sh"
-for b in blockd blockctl blockd-ipam; do [ -x "$build/agent/$b" ] || fail "$build/agent/$b is not built"; done
-clab() { "$top/tests/lab/clab-netns" "$1" "${lab_args[@]}" "${@:2}"; }
 tmp=$(mktemp -d)
-cleanup() {
-  local rc=$?
-  if [ $rc -ne 0 ]; then
-    echo "--- logs (failure, rc=$rc)"
-    tail -n 30 "$CLAB_NETNS_STATE_DIR/$lab_name"/*/log/blockd.log "$CLAB_NETNS_STATE_DIR/$lab_name"/*/exec.log 2>/dev/null || true
-  fi
-  clab destroy || true
-  rm -rf "$CLAB_NETNS_STATE_DIR" "$tmp"
-  exit $rc
-}
-trap cleanup EXIT INT TERM
+lab_test_setup "$build" "$tmp"
 started=$SECONDS
 
 clab deploy
