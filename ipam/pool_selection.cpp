@@ -24,6 +24,11 @@ PoolChoice choose_pools(const std::vector<IPPool>& pools, const Labels& labels, 
       reject("disabled");
       continue;
     }
+    // Calico's determinePools: a Manual pool serves only a request that names it.
+    if (only.empty() && pool.assignment_mode == AssignmentMode::Manual) {
+      reject("assignmentMode Manual (used only when a request names the pool)");
+      continue;
+    }
     if (std::find(pool.allowed_uses.begin(), pool.allowed_uses.end(), "Workload") == pool.allowed_uses.end()) {
       reject("allowedUses does not include Workload");
       continue;
@@ -57,7 +62,8 @@ SelectionGaps selection_gaps(const std::map<std::string, Node>& nodes, const std
       auto s = Selector::parse(pools[i].node_selector);
       if (s && s->matches(node.labels)) {
         ++selected_by_pool[i];
-        selected = selected || !pools[i].disabled;
+        // A Manual pool gives a node nothing unless a request names it.
+        selected = selected || (!pools[i].disabled && pools[i].assignment_mode == AssignmentMode::Automatic);
       }
     }
     if (!selected) gaps.unselected_nodes.push_back(name);

@@ -21,12 +21,13 @@ struct PoolChoice {
 };
 
 // Candidates: not disabled (disabled wins over nodeSelector), the requested family, allowed for
-// workloads, nodeSelector matching the labels, and in `only` when it is not empty.
+// workloads, nodeSelector matching the labels, and in `only` when it is not empty; a pool with
+// assignmentMode Manual only when `only` names it.
 PoolChoice choose_pools(const std::vector<IPPool>& pools, const Labels& labels, Family family,
                         const std::vector<std::string>& only);
 
 // Reference tutorial: "ensure that all nodes are selected by at least one IP pool". The nodes
-// no enabled pool selects, and the pools that select no node (none listed when there are no
+// no enabled Automatic pool selects, and the pools that select no node (none listed when there are no
 // nodes), for `ipam check` and `node status`.
 struct SelectionGaps {
   std::vector<std::string> unselected_nodes;

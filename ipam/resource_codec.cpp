@@ -441,7 +441,8 @@ Status read_string_map(const json& obj, const char* key, const std::string& path
   return {};
 }
 
-Status read_metadata(const json& doc, Labels* labels) {
+// labels/annotations null: read (their types checked) and dropped.
+Status read_metadata(const json& doc, Labels* labels, Labels* annotations = nullptr) {
   const json& meta = doc.at("metadata");
   if (auto s = check_fields(meta, "metadata",
                             {"name", "labels", "annotations", "resourceVersion", "uid", "creationTimestamp",
@@ -449,16 +450,34 @@ Status read_metadata(const json& doc, Labels* labels) {
       !s) {
     return s;
   }
-  Labels ignored;
-  if (auto s = read_string_map(meta, "labels", "metadata", labels != nullptr ? *labels : ignored); !s) return s;
-  Labels annotations;  // accepted as Calico's tools write them; blockd does not use them
-  return read_string_map(meta, "annotations", "metadata", annotations);
+  Labels ignored_labels;
+  if (auto s = read_string_map(meta, "labels", "metadata", labels != nullptr ? *labels : ignored_labels); !s) {
+    return s;
+  }
+  Labels ignored_annotations;  // accepted as Calico's tools write them
+  return read_string_map(meta, "annotations", "metadata",
+                         annotations != nullptr ? *annotations : ignored_annotations);
+}
+
+// Absent or null: Automatic, Calico's CRD default. An explicit "" is an error, as the CRD enum.
+Result<AssignmentMode> read_assignment_mode(const json& spec) {
+  const json* v = field(spec, "assignmentMode");
+  if (v == nullptr) return AssignmentMode::Automatic;
+  if (!v->is_string()) return wrong_type("spec.assignmentMode", "Automatic or Manual", *v);
+  const auto& s = v->get_ref<const std::string&>();
+  if (s == "Automatic") return AssignmentMode::Automatic;
+  if (s == "Manual") return AssignmentMode::Manual;
+  std::string message = "spec.assignmentMode: \"" + s + "\" is not one of Automatic, Manual";
+  for (const char* m : {"Automatic", "Manual"}) {
+    if (squash(m) == squash(s)) message += std::string(" (did you mean ") + m + "?)";
+  }
+  return invalid(message);
 }
 
 Result<IPPool> decode_pool(const json& doc, std::string name) {
   IPPool p;
   p.name = std::move(name);
-  if (auto s = read_metadata(doc, nullptr); !s) return s.error();
+  if (auto s = read_metadata(doc, &p.labels, &p.annotations); !s) return s.error();
   auto spec = object_field(doc, "spec", "");
   if (!spec) return spec.error();
   if (*spec == nullptr) return invalid("spec: required (an IPPool needs at least spec.cidr)");
@@ -466,7 +485,8 @@ Result<IPPool> decode_pool(const json& doc, std::string name) {
   const std::string path = "spec";
   if (auto s = check_fields(sp, path,
                             {"cidr", "blockSize", "ipipMode", "vxlanMode", "natOutgoing", "disabled",
-                             "nodeSelector", "allowedUses", "strictAffinity"});
+                             "nodeSelector", "namespaceSelector", "allowedUses", "assignmentMode",
+                             "strictAffinity"});
       !s) {
     return s.error();
   }
@@ -493,6 +513,10 @@ Result<IPPool> decode_pool(const json& doc, std::string name) {
   if (auto s = read_bool(sp, "natOutgoing", path, p.nat_outgoing); !s) return s.error();
   if (auto s = read_bool(sp, "disabled", path, p.disabled); !s) return s.error();
   if (auto s = read_string(sp, "nodeSelector", path, p.node_selector); !s) return s.error();
+  if (auto s = read_string(sp, "namespaceSelector", path, p.namespace_selector); !s) return s.error();
+  auto mode = read_assignment_mode(sp);
+  if (!mode) return mode.error();
+  p.assignment_mode = *mode;
   if (auto s = read_bool(sp, "strictAffinity", path, p.strict_affinity); !s) return s.error();
   if (const json* uses = field(sp, "allowedUses")) {
     if (!uses->is_array()) return wrong_type("spec.allowedUses", "a list", *uses);
@@ -742,7 +766,11 @@ struct ToJson {
                  {"natOutgoing", p.nat_outgoing},
                  {"disabled", p.disabled},
                  {"nodeSelector", p.node_selector},
-                 {"allowedUses", p.allowed_uses}};
+                 {"allowedUses", p.allowed_uses},
+                 {"assignmentMode", assignment_mode_name(p.assignment_mode)}};
+    if (!p.labels.empty()) d["metadata"]["labels"] = p.labels;
+    if (!p.annotations.empty()) d["metadata"]["annotations"] = p.annotations;
+    if (!p.namespace_selector.empty()) spec["namespaceSelector"] = p.namespace_selector;
     if (p.block_size != 0) spec["blockSize"] = p.block_size;
     if (p.strict_affinity) spec["strictAffinity"] = true;
     d["spec"] = std::move(spec);

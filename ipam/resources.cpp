@@ -19,6 +19,10 @@ const char* encap_mode_name(EncapMode m) {
   return "Never";
 }
 
+const char* assignment_mode_name(AssignmentMode m) {
+  return m == AssignmentMode::Manual ? "Manual" : "Automatic";
+}
+
 std::string kind_of(const Resource& r) {
   struct Kind {
     std::string operator()(const IPPool&) const { return "IPPool"; }

@@ -20,8 +20,15 @@ using Labels = std::map<std::string, std::string>;
 enum class EncapMode { Never, Always, CrossSubnet };
 const char* encap_mode_name(EncapMode m);
 
+// Calico's IPPool spec.assignmentMode: an Automatic pool serves any request whose node it
+// selects; a Manual pool only a request that names it (Calico's determinePools).
+enum class AssignmentMode { Automatic, Manual };
+const char* assignment_mode_name(AssignmentMode m);
+
 struct IPPool {
   std::string name;
+  Labels labels;       // metadata.labels, Kubernetes rules (validation.cpp)
+  Labels annotations;  // metadata.annotations, Kubernetes rules; kept, not used
   Prefix cidr;
   unsigned block_size = 0;  // 0 in input means "the family's default" (26 / 122)
   EncapMode ipip_mode = EncapMode::Never;
@@ -29,6 +36,10 @@ struct IPPool {
   bool nat_outgoing = false;
   bool disabled = false;
   std::string node_selector = "all()";
+  AssignmentMode assignment_mode = AssignmentMode::Automatic;
+  // Calico's spec.namespaceSelector: a CNI call carries no namespace labels, so blockd accepts
+  // only a selector that picks every namespace ("" or all(); validation.cpp).
+  std::string namespace_selector;
   // Extensions (DESIGN.md): allowedUses as in later Calico; strictAffinity per pool (Calico has
   // it cluster-wide in IPAMConfig): when true a node never borrows from another node's block.
   std::vector<std::string> allowed_uses = {"Workload", "Tunnel"};

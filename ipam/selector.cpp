@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <initializer_list>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -181,12 +182,25 @@ class Parser {
     return false;
   }
   // A keyword: the word followed by something that cannot continue a label key.
-  bool consume_word(std::string_view word) {
+  bool consume_word(std::string_view word) { return consume_words({word}); }
+
+  // An operator of several words, as Calico's tokenizer reads it (cutMultiWordPrefixCheckBreak):
+  // blanks between the words are optional, so "not in", "notin" and "not  in" are one operator;
+  // only the last word must end where a label key could not go on.
+  bool consume_words(std::initializer_list<std::string_view> words) {
     skip_ws();
-    if (!s_.substr(pos_).starts_with(word)) return false;
-    const auto after = pos_ + word.size();
-    if (after < s_.size() && is_key_char(s_[after])) return false;
-    pos_ = after;
+    std::size_t at = pos_;
+    bool first = true;
+    for (auto word : words) {
+      if (!first) {
+        while (at < s_.size() && is_space(s_[at])) ++at;
+      }
+      first = false;
+      if (!s_.substr(at).starts_with(word)) return false;
+      at += word.size();
+    }
+    if (at < s_.size() && is_key_char(s_[at])) return false;
+    pos_ = at;
     return true;
   }
 
@@ -278,11 +292,11 @@ class Parser {
       return fail(pos_, "expected a label key, all(), has(key), '!' or '('");
     }
     std::string key = read_key();
-    if (key == "all" || key == "has") {
+    if (key == "all" || key == "global" || key == "has") {
       skip_ws();
       if (peek() == '(') {
         ++pos_;
-        return key == "all" ? parse_all(out) : parse_has(out);
+        return key == "has" ? parse_has(out) : parse_all(key, out);
       }
     }
     if (auto problem = label_key_problem(key)) {
@@ -297,9 +311,11 @@ class Parser {
     return std::string(s_.substr(start, pos_ - start));
   }
 
-  bool parse_all(Node& out) {
+  // all(), and global(): Calico's parser accepts global() (meant for a policy's namespaceSelector)
+  // and evaluates it as all(); an IPPool's nodeSelector rejects it, as Calico's CRD rule does.
+  bool parse_all(const std::string& word, Node& out) {
     skip_ws();
-    if (peek() != ')') return fail(pos_, "expected ')' after all(");
+    if (peek() != ')') return fail(pos_, "expected ')' after " + word + "(");
     ++pos_;
     out.op = Op::All;
     return true;
@@ -334,18 +350,16 @@ class Parser {
     if (consume("!=")) return parse_single(Op::NotEq, "!=", out);
     if (consume_word("in")) return parse_set(Op::In, "in", out);
     if (consume_word("contains")) return parse_single(Op::Contains, "contains", out);
+    if (consume_words({"not", "in"})) return parse_set(Op::NotIn, "not in", out);
+    if (consume_words({"starts", "with"})) return parse_single(Op::StartsWith, "starts with", out);
+    if (consume_words({"ends", "with"})) return parse_single(Op::EndsWith, "ends with", out);
     const auto word_at = pos_;
-    if (consume_word("not")) {
-      if (!consume_word("in")) return fail(pos_, "expected 'in' after 'not'");
-      return parse_set(Op::NotIn, "not in", out);
-    }
-    if (consume_word("starts")) {
-      if (!consume_word("with")) return fail(pos_, "expected 'with' after 'starts'");
-      return parse_single(Op::StartsWith, "starts with", out);
-    }
-    if (consume_word("ends")) {
-      if (!consume_word("with")) return fail(pos_, "expected 'with' after 'ends'");
-      return parse_single(Op::EndsWith, "ends with", out);
+    using Words = std::pair<const char*, const char*>;
+    for (auto [first, second] : {Words{"not", "in"}, Words{"starts", "with"}, Words{"ends", "with"}}) {
+      if (consume_word(first)) {
+        skip_ws();
+        return fail(pos_, std::string("expected '") + second + "' after '" + first + "'");
+      }
     }
     if (peek() == '=') return fail(word_at, "expected == (not =) after label key " + echo(out.key));
     return fail(word_at, "expected an operator (==, !=, in, not in, contains, starts with, ends "
@@ -482,9 +496,9 @@ bool Selector::matches(const Labels& labels) const {
   return root_ == nullptr || evaluate(*root_, labels);
 }
 
-Status validate_label_key(std::string_view key) {
+Status validate_label_key(std::string_view key, std::string_view what) {
   if (auto problem = label_key_problem(key)) {
-    return invalid("label key \"" + echo(key) + "\" is not valid: " + *problem);
+    return invalid(std::string(what) + " \"" + echo(key) + "\" is not valid: " + *problem);
   }
   return {};
 }

@@ -1,6 +1,8 @@
 // Calico label selectors: all(), k == 'v', k != 'v', has(k), !has(k), k in {...},
 // k not in {...}, k contains 's', k starts with 's', k ends with 's', &&, plus ||, ! and
-// parentheses; single and double quotes. Parsing never crashes on any input.
+// parentheses; single and double quotes. As Calico's tokenizer, the operators of two words may
+// be written as one (notin, startswith, endswith), and global() parses (it evaluates as all()).
+// Parsing never crashes on any input.
 #pragma once
 
 #include <memory>
@@ -33,7 +35,8 @@ class Selector {
 // Kubernetes label rules, shared by selectors and Node labels. Key: an optional DNS-subdomain
 // prefix and '/', then 1-63 of [A-Za-z0-9._-] starting and ending with an alphanumeric.
 // Value: empty, or 1-63 of [A-Za-z0-9._-] starting and ending with an alphanumeric.
-Status validate_label_key(std::string_view key);
+// `what` names the key in the message ("label key", "annotation key").
+Status validate_label_key(std::string_view key, std::string_view what = "label key");
 Status validate_label_value(std::string_view value);
 
 }  // namespace blockd::ipam

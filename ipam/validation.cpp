@@ -1,6 +1,7 @@
 #include "ipam/validation.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <string>
 
 #include "ipam/selector.hpp"
@@ -86,8 +87,76 @@ Status check_labels(const Labels& labels) {
   return {};
 }
 
+// Kubernetes annotation rules, as Calico's validateObjectMetaAnnotations applies them: each key
+// a qualified name once lower-cased, keys and values at most 256 KiB in total.
+Status check_annotations(const Labels& annotations) {
+  constexpr std::size_t kMaxTotalBytes = 256 * 1024;
+  std::size_t total = 0;
+  for (const auto& [key, value] : annotations) {
+    std::string lower = key;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (auto k = validate_label_key(lower, "annotation key"); !k) {
+      return field_error("metadata.annotations", k.error().message);
+    }
+    total += key.size() + value.size();
+  }
+  if (total > kMaxTotalBytes) {
+    return field_error("metadata.annotations",
+                       "keys and values hold " + std::to_string(total) + " bytes, more than the " +
+                           std::to_string(kMaxTotalBytes) + " (256 KiB) Kubernetes allows");
+  }
+  return {};
+}
+
+std::string trimmed(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return "";
+  return std::string(s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1));
+}
+
+// Calico's CRD rule: "global() selector is not valid for IPPool nodeSelector" (global() is
+// meant for a policy's namespaceSelector).
+Status check_no_global(const std::string& field, const std::string& selector) {
+  if (selector.find("global(") != std::string::npos) {
+    return field_error(field, "global() is not valid in an IPPool (it is for a policy's "
+                              "namespaceSelector); use all()");
+  }
+  return {};
+}
+
+// A CNI ADD names a pod's namespace at most, never the namespace's labels, so blockd cannot
+// evaluate a namespaceSelector: it accepts one that picks every namespace and rejects the rest.
+Status check_namespace_selector(const std::string& selector) {
+  const std::string field = "spec.namespaceSelector";
+  if (auto s = check_no_global(field, selector); !s) return s;
+  if (auto s = check_selector(field, selector); !s) return s;
+  const std::string text = trimmed(selector);
+  if (text.empty() || text == "all()") return {};
+  return field_error(field, "\"" + text + "\" is not supported: blockd allocates for CNI calls, which carry no "
+                            "namespace labels, so it cannot tell which namespaces a selector picks; "
+                            "leave it empty or all() (every namespace) and choose pools by nodeSelector");
+}
+
+Status check_allowed_uses(std::vector<std::string>& uses) {
+  if (uses.empty()) uses = {"Workload", "Tunnel"};
+  for (const auto& use : uses) {
+    if (use == "LoadBalancer") {
+      return field_error("spec.allowedUses",
+                         "LoadBalancer is not supported: LoadBalancer IPAM (addresses for Services) is "
+                         "out of scope for blockd, which assigns Workload and Tunnel addresses only");
+    }
+    if (use != "Workload" && use != "Tunnel") {
+      return field_error("spec.allowedUses", "\"" + use + "\" is not one of Workload, Tunnel");
+    }
+  }
+  return {};
+}
+
 Status validate_pool(IPPool& p) {
   if (auto s = check_name(p.name); !s) return s;
+  if (auto s = check_labels(p.labels); !s) return s;
+  if (auto s = check_annotations(p.annotations); !s) return s;
   const Family f = p.cidr.family();
   const std::string fam = family_name(f);
 
@@ -122,17 +191,11 @@ Status validate_pool(IPPool& p) {
                            " cannot be set at the same time as ipipMode (ipipMode is " +
                            encap_mode_name(p.ipip_mode) + "; set one of them to Never)");
   }
-  if (p.allowed_uses.empty()) p.allowed_uses = {"Workload", "Tunnel"};
-  for (const auto& use : p.allowed_uses) {
-    if (use != "Workload" && use != "Tunnel") {
-      return field_error("spec.allowedUses", "\"" + use + "\" is not one of Workload, Tunnel");
-    }
-  }
-  if (std::all_of(p.node_selector.begin(), p.node_selector.end(),
-                  [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; })) {
-    p.node_selector = "all()";
-  }
-  return check_selector("spec.nodeSelector", p.node_selector);
+  if (auto s = check_allowed_uses(p.allowed_uses); !s) return s;
+  if (trimmed(p.node_selector).empty()) p.node_selector = "all()";
+  if (auto s = check_no_global("spec.nodeSelector", p.node_selector); !s) return s;
+  if (auto s = check_selector("spec.nodeSelector", p.node_selector); !s) return s;
+  return check_namespace_selector(p.namespace_selector);
 }
 
 Status validate_node(Node& n) {

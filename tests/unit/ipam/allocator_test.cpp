@@ -129,6 +129,25 @@ TEST_F(AllocatorTest, FamilyAndRequestedPoolsRestrictCandidates) {
   ASSERT_FALSE(missing.ok());
 }
 
+TEST_F(AllocatorTest, AManualPoolServesOnlyARequestThatNamesIt) {
+  // Calico's assignmentMode: Manual (determinePools skips it unless the request lists it).
+  pools = {pool("manual", "10.0.0.0/24")};
+  pools[0].assignment_mode = AssignmentMode::Manual;
+  auto unnamed = allocator.allocate({"n1", {}, pools}, {"h1", Family::V4, {}});
+  ASSERT_FALSE(unnamed.ok());
+  EXPECT_EQ(unnamed.error().message,
+            "no IPv4 IP pool selects node n1 (labels: none); manual: assignmentMode Manual (used only when a "
+            "request names the pool)");
+  auto named = allocator.allocate({"n1", {}, pools}, {"h1", Family::V4, {"manual"}});
+  ASSERT_TRUE(named.ok()) << named.error().message;
+  EXPECT_EQ(named->pool, "manual");
+  // With an Automatic pool beside it, unnamed requests go there and never to the Manual one.
+  pools.push_back(pool("auto", "10.0.1.0/24"));
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(allocate("n1", "a" + std::to_string(i)).pool, "auto");
+  EXPECT_EQ(selection_gaps({{"n1", Node{}}}, {pools[0]}).unselected_nodes, std::vector<std::string>{"n1"});
+  EXPECT_TRUE(selection_gaps({{"n1", Node{}}}, pools).unselected_nodes.empty());
+}
+
 TEST_F(AllocatorTest, ReleaseByAddressAndByHandle) {
   auto a = allocate("n1", "h1");
   auto b = allocate("n1", "h2");

@@ -139,6 +139,7 @@ TEST(TutorialYaml, JsonIsCalicoShape) {
     "metadata": {"name": "rack-0-ippool"},
     "spec": {
       "allowedUses": ["Workload", "Tunnel"],
+      "assignmentMode": "Automatic",
       "blockSize": 26,
       "cidr": "192.168.0.0/24",
       "disabled": false,
@@ -162,6 +163,7 @@ TEST(TutorialYaml, YamlOutputIsCalicoShape) {
             "  allowedUses:\n"
             "    - Workload\n"
             "    - Tunnel\n"
+            "  assignmentMode: Automatic\n"
             "  blockSize: 26\n"
             "  cidr: 192.168.0.0/24\n"
             "  disabled: false\n"
@@ -188,6 +190,10 @@ std::vector<Resource> round_trip_samples() {
   v6.node_selector = "!has(edge) && (rack in {'0', \"1\"} || zone not in {})";
   v6.allowed_uses = {"Tunnel"};
   v6.strict_affinity = true;
+  v6.labels = {{"projectcalico.org/team", "edge"}};
+  v6.annotations = {{"Example.com/Owner", "ops: team \"edge\""}, {"note", "true"}};
+  v6.assignment_mode = AssignmentMode::Manual;
+  v6.namespace_selector = "all()";
 
   IPPool v4;
   v4.name = "rack-0-ippool";

@@ -109,6 +109,36 @@ TEST(SelectorGrammar, StringOperators) {
   });
 }
 
+TEST(SelectorGrammar, TwoWordOperatorsMayBeOneWordAsInCalicosTokenizer) {
+  // Calico's tokenizer (cutMultiWordPrefixCheckBreak): the blank between the words is optional.
+  const Labels host = {{"host", "kube-node-12"}};
+  check_matches({
+      {"host startswith 'kube-'", host, true},
+      {"host startswith'node'", host, false},
+      {"host endswith \"-12\"", host, true},
+      {"host endswith 'kube'", host, false},
+      {"rack notin {'0'}", kRack1, true},
+      {"rack notin {'0'}", kRack0, false},
+      {"rack notin{'0'}", kNone, true},
+      {"startswith startswith 'x'", {{"startswith", "xy"}}, true},
+      {"notin notin {'x'}", {{"notin", "y"}}, true},
+  });
+  // Only the last word ends at a word boundary: "notinx" is no operator.
+  for (const char* text : {"rack notinx {'0'}", "host startswithx 'a'", "host endswith_ 'a'"}) {
+    EXPECT_FALSE(Selector::parse(text).ok()) << text;
+  }
+}
+
+TEST(SelectorGrammar, GlobalParsesAndMatchesAllAsInCalico) {
+  check_matches({
+      {"global()", kNone, true},
+      {" global( ) ", kWest, true},
+      {"!global()", kWest, false},
+  });
+  EXPECT_EQ(Selector::parse("global(x)").error().message,
+            "selector \"global(x)\": at position 7: expected ')' after global(");
+}
+
 TEST(SelectorGrammar, QuotesOfEitherKindHoldTheOther) {
   check_matches({
       {"q == \"it's\"", {{"q", "it's"}}, true},

@@ -195,6 +195,75 @@ TEST(IPPoolRules, FlagsAllowedUsesAndSelector) {
   EXPECT_EQ(std::get<IPPool>(blank->at(0)).allowed_uses, (std::vector<std::string>{"Workload", "Tunnel"}));
 }
 
+TEST(IPPoolRules, MetadataLabelsAndAnnotationsAsKubernetes) {
+  const std::string labels = "  labels:\n    projectcalico.org/Label: \"" + std::string(63, 'x') + "\"\n";
+  const std::string annotations = "  annotations:\n    ProjectCalico.org/Note: free text, any length\n";
+  check({
+      {"apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: rack-0-ippool\n" + labels +
+           annotations + "spec:\n  cidr: 10.0.0.0/16\n",
+       ""},
+      {"apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: rack-0-ippool\n  labels:\n"
+       "    Example.com/rack: \"0\"\nspec:\n  cidr: 10.0.0.0/16\n",
+       kP + "metadata.labels: label key \"Example.com/rack\" is not valid: the prefix before '/' must be a DNS "
+            "subdomain (lowercase letters, digits, '-' and '.', at most 253 characters)"},
+      {"apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: rack-0-ippool\n  labels:\n"
+       "    rack: \"-0\"\nspec:\n  cidr: 10.0.0.0/16\n",
+       kP + "metadata.labels.rack: label value \"-0\" is not valid: at most 63 letters, digits, '.', '_' or "
+            "'-', starting and ending with a letter or digit"},
+      {"apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: rack-0-ippool\n  annotations:\n"
+       "    \"a b\": x\nspec:\n  cidr: 10.0.0.0/16\n",
+       kP + "metadata.annotations: annotation key \"a b\" is not valid: the name part may hold only letters, "
+            "digits, '.', '_' and '-'"},
+      {"apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: rack-0-ippool\n  annotations:\n"
+       "    note: " + std::string(256 * 1024, 'x') + "\nspec:\n  cidr: 10.0.0.0/16\n",
+       kP + "metadata.annotations: keys and values hold 262148 bytes, more than the 262144 (256 KiB) "
+            "Kubernetes allows"},
+  });
+}
+
+TEST(IPPoolRules, AssignmentMode) {
+  check({
+      {pool("  cidr: 10.0.0.0/16\n  assignmentMode: Automatic\n"), ""},
+      {pool("  cidr: 10.0.0.0/16\n  assignmentMode: Manual\n"), ""},
+      {pool("  cidr: 10.0.0.0/16\n  assignmentMode: manual\n"),
+       kP + "spec.assignmentMode: \"manual\" is not one of Automatic, Manual (did you mean Manual?)"},
+      {pool("  cidr: 10.0.0.0/16\n  assignmentMode: \"\"\n"),
+       kP + "spec.assignmentMode: \"\" is not one of Automatic, Manual"},
+      {pool("  cidr: 10.0.0.0/16\n  assignmentMode: true\n"),
+       kP + "spec.assignmentMode: expected Automatic or Manual, got the boolean true"},
+  });
+  auto absent = parse_resources_yaml(pool("  cidr: 10.0.0.0/16\n"));
+  ASSERT_TRUE(absent.ok());
+  EXPECT_EQ(std::get<IPPool>(absent->at(0)).assignment_mode, AssignmentMode::Automatic);
+}
+
+TEST(IPPoolRules, NamespaceSelectorOnlyWhenItPicksEveryNamespace) {
+  check({
+      {pool("  cidr: 10.0.0.0/16\n  namespaceSelector: all()\n"), ""},
+      {pool("  cidr: 10.0.0.0/16\n  namespaceSelector: \"\"\n"), ""},
+      {pool("  cidr: 10.0.0.0/16\n  namespaceSelector: team == 'a'\n"),
+       kP + "spec.namespaceSelector: \"team == 'a'\" is not supported: blockd allocates for CNI calls, which "
+            "carry no namespace labels, so it cannot tell which namespaces a selector picks; leave it empty "
+            "or all() (every namespace) and choose pools by nodeSelector"},
+      {pool("  cidr: 10.0.0.0/16\n  namespaceSelector: 'team == '\n"),
+       kP + "spec.namespaceSelector: selector \"team == \": at position 8: expected a quoted value after =="},
+      {pool("  cidr: 10.0.0.0/16\n  namespaceSelector: global()\n"),
+       kP + "spec.namespaceSelector: global() is not valid in an IPPool (it is for a policy's "
+            "namespaceSelector); use all()"},
+      {pool("  cidr: 10.0.0.0/16\n  nodeSelector: global() || rack == '0'\n"),
+       kP + "spec.nodeSelector: global() is not valid in an IPPool (it is for a policy's namespaceSelector); "
+            "use all()"},
+  });
+}
+
+TEST(IPPoolRules, LoadBalancerUseIsOutOfScope) {
+  check({
+      {pool("  cidr: 10.0.0.0/16\n  allowedUses: [LoadBalancer]\n"),
+       kP + "spec.allowedUses: LoadBalancer is not supported: LoadBalancer IPAM (addresses for Services) is "
+            "out of scope for blockd, which assigns Workload and Tunnel addresses only"},
+  });
+}
+
 TEST(IPPoolRules, UnknownFieldsAreErrors) {
   check({
       {pool("  cidr: 10.0.0.0/16\n  ipipmode: Always\n"),
