@@ -32,7 +32,7 @@ class Selector {
   std::string text_;
 };
 
-// Kubernetes label rules, shared by selectors and Node labels. Key: an optional DNS-subdomain
+// Kubernetes label rules, shared by selectors, resource labels and annotation keys. Key: an optional DNS-subdomain
 // prefix and '/', then 1-63 of [A-Za-z0-9._-] starting and ending with an alphanumeric.
 // Value: empty, or 1-63 of [A-Za-z0-9._-] starting and ending with an alphanumeric.
 // `what` names the key in the message ("label key", "annotation key").

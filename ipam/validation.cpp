@@ -109,12 +109,6 @@ Status check_annotations(const Labels& annotations) {
   return {};
 }
 
-std::string trimmed(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return "";
-  return std::string(s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1));
-}
-
 // Calico's CRD rule: "global() selector is not valid for IPPool nodeSelector" (global() is
 // meant for a policy's namespaceSelector).
 Status check_no_global(const std::string& field, const std::string& selector) {
@@ -130,8 +124,9 @@ Status check_no_global(const std::string& field, const std::string& selector) {
 Status check_namespace_selector(const std::string& selector) {
   const std::string field = "spec.namespaceSelector";
   if (auto s = check_no_global(field, selector); !s) return s;
-  if (auto s = check_selector(field, selector); !s) return s;
-  const std::string text = trimmed(selector);
+  auto sel = Selector::parse(selector);
+  if (!sel) return field_error(field, sel.error().message);
+  const std::string& text = sel->text();
   if (text.empty() || text == "all()") return {};
   return field_error(field, "\"" + text + "\" is not supported: blockd allocates for CNI calls, which carry no "
                             "namespace labels, so it cannot tell which namespaces a selector picks; "
@@ -192,9 +187,10 @@ Status validate_pool(IPPool& p) {
                            encap_mode_name(p.ipip_mode) + "; set one of them to Never)");
   }
   if (auto s = check_allowed_uses(p.allowed_uses); !s) return s;
-  if (trimmed(p.node_selector).empty()) p.node_selector = "all()";
   if (auto s = check_no_global("spec.nodeSelector", p.node_selector); !s) return s;
-  if (auto s = check_selector("spec.nodeSelector", p.node_selector); !s) return s;
+  auto node_selector = Selector::parse(p.node_selector);
+  if (!node_selector) return field_error("spec.nodeSelector", node_selector.error().message);
+  if (node_selector->text().empty()) p.node_selector = "all()";
   return check_namespace_selector(p.namespace_selector);
 }
 
