@@ -6,7 +6,7 @@
 #include <set>
 #include <sstream>
 
-#include "ipam/validation.hpp"
+#include "ipam/resources/validation.hpp"
 
 namespace blockd::agent {
 namespace {
