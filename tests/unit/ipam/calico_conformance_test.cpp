@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "ipam/resource_codec.hpp"
-#include "ipam/selector.hpp"
+#include "ipam/resources/resource_codec.hpp"
+#include "ipam/resources/selector.hpp"
 
 namespace blockd::ipam {
 namespace {
