@@ -7,7 +7,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libsqlite3-dev
   libnftables-dev libssl-dev
   bird2 frr gobgpd etcd-server etcd-client containernetworking-plugins iproute2 nftables
-  tshark iputils-ping python3-yaml python3-pytest sqlite3 procps psmisc
+  tshark iputils-ping python3-yaml python3-jsonschema python3-pytest sqlite3 procps psmisc
+  docker.io debootstrap
 )
 missing=()
 for p in "${packages[@]}"; do
