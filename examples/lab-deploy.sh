@@ -6,7 +6,8 @@
 # --runtime netns|docker (default netns: network namespaces on this host, with the binaries of
 # the build folder; docker: a container per node from the image blockd:dev, which holds blockd
 # from its Debian package, made by tests/lab/lab-image.sh).
-# BLOCKD_BUILD_DIR: the build folder (default: build/ at the top of the tree).
+# BLOCKD_BUILD_DIR: the build folder (default: build/ at the top of the tree); under docker,
+# BLOCKD_PACKAGE_BUILD_DIR: the folder the package is built in (default: build-package/).
 keep=0 build_it=1 runtime=netns
 while [ $# -gt 0 ]; do
   case $1 in
@@ -22,18 +23,23 @@ while [ $# -gt 0 ]; do
 done
 [ "$(id -u)" = 0 ] || { echo "lab.sh: run as root (network namespaces, containers)" >&2; exit 1; }
 build_dir=${BLOCKD_BUILD_DIR:-$top/build}
-if [ $build_it = 1 ]; then
-  bash "$top/tests/install-deps.sh"
-  cmake -S "$top" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-fi
+[ $build_it = 0 ] || bash "$top/tests/install-deps.sh"
 if [ "$runtime" = docker ]; then
   . "$top/tests/lab/docker-daemon.sh"
   docker_up
   # A daemon started here stays up (the lab's containers, `docker ps`); say how to stop it.
   [ -z "$docker_started_pid" ] || echo "lab.sh: started dockerd (PID $docker_started_pid; stop it with: kill $docker_started_pid)"
-  [ $build_it = 0 ] || bash "$top/tests/lab/lab-image.sh" "$build_dir"
+  if [ $build_it = 1 ]; then
+    # The package as a packager builds it: Release, the programs only (no tests), its own folder.
+    package_dir=${BLOCKD_PACKAGE_BUILD_DIR:-$top/build-package}
+    cmake -S "$top" -B "$package_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
+    bash "$top/tests/lab/lab-image.sh" "$package_dir"
+  fi
 else
-  [ $build_it = 0 ] || cmake --build "$build_dir" -j2 --target blockd blockctl blockd-ipam
+  if [ $build_it = 1 ]; then
+    cmake -S "$top" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake --build "$build_dir" -j2 --target blockd blockctl blockd-ipam
+  fi
   export CLAB_NETNS_PATH="$build_dir/agent"
   for b in blockd blockctl blockd-ipam; do
     [ -x "$build_dir/agent/$b" ] || { echo "lab.sh: $build_dir/agent/$b is not built" >&2; exit 2; }
