@@ -1,6 +1,6 @@
-// blockd: the node agent (DESIGN.md). `blockd --config FILE` runs it; `--cleanup` removes
-// everything it owns in the kernel (routes with its protocol number, neighbour/FDB entries on
-// its devices, its devices, its nftables table) and exits.
+// blockd: the node agent. `blockd --config FILE` runs it; `--cleanup` removes everything it owns
+// in the kernel (routes with its protocol number, neighbour/FDB entries on its devices, its
+// devices, its nftables table) and exits; `--check-config` checks the file and exits.
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -10,6 +10,7 @@
 
 #include "agent/config.hpp"
 #include "agent/node_agent.hpp"
+#include "agent/version.hpp"
 #include "netlink/device.hpp"
 #include "netlink/libnl_kernel.hpp"
 #include "netlink/nat_table.hpp"
@@ -55,12 +56,16 @@ int main(int argc, char** argv) {
   CLI::App app{"blockd: the node agent (IPAM, BGP to the ToR, kernel routes)"};
   std::string config_path;
   bool do_cleanup = false;
+  bool check_config = false;
+  app.set_version_flag("--version", "blockd " + std::string(version()));
   app.add_option("--config", config_path, "the agent's YAML configuration")->required();
   app.add_flag("--cleanup", do_cleanup,
                "remove everything blockd owns in the kernel (its routes, neighbour/FDB entries, devices, nftables table) and exit");
+  app.add_flag("--check-config", check_config, "check every field of the configuration and exit (status 0: valid)")
+      ->excludes("--cleanup");
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
+  } catch (const CLI::Success& e) {  // --help, --version
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "blockd: " << e.what() << "\n";
@@ -68,6 +73,10 @@ int main(int argc, char** argv) {
   }
   auto config = agent::load_agent_config(config_path);
   if (!config) return fail(config.error());
+  if (check_config) {
+    std::cout << config_path << ": valid configuration for node " << config->node.name << '\n';
+    return 0;
+  }
   spdlog::set_level(spdlog::level::from_str(config->log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   if (do_cleanup) return cleanup(*config);

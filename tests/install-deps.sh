@@ -6,6 +6,7 @@ packages=(
   libnl-3-dev libnl-route-3-dev libboost-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libsqlite3-dev
   libnftables-dev libssl-dev
+  dpkg-dev help2man systemd   # the package: dpkg-shlibdeps, man pages, systemd-analyze verify
   bird2 frr gobgpd etcd-server etcd-client containernetworking-plugins iproute2 nftables
   tshark iputils-ping python3-yaml python3-jsonschema python3-pytest sqlite3 procps psmisc
   docker.io debootstrap

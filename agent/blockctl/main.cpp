@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "agent/blockctl/commands.hpp"
+#include "agent/version.hpp"
 
 namespace {
 
@@ -40,6 +41,7 @@ int fail(const Error& e) {
 int main(int argc, char** argv) {
   CLI::App app{"blockctl: inspect and change blockd's pools, nodes, BGP peers and IPAM; ask the running agent"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "blockctl " + std::string(version()));
   std::string datastore, config;
   auto* ds_opt = app.add_option("--datastore", datastore, "sqlite:///abs/path.db or etcd://host:port[,host:port]");
   app.add_option("--config", config, "a blockd config file; its datastore is used")->excludes(ds_opt);
@@ -115,9 +117,7 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
+  } catch (const CLI::Success& e) {  // --help, --help-all, --version
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "error: " << e.what() << "\n(run blockctl --help for usage)\n";
