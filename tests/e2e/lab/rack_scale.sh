@@ -241,10 +241,9 @@ expect_eq "$(live_in_store)" "$(live_expected "$work/pods" "$work/initial")" "th
 check_tor "after $((nodes * per_node)) workloads"
 converge "after $((nodes * per_node)) workloads: every kernel's protocol-200 routes are what the store implies" kernel_routes expected_kernels
 # 5. Pod to pod across racks.
-pod_ip() { awk -v p="pod-$1" '$1 == p { print $3 }' "$work/pods"; }
-pod_ns() { echo "$(netns_of "$1")-pod-$1"; }
-tcp_check "$(pod_ns 0)" "$(pod_ns 15)" "$(pod_ip 15)" "$(pod_ip 0)"
-tcp_check "$(pod_ns 10)" "$(pod_ns 5)" "$(pod_ip 5)" "$(pod_ip 10)"
+addr_of_pod() { awk -v p="pod-$1" '$1 == p { print $3 }' "$work/pods"; }
+tcp_check kube-node-0/pod-0 kube-node-15/pod-15 "$(addr_of_pod 15)" "$(addr_of_pod 0)"
+tcp_check kube-node-10/pod-10 kube-node-5/pod-5 "$(addr_of_pod 5)" "$(addr_of_pod 10)"
 phase "check $((nodes * per_node)) workloads"
 
 # Churn. The plan: per lane, lines "add NODE ID" / "del NODE ID"; and the workloads that live at
@@ -294,7 +293,7 @@ expect_eq "$(live_in_store)" "$(live_expected "$work/pods" "$work/live")" \
 check_tor "after the churn"
 converge "after the churn: every kernel's protocol-200 routes are what the store implies (no stale route)" \
   kernel_routes expected_kernels
-tcp_check "$(pod_ns 15)" "$(pod_ns 0)" "$(pod_ip 0)" "$(pod_ip 15)"
+tcp_check kube-node-15/pod-15 kube-node-0/pod-0 "$(addr_of_pod 0)" "$(addr_of_pod 15)"
 phase "check after churn"
 
 route_summary
