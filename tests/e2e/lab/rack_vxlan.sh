@@ -82,9 +82,10 @@ actual_kernels() {
   local n
   for n in "$@"; do
     echo "== $n"
-    { on "$n" ip -4 route show proto 200 | sort
-      on "$n" ip neigh show dev vxlan.blockd nud permanent | sort
-      on "$n" bridge fdb show dev vxlan.blockd | grep ' dst ' | sort; } | sed 's/ *$//'
+    # one exec per node: each is a process start on a loaded machine
+    on "$n" sh -c "ip -4 route show proto 200 | sort
+      ip neigh show dev vxlan.blockd nud permanent | sort
+      bridge fdb show dev vxlan.blockd | grep ' dst ' | sort" | sed 's/ *$//'
   done
 }
 # wait_kernels WHAT NODE...: until the nodes' kernels match the store (blockd reconciles on the
