@@ -7,7 +7,8 @@
 #      plugins and blockd installed from its Debian package, the one
 #      `cmake --build BUILD --target package` makes (never binaries from a build folder).
 # Usage: tests/lab/lab-image.sh BUILD_DIR [--base-only]
-#   BUILD_DIR: a configured build folder; its `package` target is built first.
+#   BUILD_DIR: a configured build folder; its `package` target is built first (BLOCKD_DEB=FILE:
+#   that package instead).
 # Starts dockerd if none answers and leaves it running only if it was running before.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -51,11 +52,15 @@ if ! docker image inspect "$base_image" >/dev/null 2>&1; then
 fi
 [ $base_only = 0 ] || exit 0
 
-# The package, from the build folder's package target.
+# The package, from the build folder's package target (or $BLOCKD_DEB, a package made before).
 start=$SECONDS
-cmake --build "$build" -j2 --target package >/dev/null
-deb=$(ls -t "$build"/blockd_*_amd64.deb 2>/dev/null | head -n1)
-[ -n "$deb" ] || { echo "lab-image.sh: $build has no blockd_*_amd64.deb after its package target" >&2; exit 2; }
+if [ -n "${BLOCKD_DEB:-}" ]; then
+  deb=$BLOCKD_DEB
+else
+  cmake --build "$build" -j2 --target package >/dev/null
+  deb=$(ls -t "$build"/blockd_*_amd64.deb 2>/dev/null | head -n1)
+fi
+[ -f "$deb" ] || { echo "lab-image.sh: $build has no blockd_*_amd64.deb after its package target" >&2; exit 2; }
 echo "lab-image.sh: package $(basename "$deb") ($((SECONDS - start))s)"
 context=$(mktemp -d "/tmp/blockd-lab-image.XXXXXX")
 trap 'rm -rf "$context"; docker_down' EXIT

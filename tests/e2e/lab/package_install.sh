@@ -7,7 +7,7 @@
 #   3. `dpkg -L blockd` lists the CNI plugin in the CNI folder (/usr/lib/cni/blockd-ipam);
 #   4. `apt-get purge --autoremove blockd` leaves the file system as it was before the install,
 #      but for what the user created (a file of theirs in /etc/blockd and one in /root).
-# The package comes from BUILD_DIR's `package` target. Needs root and Docker (started if none
+# The package comes from BUILD_DIR's `package` target (BLOCKD_DEB=FILE: that one). Needs root and Docker (started if none
 # answers, stopped again). Usage: package_install.sh BUILD_DIR
 set -euo pipefail
 build=$(cd "${1:?usage: package_install.sh BUILD_DIR}" && pwd)
@@ -19,9 +19,13 @@ docker_up || fail "no Docker daemon"
 name=blockd-package-$$ pkg=$(mktemp -d /tmp/blockd-package-$$.XXXXXX)
 trap 'docker rm -f "$name" >/dev/null 2>&1 || true; rm -rf "$pkg"; docker_down' EXIT
 
-cmake --build "$build" -j2 --target package >/dev/null || fail "cmake --build $build --target package"
-deb=$(ls -t "$build"/blockd_*_amd64.deb 2>/dev/null | head -n1)
-[ -n "$deb" ] || fail "no blockd_*_amd64.deb in $build after its package target"
+if [ -n "${BLOCKD_DEB:-}" ]; then
+  deb=$BLOCKD_DEB   # a package made before (a release's), instead of this build's
+else
+  cmake --build "$build" -j2 --target package >/dev/null || fail "cmake --build $build --target package"
+  deb=$(ls -t "$build"/blockd_*_amd64.deb 2>/dev/null | head -n1)
+fi
+[ -f "$deb" ] || fail "no blockd_*_amd64.deb in $build after its package target"
 version=$(basename "$deb" | sed 's/^blockd_\(.*\)_amd64\.deb$/\1/')
 cp "$deb" "$pkg/"
 echo "package $(basename "$deb") (version $version)"
