@@ -8,7 +8,8 @@ packages=(
   libnftables-dev libssl-dev
   dpkg-dev help2man systemd   # the package: dpkg-shlibdeps, man pages, systemd-analyze verify
   bird2 frr gobgpd etcd-server etcd-client containernetworking-plugins iproute2 nftables
-  tshark iputils-ping python3-yaml python3-pytest sqlite3 procps psmisc
+  tshark iputils-ping python3-yaml python3-jsonschema python3-pytest sqlite3 procps psmisc
+  docker.io debootstrap
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -14,7 +14,10 @@ case ${3:-} in
   *) echo "pod.sh: unknown option $3 (--ipv6)" >&2; exit 1 ;;
 esac
 ns="${CLAB_NETNS:+$CLAB_NETNS-}$name"
-ipam=$(command -v blockd-ipam) || { echo "pod.sh: blockd-ipam is not on PATH" >&2; exit 2; }
+# The CNI plugin: on PATH (the netns runtime puts the build folder first), else where the
+# package installs it (a container from the lab image).
+ipam=$(command -v blockd-ipam || echo /usr/lib/cni/blockd-ipam)
+[ -x "$ipam" ] || { echo "pod.sh: no blockd-ipam on PATH or in /usr/lib/cni" >&2; exit 2; }
 cni() {
   printf '{"cniVersion":"1.0.0","name":"blocknet","type":"ptp","ipMasq":false,"ipam":{"type":"blockd-ipam","socket":"%s","ipv6":%s}}' \
     /run/blockd/blockd.sock "$ipv6" |

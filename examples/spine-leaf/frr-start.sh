@@ -1,8 +1,8 @@
 #!/bin/sh
 # Starts FRR (zebra, then bgpd) on /etc/frr/frr.conf, the ToR's exec line. Every file FRR makes
-# (pids, zserv socket, vty sockets) goes in /var/run/frr, bound to the node's lab folder, so two
-# ToRs on one host (tests/lab/clab-netns) never share a socket and `destroy` removes them all.
-# In a container (containerlab) the paths are simply the container's own.
+# (pids, zserv socket, vty sockets) goes in /var/run/frr, a tmpfs of the node: in a container its
+# own, under clab-netns's namespaces a folder of the node's, so two ToRs on one host never share
+# a socket and `destroy` removes them all.
 # Query it with: vtysh --vty_socket /var/run/frr -c 'show bgp ipv4 unicast'
 set -e
 chown frr:frr /var/run/frr

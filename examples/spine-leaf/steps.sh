@@ -1,29 +1,9 @@
 # The spine-leaf lab's steps against the deployed spine-leaf.clab.yml; sourced by lab.sh and by
-# tests/e2e/lab/spine_leaf.sh. Needs: $topo (the .clab.yml); optional $lab_name (a name other
-# than the file's, for parallel runs), $runner ("clab-netns", the default, or "containerlab").
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-top=$(cd "$here/../.." && pwd)
-tutorial=$top/examples/rack-tutorial
-runner=${runner:-clab-netns}
-lab_args=(-t "$topo")
-[ -n "${lab_name:-}" ] && lab_args+=(--name "$lab_name")
-# The rack tutorial's five workloads, NAME:NODE (rack 0: kube-node-0/1, rack 1: kube-node-2/3).
-workloads=(nginx-5c7588df-prx4z:kube-node-0 nginx-5c7588df-s7qw6:kube-node-1
-  nginx-5c7588df-w7r7g:kube-node-2 nginx-5c7588df-62lnf:kube-node-3 nginx-5c7588df-pnsvv:kube-node-2)
-
-# on NODE CMD...: run CMD inside a node of the lab (paths are the node's own, as in a container).
-on() {
-  local node=$1; shift
-  if [ "$runner" = containerlab ]; then
-    docker exec -i "clab-${lab_name:-spine-leaf}-$node" "$@"
-  else
-    "$top/tests/lab/clab-netns" exec "${lab_args[@]}" --node "$node" -- "$@"
-  fi
-}
-blockctl() { on kube-node-0 blockctl --config /etc/blockd/blockd.yaml "$@"; }
-birdc() { on spine birdc -s /run/bird/bird.ctl "$@"; }   # the spine
+# tests/e2e/lab/spine_leaf.sh. The shared part (on, blockctl, birdc at the spine, the tutorial's
+# steps with this folder's pools, ...) is examples/lab-lib.sh: see there for its variables.
+router=spine pool_note="ipipMode Never, vxlanMode Never"
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lab-lib.sh"
 vtysh() { local tor=$1; shift; on "$tor" vtysh --vty_socket /var/run/frr "$@"; }   # vtysh tor-N -c CMD
-say() { printf '\n$ %s\n' "$*"; }
 
 # established_at_tor TOR: how many of the ToR's BGP peers (two nodes, the spine) are Established.
 established_at_tor() {
@@ -49,42 +29,6 @@ wait_sessions() {
       return 1
     fi
     sleep 0.3
-  done
-}
-
-# add_pod NODE NAME: a workload through CNI (ptp + blockd-ipam) on NODE; prints its address.
-add_pod() {
-  local node=$1 name=$2 addr deadline=$((SECONDS + 15)) err=/tmp/pod-add.$$
-  # The agents learn new labels and pools through the datastore watch; until then the node has
-  # no pool, so an early ADD is retried for a few seconds.
-  until addr=$(on "$node" bash /etc/blockd/pod.sh add "$name" 2>"$err"); do
-    if [ $SECONDS -ge $deadline ]; then cat "$err" >&2; rm -f "$err"; return 1; fi
-    sleep 0.5
-  done
-  rm -f "$err"
-  echo "$addr"
-}
-
-# lab_steps: the tutorial's steps with this lab's pools (no encapsulation), printing each step.
-lab_steps() {
-  say "blockctl create -f default-pool.yaml   # what a fresh install has"
-  blockctl create -f - <"$tutorial/default-pool.yaml"
-  say "blockctl delete ippools default-ipv4-ippool"
-  blockctl delete ippools default-ipv4-ippool
-  local n r w name node addr
-  for n in 0 1 2 3; do
-    say "blockctl label nodes kube-node-$n rack=$((n / 2))"
-    blockctl label nodes "kube-node-$n" "rack=$((n / 2))"
-  done
-  for r in 0 1; do
-    say "blockctl create -f rack-$r-ippool.yaml   # ipipMode Never, vxlanMode Never"
-    blockctl create -f - <"$here/rack-$r-ippool.yaml"
-  done
-  say "five workloads through CNI (ptp + blockd-ipam), as the kubelet would create them"
-  for w in "${workloads[@]}"; do
-    name=${w%:*} node=${w#*:}
-    addr=$(add_pod "$node" "$name") || return 1
-    printf '%-22s on %s: %s\n' "$name" "$node" "$addr"
   done
 }
 

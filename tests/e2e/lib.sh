@@ -23,7 +23,8 @@ pool_of() {
   /usr/bin/python3 -c "import ipaddress,sys; a=ipaddress.ip_address(sys.argv[1])
 print(next((p for p in sys.argv[2:] if a in ipaddress.ip_network(p)), 'none'))" "$@"
 }
-# pid_in_netns NETNS COMM: the PID of the process named COMM inside NETNS (fails if none).
+# pid_in_netns NETNS COMM: the PID of the process named COMM inside NETNS (fails if none); for
+# tests of namespaces they make themselves (the labs' nodes: node_kill and node_runs).
 pid_in_netns() {
   local p
   for p in $(ip netns pids "$1"); do
@@ -31,10 +32,14 @@ pid_in_netns() {
   done
   return 1
 }
-# listening NS PORT: a TCP socket listens on PORT in NS.
-listening() { [ -n "$(ip netns exec "$1" ss -Hltn "sport = :$2" 2>/dev/null)" ]; }
-# await_listener NS PORT: until a listener is bound (a loaded machine can take seconds to start
-# Python), so that a refused connection never stands for a missing route.
+
+# The lab tests' part, on a lab whose steps file sourced examples/lab-lib.sh (on, pod_exec, clab).
+# A workload is named NODE/POD below.
+
+# listening NODE/POD PORT: a TCP socket listens on PORT in the workload.
+listening() { [ -n "$(pod_exec "${1%%/*}" "${1#*/}" ss -Hltn "sport = :$2" 2>/dev/null)" ]; }
+# await_listener NODE/POD PORT: until a listener is bound (a loaded machine can take seconds to
+# start Python), so that a refused connection never stands for a missing route.
 await_listener() {
   local deadline=$((SECONDS + 20))
   until listening "$1" "$2"; do
@@ -42,45 +47,59 @@ await_listener() {
     sleep 0.1
   done
 }
-# tcp_check FROM_NS TO_NS TO_IP FROM_IP: a TCP connection from FROM_NS reaches a listener in
-# TO_NS at TO_IP, which sees the client as FROM_IP (no NAT on the way). IPv6 addresses work too.
+# tcp_check FROM TO TO_IP FROM_IP: a TCP connection from workload FROM (NODE/POD) reaches a
+# listener in workload TO at TO_IP, which sees the client as FROM_IP (no NAT on the way). IPv6
+# addresses work too. Runs the nodes' own python3 (the host's under the netns runtime).
 tcp_check() {
   local port=$((20000 + RANDOM % 20000)) got
-  ip netns exec "$2" /usr/bin/python3 -c "
+  pod_exec "${2%%/*}" "${2#*/}" python3 -c "
 import socket
 s = socket.socket(socket.AF_INET6 if ':' in '$3' else socket.AF_INET)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(('$3', $port)); s.listen(1); s.settimeout(30)
-c, a = s.accept(); c.sendall(('hello ' + a[0]).encode()); c.close()" &
+c, a = s.accept(); c.sendall(('hello ' + a[0]).encode()); c.close()" </dev/null &
   local server=$!
   await_listener "$2" "$port"
-  got=$(ip netns exec "$1" /usr/bin/python3 -c "
+  got=$(pod_exec "${1%%/*}" "${1#*/}" python3 -c "
 import socket
-s = socket.create_connection(('$3', $port), timeout=10); print(s.recv(100).decode())") || true
+s = socket.create_connection(('$3', $port), timeout=10); print(s.recv(100).decode())" </dev/null) || true
   wait $server || true
   expect_eq "$got" "hello $4" "TCP from $1 ($4) to $2 ($3)"
 }
-# lab_test_setup BUILD_DIR [SCRATCH...]: the start every lab test shares, once it has set $topo,
-# $lab_name, $top and lab_args (its steps file sets the last two) and exported
-# CLAB_NETNS_STATE_DIR: checks that blockd, blockctl and blockd-ipam are built, and on exit
-# (pass or fail) destroys the lab and removes its state folder and the SCRATCH folders. A failed
-# test first prints the nodes' logs, then runs lab_failure_report if the test defines one.
+# lab_test_setup BUILD_DIR [--runtime netns|docker] [SCRATCH...]: the start every lab test
+# shares, once it has set $topo and $lab_name, sourced its steps file and exported
+# CLAB_NETNS_STATE_DIR. netns: checks that blockd, blockctl and blockd-ipam are built and puts
+# them on the nodes' PATH. docker: starts dockerd if none answers (stopped again on exit) and
+# checks the lab image exists (tests/lab/lab-image.sh, the e2e_lab_image test, makes it).
+# Sets $lab_runtime. On exit (pass or fail) destroys the lab and removes its state folder and
+# the SCRATCH folders; a failed test first prints the nodes' logs, then runs lab_failure_report
+# if the test defines one.
 lab_test_setup() {
-  local b
-  for b in blockd blockctl blockd-ipam; do [ -x "$1/agent/$b" ] || fail "$1/agent/$b is not built"; done
-  lab_scratch=("${@:2}")
+  local b build=$1
+  shift
+  lab_runtime=netns
+  if [ "${1:-}" = --runtime ]; then lab_runtime=$2; shift 2; fi
+  lab_scratch=("$@")
+  if [ "$lab_runtime" = docker ]; then
+    . "$top/tests/lab/docker-daemon.sh"
+    docker_up || fail "no Docker daemon"
+    docker image inspect blockd:dev >/dev/null 2>&1 || fail "no image blockd:dev: run tests/lab/lab-image.sh $build"
+  else
+    for b in blockd blockctl blockd-ipam; do [ -x "$build/agent/$b" ] || fail "$build/agent/$b is not built"; done
+    export CLAB_NETNS_PATH="$build/agent"
+  fi
   trap lab_test_cleanup EXIT INT TERM
 }
-# clab COMMAND [ARGS...]: tests/lab/clab-netns on this test's lab.
-clab() { "$top/tests/lab/clab-netns" "$1" "${lab_args[@]}" "${@:2}"; }
 lab_test_cleanup() {
   local rc=$?
   if [ $rc -ne 0 ]; then
     echo "--- logs (failure, rc=$rc)"
-    tail -n 30 "$CLAB_NETNS_STATE_DIR/$lab_name"/*/log/blockd.log "$CLAB_NETNS_STATE_DIR/$lab_name"/*/exec.log 2>/dev/null || true
+    node_logs
+    tail -n 20 "$CLAB_NETNS_STATE_DIR/$lab_name"/*/exec.log 2>/dev/null || true
     if declare -F lab_failure_report >/dev/null; then lab_failure_report || true; fi
   fi
   clab destroy || true
   rm -rf "$CLAB_NETNS_STATE_DIR" "${lab_scratch[@]}"
+  ! declare -F docker_down >/dev/null || docker_down
   exit $rc
 }

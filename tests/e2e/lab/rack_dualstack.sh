@@ -35,10 +35,10 @@ lab_test_setup "$build"
 clab deploy
 wait_sessions 30 "$sessions" || fail "BGP sessions"
 echo "ok: eight BGP sessions (one per node and family) Established at the router"
-dualstack_steps
+tutorial_steps --ipv6
 
 # addrs_of NODE NAME 4|6: the workload's global addresses of that family, one a line.
-addrs_of() { ip -n "clab-$lab_name-$1-$2" -"$3" -o addr show dev eth0 scope global | awk '{print $4}' | cut -d/ -f1; }
+addrs_of() { pod_ip "$1" "$2" "$3"; }
 
 # 1. One address per family, each from the rack's pool of that family.
 for w in "${workloads[@]}"; do
@@ -56,7 +56,7 @@ nodes_json='{"kube-node-0": ["10.0.0.10", "2001:db8::10"], "kube-node-1": ["10.0
   "kube-node-2": ["10.0.1.10", "2001:db8:0:1::10"], "kube-node-3": ["10.0.1.11", "2001:db8:0:1::11"]}'
 
 # 2. The router's tables against the store: per family, one route per affine block (sibling
-# blocks of a node may be one aggregate, DESIGN.md "Routes") and one host route per borrowed
+# blocks of a node may be one aggregate) and one host route per borrowed
 # address, next hop the node's address of the family.
 expected_routes() { # 4|6
   blockctl get workloads -o json | python3 -c '
@@ -121,7 +121,7 @@ routes.update(f"blackhole {n}" for n in ipaddress.collapse_addresses(own))
 print("\n".join(sorted(routes)))' "$1" "$nodes_json"
 }
 kernel6() { # NODE
-  ip -n "clab-$lab_name-$1" -j -6 route show proto 200 | python3 -c '
+  on "$1" ip -j -6 route show proto 200 | python3 -c '
 import json, sys
 out = []
 for r in json.load(sys.stdin):
@@ -143,7 +143,7 @@ expect_eq "$(kernel6 kube-node-0 | grep -c ' via 2001:db8::1$')" 2 \
 
 # 4. Pod to pod TCP across racks: IPv6 both ways, IPv4 one way.
 a=nginx-5c7588df-s7qw6 a_node=kube-node-1 b=nginx-5c7588df-62lnf b_node=kube-node-3
-a_ns=clab-$lab_name-$a_node-$a b_ns=clab-$lab_name-$b_node-$b
+a_ns=$a_node/$a b_ns=$b_node/$b
 a6=$(addrs_of $a_node $a 6) b6=$(addrs_of $b_node $b 6)
 tcp_check "$a_ns" "$b_ns" "$b6" "$a6"
 tcp_check "$b_ns" "$a_ns" "$a6" "$b6"

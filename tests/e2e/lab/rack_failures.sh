@@ -42,6 +42,7 @@ restart_time=10 hold_time=9
 work=$(mktemp -d /tmp/rack-failures.XXXXXX)
 chmod 755 "$work"
 cp -r "$example" "$work/rack-tutorial"
+cp "$example/../blockd-start.sh" "$example/../etcd-start.sh" "$work/"   # the nodes' ../ binds
 lab=$work/rack-tutorial
 for f in "$lab"/nodes/kube-node-*.yaml; do
   sed -i "s/^  gracefulRestart: {restartTime: 120}\$/  gracefulRestart: {restartTime: $restart_time}\n  holdTime: $hold_time/" "$f"
@@ -74,14 +75,14 @@ router bgp 65001
  exit-address-family
 route-map NONE deny 10
 EOF
-  python3 - "$lab/rack-tutorial.clab.yml" <<'EOF'
+  python3 - "$lab/rack-tutorial.clab.yml" "$example/../spine-leaf/frr-start.sh" <<'EOF'
 import sys, yaml
 path = sys.argv[1]
 topo = yaml.safe_load(open(path))
 router = topo["topology"]["nodes"]["router"]
-router["kind"] = "frr"
-router["binds"] = ["router/frr.conf:/etc/frr/frr.conf"]
-router["exec"] = [line for line in router["exec"] if not line.startswith("bird ")]
+router["binds"] = ["router/frr.conf:/etc/frr/frr.conf", f"{sys.argv[2]}:/etc/frr/start.sh"]
+router["exec"] = [line if not line.startswith("bird ") else "sh /etc/frr/start.sh" for line in router["exec"]]
+topo["topology"]["defaults"]["tmpfs"]["/var/run/frr"] = ""
 yaml.safe_dump(topo, open(path, "w"), sort_keys=False)
 EOF
 fi
@@ -92,12 +93,11 @@ export CLAB_NETNS_PATH="$build/agent" CLAB_NETNS_STATE_DIR=/tmp/clab-netns-e2e-$
 . "$example/tutorial.sh"
 lab_test_setup "$build" "$work"
 
-ns() { echo "clab-$lab_name-$1"; }
 node_ip() { case $1 in kube-node-0) echo 10.0.0.10 ;; kube-node-1) echo 10.0.0.11 ;; kube-node-2) echo 10.0.1.10 ;; kube-node-3) echo 10.0.1.11 ;; esac; }
-vtysh() { command vtysh -N "$(ns router)" "$@"; }
-# birdc straight on the router's socket (the host side of its bind __clabNodeDir__/run-bird),
-# not through `clab-netns exec`: quicker on a loaded machine, where the checks race timers.
-tor_birdc() { command birdc -s "$CLAB_NETNS_STATE_DIR/$lab_name/router/run-bird/bird.ctl" "$@"; }
+# vtysh and birdc straight on the router's sockets (the host side of its tmpfs folders), not
+# through `clab-netns exec`: quicker on a loaded machine, where the checks race timers.
+vtysh() { command vtysh --vty_socket "$CLAB_NETNS_STATE_DIR/$lab_name/router/tmpfs/var/run/frr" "$@"; }
+tor_birdc() { command birdc -s "$CLAB_NETNS_STATE_DIR/$lab_name/router/tmpfs/run/bird/bird.ctl" "$@"; }
 
 # The ToR, whichever it is: its BGP table as "PREFIX NEXT_HOP" lines, and one session's state.
 tor_routes() {
@@ -123,26 +123,25 @@ session_down() { ! session_up "$1"; }
 all_sessions_up() { local n; for n in 0 1 2 3; do session_up "kube-node-$n" || return 1; done; }
 without_next_hop() { grep -v " $1\$" <<<"$2" || true; }
 # blockd's routes in a node's kernel (protocol 200, the lab's dataplane.routeProtocol).
-kernel_routes() { ip -n "$(ns "$1")" route show proto 200 | sort; }
-addr_of() { ip -n "$(ns "$1-$2")" -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1; }
-# tcp_fails FROM_NS TO_NS TO_IP: while a listener waits in TO_NS at TO_IP, a connection from
-# FROM_NS gets no answer or an ICMP unreachable (no route on the way, or the link is down); a
+kernel_routes() { on "$1" ip route show proto 200 | sort; }
+# tcp_fails FROM TO TO_IP: while a listener waits in workload TO (NODE/POD) at TO_IP, a
+# connection from workload FROM gets no answer or an ICMP unreachable (no route on the way, or the link is down); a
 # refusal (the packet got there) or a connection fails the test.
 tcp_fails() {
   local port=$((20000 + RANDOM % 20000)) got
-  ip netns exec "$2" timeout 30 python3 -c "
+  pod_exec "${2%%/*}" "${2#*/}" timeout 30 python3 -c "
 import socket
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(('$3', $port)); s.listen(1); s.settimeout(25)
 try: s.accept()[0].close()
-except OSError: pass" &
+except OSError: pass" </dev/null &
   local server=$!
   await_listener "$2" "$port"
-  got=$(ip netns exec "$1" python3 -c "
+  got=$(pod_exec "${1%%/*}" "${1#*/}" python3 -c "
 import socket
 try: socket.create_connection(('$3', $port), timeout=3); print('connected')
 except ConnectionRefusedError: print('refused')
-except OSError: print('unreachable')") || true
+except OSError: print('unreachable')" </dev/null) || true
   kill "$server" 2>/dev/null || true
   wait "$server" 2>/dev/null || true
   expect_eq "$got" unreachable "TCP from $1 to $2 ($3) gets through no more"
@@ -151,7 +150,7 @@ wait_tor_routes() {  # wait_tor_routes SECONDS EXPECTED
   local deadline=$((SECONDS + $1))
   until [ "$(tor_routes)" = "$2" ] || [ $SECONDS -ge $deadline ]; do sleep 0.3; done
 }
-start_blockd() { on "$1" sh -c 'blockd --config /etc/blockd/blockd.yaml >>/var/log/blockd/blockd.log 2>&1 &'; }
+start_blockd() { on "$1" sh /etc/blockd/start.sh; }
 
 clab deploy
 wait_for 60 "four BGP sessions Established at the $tor ToR" all_sessions_up
@@ -170,7 +169,7 @@ echo "--- a. kill -9 of kube-node-3's blockd (${SECONDS}s)"
 n3_routes=$(grep ' 10\.0\.1\.11$' <<<"$baseline")
 n3_block=$(cut -d' ' -f1 <<<"$n3_routes" | head -1)
 killed_at=$SECONDS
-kill -9 "$(pid_in_netns "$(ns kube-node-3)" blockd)"
+node_kill kube-node-3 9 blockd
 wait_for 10 "the ToR sees kube-node-3's session go down" session_down kube-node-3
 expect_eq "$(tor_routes)" "$baseline" "right after the session dropped, the ToR still has kube-node-3's block (graceful restart)"
 if [ "$tor" = bird ]; then
@@ -187,28 +186,28 @@ expect_eq "$(tor_routes)" "$(without_next_hop 10.0.1.11 "$baseline")" \
 [ $gone_after -ge $((restart_time - 1)) ] ||
   fail "the ToR withdrew kube-node-3's block ${gone_after}s after the kill, before the restart time (${restart_time}s)"
 echo "ok: kube-node-3's block was kept for the restart time (${restart_time}s) and no less"
-route_at_tor_kernel=$(ip -n "$(ns router)" route show "$n3_block")
+route_at_tor_kernel=$(on router ip route show "$n3_block")
 expect_eq "$route_at_tor_kernel" "" "the ToR's kernel no longer routes $n3_block"
 expect_eq "$(blockctl ipam show --show-blocks | grep -c "$n3_block.*kube-node-3" || true)" 1 \
   "the store still holds $n3_block, affine to kube-node-3"
 for n in 0 1 2; do
   expect_eq "$(kernel_routes "kube-node-$n")" "${kernel_before[$n]}" "kube-node-$n's kernel routes are unchanged (from the store, not from BGP)"
-  expect_eq "$(ip -n "$(ns "kube-node-$n")" route show "$n3_block" proto 200 | sed 's/ *$//')" "$n3_block via 10.0.1.11 dev eth1 onlink" \
+  expect_eq "$(on "kube-node-$n" ip route show "$n3_block" proto 200 | sed 's/ *$//')" "$n3_block via 10.0.1.11 dev eth1 onlink" \
     "kube-node-$n still routes kube-node-3's block to it"
 done
-pod3_ip=$(addr_of kube-node-3 $pod3) pod2_ip=$(addr_of kube-node-2 $pod2) pod0_ip=$(addr_of kube-node-0 $pod0)
-tcp_check "$(ns kube-node-2-$pod2)" "$(ns kube-node-3-$pod3)" "$pod3_ip" "$pod2_ip"
-tcp_fails "$(ns kube-node-0-$pod0)" "$(ns kube-node-3-$pod3)" "$pod3_ip"
+pod3_ip=$(pod_ip kube-node-3 $pod3) pod2_ip=$(pod_ip kube-node-2 $pod2) pod0_ip=$(pod_ip kube-node-0 $pod0)
+tcp_check "kube-node-2/$pod2" "kube-node-3/$pod3" "$pod3_ip" "$pod2_ip"
+tcp_fails "kube-node-0/$pod0" "kube-node-3/$pod3" "$pod3_ip"
 start_blockd kube-node-3
 wait_for 60 "kube-node-3's new blockd is Established" session_up kube-node-3
 wait_tor_routes 30 "$baseline"
 expect_eq "$(tor_routes)" "$baseline" "a new blockd on kube-node-3 brings its routes back"
-tcp_check "$(ns kube-node-0-$pod0)" "$(ns kube-node-3-$pod3)" "$pod3_ip" "$pod0_ip"
+tcp_check "kube-node-0/$pod0" "kube-node-3/$pod3" "$pod3_ip" "$pod0_ip"
 
 # b. kube-node-1's uplink down, then up.
 echo "--- b. kube-node-1's uplink down, then up (${SECONDS}s)"
-pod1_ip=$(addr_of kube-node-1 $pod1)
-ip -n "$(ns kube-node-1)" link set eth1 down
+pod1_ip=$(pod_ip kube-node-1 $pod1)
+on kube-node-1 ip link set eth1 down
 wait_for $((hold_time + 40)) "the ToR's session with kube-node-1 ends (hold timer)" session_down kube-node-1
 wait_tor_routes 20 "$(without_next_hop 10.0.0.11 "$baseline")"
 expect_eq "$(tor_routes)" "$(without_next_hop 10.0.0.11 "$baseline")" \
@@ -222,11 +221,11 @@ else
     "FRR is not helping kube-node-1 through a restart"
 fi
 expect_eq "$(kernel_routes kube-node-1 | grep -c 'dev eth1' || true)" 0 "kube-node-1's kernel dropped blockd's routes on eth1 with the link"
-tcp_fails "$(ns kube-node-2-$pod2)" "$(ns kube-node-1-$pod1)" "$pod1_ip"
-ip -n "$(ns kube-node-1)" link set eth1 up
+tcp_fails "kube-node-2/$pod2" "kube-node-1/$pod1" "$pod1_ip"
+on kube-node-1 ip link set eth1 up
 up_at=$SECONDS
 # The lab's own route (an exec line of the topology, not blockd's) went with the link too.
-ip -n "$(ns kube-node-1)" route replace 10.0.0.0/16 via 10.0.0.1
+on kube-node-1 ip route replace 10.0.0.0/16 via 10.0.0.1
 wait_for 90 "the ToR's session with kube-node-1 is Established again" session_up kube-node-1
 wait_tor_routes 30 "$baseline"
 expect_eq "$(tor_routes)" "$baseline" "after the link came back, the ToR's table is the baseline again"
@@ -235,7 +234,7 @@ expect_eq "$(tor_routes)" "$baseline" "after the link came back, the ToR's table
 restored() { [ "$(kernel_routes kube-node-1)" = "${kernel_before[1]}" ]; }
 wait_for 20 "blockd put kube-node-1's kernel routes back after the link came up" restored
 echo "   (within $((SECONDS - up_at))s of the link coming up, the session's re-establishment included)"
-tcp_check "$(ns kube-node-2-$pod2)" "$(ns kube-node-1-$pod1)" "$pod1_ip" "$pod2_ip"
-tcp_check "$(ns kube-node-1-$pod1)" "$(ns kube-node-3-$pod3)" "$pod3_ip" "$pod1_ip"
+tcp_check "kube-node-2/$pod2" "kube-node-1/$pod1" "$pod1_ip" "$pod2_ip"
+tcp_check "kube-node-1/$pod1" "kube-node-3/$pod3" "$pod3_ip" "$pod1_ip"
 
 echo "PASS rack_failures ($tor) in ${SECONDS}s"

@@ -39,7 +39,7 @@ cycles=${RACK_SCALE_CYCLES:-1000}
 per_node=${RACK_SCALE_PER_NODE:-50} nodes=16 lanes=4
 ptp_nodes=(0 5 10 15)  # one real pod per rack
 work=$(mktemp -d /tmp/rack-scale-$$.XXXXXX)
-lab_args=(-t "$topo" --name "$lab_name")
+. "$top/examples/lab-lib.sh"   # clab, on; blockctl and birdc are this test's own, below
 lab_failure_report() {
   echo "seed $seed"
   for f in "$work"/*.err; do [ -s "$f" ] && tail -n 20 "$f"; done 2>/dev/null || true
@@ -71,15 +71,18 @@ phase() {  # phase NAME: the wall and CPU time of the phase that just ended
 
 node_ip() { echo "10.0.$(($1 / 4)).$((10 + $1 % 4))"; }
 netns_of() { echo "clab-$lab_name-kube-node-$1"; }
-blockctl() { "$build/agent/blockctl" --datastore "sqlite://$state/store/blockd.db" "$@"; }
-birdc() { command birdc -s "$state/router/run-bird/bird.ctl" "$@"; }
+# The lab's etcd node (10.0.9.10) is reached from inside a node; BIRD's socket is a folder of the
+# router's (its tmpfs /run/bird under the netns runtime).
+in_node() { nsenter --net="/run/netns/clab-$lab_name-$1" "${@:2}"; }
+blockctl() { in_node kube-node-0 "$build/agent/blockctl" --datastore etcd://10.0.9.10:2379 "$@"; }
+birdc() { command birdc -s "$state/router/tmpfs/run/bird/bird.ctl" "$@"; }
 # ipam NODE ADD|DEL ID: the blockd-ipam plugin as ptp calls it, against the node's socket.
 # (Builtins only around the plugin: at 3,000 calls, forks of printf, env and sed cost more CPU
 # than the plugin itself.)
 ipam() {
   CNI_COMMAND="$2" CNI_CONTAINERID="$3" CNI_NETNS="/var/run/netns/clab-$lab_name-kube-node-$1-$3" CNI_IFNAME=eth0 \
     CNI_PATH="$build/agent" "$build/agent/blockd-ipam" \
-    <<<"{\"cniVersion\":\"1.0.0\",\"name\":\"blocknet\",\"type\":\"ptp\",\"ipam\":{\"type\":\"blockd-ipam\",\"socket\":\"$state/kube-node-$1/run/blockd.sock\"}}"
+    <<<"{\"cniVersion\":\"1.0.0\",\"name\":\"blocknet\",\"type\":\"ptp\",\"ipam\":{\"type\":\"blockd-ipam\",\"socket\":\"$state/kube-node-$1/tmpfs/run/blockd/blockd.sock\"}}"
 }
 # add NODE ID: ADD, printing "ID NODE ADDRESS"; fails with the plugin's answer if it fails.
 add() {
@@ -96,14 +99,13 @@ pod() {
     bash "$state/kube-node-$1/binds/etc/blockd/pod.sh" "${@:2}"
 }
 
-# What the store implies, read straight from the SQLite file: lines "tor PREFIX NEXTHOP",
-# "kernel NODE ROUTE", "blocks N" (affine blocks), "workload HANDLE NODE ADDRESS".
+# What the store implies, read straight from etcd (the blocks' values): lines "tor PREFIX
+# NEXTHOP", "kernel NODE ROUTE", "blocks N" (affine blocks), "workload HANDLE NODE ADDRESS".
 store_view() {
-  python3 - "$state/store/blockd.db" <<'EOF'
-import ipaddress, json, sqlite3, sys
-db = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True, timeout=30)
-rows = db.execute("SELECT value FROM kv WHERE key >= '/blockd/v1/ipam/blocks/' AND key < '/blockd/v1/ipam/blocks0'")
-blocks = [json.loads(v) for (v,) in rows]
+  in_node etcd etcdctl --endpoints http://127.0.0.1:2379 get --prefix /blockd/v1/ipam/blocks/ --print-value-only >"$work/blocks" &&
+  python3 - "$work/blocks" <<'EOF'
+import ipaddress, json, sys
+blocks = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
 def ip(node):
     n = int(node.rsplit("-", 1)[1]); return f"10.0.{n // 4}.{10 + n % 4}"
 nodes = [f"kube-node-{n}" for n in range(16)]
@@ -121,7 +123,7 @@ for b in blocks:
         if a["node"] != owner:
             hosts.append((f"{addr}/32", a["node"]))
 out.append(f"blocks {sum(len(v) for v in own.values())}")
-# DESIGN.md, Routes: a node advertises its blocks, sibling blocks merged into their parent.
+# A node advertises its blocks, sibling blocks merged into their parent.
 aggregates = {n: list(ipaddress.collapse_addresses(v)) for n, v in own.items()}
 for n in nodes:
     out += [f"tor {p} {ip(n)}" for p in aggregates[n]]
@@ -239,10 +241,9 @@ expect_eq "$(live_in_store)" "$(live_expected "$work/pods" "$work/initial")" "th
 check_tor "after $((nodes * per_node)) workloads"
 converge "after $((nodes * per_node)) workloads: every kernel's protocol-200 routes are what the store implies" kernel_routes expected_kernels
 # 5. Pod to pod across racks.
-pod_ip() { awk -v p="pod-$1" '$1 == p { print $3 }' "$work/pods"; }
-pod_ns() { echo "$(netns_of "$1")-pod-$1"; }
-tcp_check "$(pod_ns 0)" "$(pod_ns 15)" "$(pod_ip 15)" "$(pod_ip 0)"
-tcp_check "$(pod_ns 10)" "$(pod_ns 5)" "$(pod_ip 5)" "$(pod_ip 10)"
+addr_of_pod() { awk -v p="pod-$1" '$1 == p { print $3 }' "$work/pods"; }
+tcp_check kube-node-0/pod-0 kube-node-15/pod-15 "$(addr_of_pod 15)" "$(addr_of_pod 0)"
+tcp_check kube-node-10/pod-10 kube-node-5/pod-5 "$(addr_of_pod 5)" "$(addr_of_pod 10)"
 phase "check $((nodes * per_node)) workloads"
 
 # Churn. The plan: per lane, lines "add NODE ID" / "del NODE ID"; and the workloads that live at
@@ -292,7 +293,7 @@ expect_eq "$(live_in_store)" "$(live_expected "$work/pods" "$work/live")" \
 check_tor "after the churn"
 converge "after the churn: every kernel's protocol-200 routes are what the store implies (no stale route)" \
   kernel_routes expected_kernels
-tcp_check "$(pod_ns 15)" "$(pod_ns 0)" "$(pod_ip 0)" "$(pod_ip 15)"
+tcp_check kube-node-15/pod-15 kube-node-0/pod-0 "$(addr_of_pod 0)" "$(addr_of_pod 15)"
 phase "check after churn"
 
 route_summary

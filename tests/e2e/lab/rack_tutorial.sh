@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The reference tutorial as a lab (examples/rack-tutorial/rack-tutorial.clab.yml, deployed with
-# tests/lab/clab-netns): a BIRD 2 router, two racks of two blockd nodes, the tutorial's pools,
-# labels and five workloads made through CNI (ptp + blockd-ipam). Asserts:
+# tests/lab/clab-netns in network namespaces or, with --runtime docker, in containers from the
+# lab image; the same assertions under both): a BIRD 2 router, an etcd node (the datastore),
+# two racks of two blockd nodes, the tutorial's pools, labels and five workloads made through
+# CNI (ptp + blockd-ipam). Asserts:
 #   1. every workload address lies in its rack's pool (rack 0: 192.168.0.0/24, rack 1: .1.0/24);
 #   2. the router's table holds exactly one route per affine block plus one /32 per borrowed
 #      address, each with the owning (borrowing) node as next hop (two sibling blocks of one
-#      node may go as their aggregate, DESIGN.md "Routes"; expected routes derived from
+#      node may go as their aggregate; expected routes derived from
 #      the store's blocks and workloads): for the tutorial's five workloads, then after a
 #      kube-node-3 workload had to borrow from kube-node-2's block (rack-1's pool filled);
 #   3. a TCP connection from a rack-0 workload reaches a rack-1 workload and back;
@@ -16,29 +18,28 @@
 # blockd's IPIP-mode routes (`via <node> dev eth1 onlink`) are real routes, unencapsulated; the
 # router answers ARP for the other rack's nodes (proxy_arp) and installs its BGP routes in its
 # kernel, so cross-rack pod traffic goes node -> router -> node as it would after decapsulation.
-# Needs root. Usage: rack_tutorial.sh BUILD_DIR
+# Needs root. Usage: rack_tutorial.sh BUILD_DIR [--runtime netns|docker]
 set -euo pipefail
-build=$(cd "${1:?usage: rack_tutorial.sh BUILD_DIR}" && pwd)
+build=$(cd "${1:?usage: rack_tutorial.sh BUILD_DIR [--runtime netns|docker]}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 topo=$(cd "$here/../../../examples/rack-tutorial" && pwd)/rack-tutorial.clab.yml
 lab_name=rt$$
-export CLAB_NETNS_PATH="$build/agent" CLAB_NETNS_STATE_DIR=/tmp/clab-netns-e2e-$$
+export CLAB_NETNS_STATE_DIR=/tmp/clab-netns-e2e-$$
 . "$(dirname "$topo")/tutorial.sh"
-lab_test_setup "$build"
+lab_test_setup "$build" "${@:2}"
 
-clab deploy
-wait_sessions 30 || fail "BGP sessions"
+clab deploy --runtime "$lab_runtime"
+wait_sessions 60 || fail "BGP sessions"
 echo "ok: four BGP sessions Established at the router"
 tutorial_steps
 
-addr_of() { ip -n "clab-$lab_name-$1-$2" -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1; }
 node_ip() { case $1 in kube-node-0) echo 10.0.0.10 ;; kube-node-1) echo 10.0.0.11 ;; kube-node-2) echo 10.0.1.10 ;; kube-node-3) echo 10.0.1.11 ;; esac; }
 
 # 1. Addresses by rack.
 for w in "${workloads[@]}"; do
   name=${w%:*} node=${w#*:} rack=$((${node##*-} / 2))
-  expect_eq "$(pool_of "$(addr_of "$node" "$name")" 192.168.0.0/24 192.168.1.0/24)" "192.168.$rack.0/24" \
+  expect_eq "$(pool_of "$(pod_ip "$node" "$name")" 192.168.0.0/24 192.168.1.0/24)" "192.168.$rack.0/24" \
     "$name on $node (rack $rack) has an address from rack-$rack-ippool"
 done
 
@@ -56,7 +57,7 @@ for w in json.load(sys.stdin):
         routes.add(w["address"] + "/32 " + nodes[w["node"]])
     else:
         blocks.setdefault(w["node"], set()).add(ipaddress.ip_network(w["block"]))
-# DESIGN.md, Routes: adjacent blocks of one node may be advertised as their aggregate.
+# Adjacent blocks of one node may be advertised as their aggregate.
 for node, nets in blocks.items():
     routes.update(f"{n} {nodes[node]}" for n in ipaddress.collapse_addresses(nets))
 print("\n".join(sorted(routes)))'
@@ -76,10 +77,9 @@ expect_eq "$(router_routes | wc -l)" 4 "four blocks for five workloads (two on k
 
 # 2b. A borrowed address: fill kube-node-3's block and the rest of rack-1's pool with its own
 # allocations, so its next workload must borrow from kube-node-2's block: one /32 more.
-store="sqlite://$CLAB_NETNS_STATE_DIR/$lab_name/store/blockd.db"
-for k in $(seq 1 190); do
-  "$build/agent/blockctl" --datastore "$store" ipam allocate --node kube-node-3 --handle "filler-$k" >/dev/null
-done
+on kube-node-3 sh -c 'for k in $(seq 1 190); do
+  blockctl --config /etc/blockd/blockd.yaml ipam allocate --node kube-node-3 --handle "filler-$k" >/dev/null || exit 1
+done' || fail "190 allocations on kube-node-3"
 borrowed=$(on kube-node-3 bash /etc/blockd/pod.sh add borrower)
 echo "borrower (kube-node-3) got $borrowed"
 expect_eq "$(pool_of "$borrowed" 192.168.1.0/26)" 192.168.1.0/26 "the borrower's address comes from kube-node-2's block"
@@ -89,36 +89,35 @@ expect_eq "$(router_routes | grep -c '/32 ')" 1 "one /32 at the router"
 expect_eq "$(tor_route "$borrowed/32")" 10.0.1.11 "the borrowed /32's next hop is kube-node-3"
 
 # 3. Pod to pod TCP across racks, both ways.
-a_ns=clab-$lab_name-kube-node-0-nginx-5c7588df-prx4z b_ns=clab-$lab_name-kube-node-2-nginx-5c7588df-w7r7g
-a_ip=$(addr_of kube-node-0 nginx-5c7588df-prx4z) b_ip=$(addr_of kube-node-2 nginx-5c7588df-w7r7g)
-tcp_check "$a_ns" "$b_ns" "$b_ip" "$a_ip"
-tcp_check "$b_ns" "$a_ns" "$a_ip" "$b_ip"
+a=kube-node-0/nginx-5c7588df-prx4z b=kube-node-2/nginx-5c7588df-w7r7g
+a_ip=$(pod_ip kube-node-0 nginx-5c7588df-prx4z) b_ip=$(pod_ip kube-node-2 nginx-5c7588df-w7r7g)
+tcp_check "$a" "$b" "$b_ip" "$a_ip"
+tcp_check "$b" "$a" "$a_ip" "$b_ip"
 
 # 4. kill -9 of kube-node-3's blockd: its block stays at the router through graceful restart
 # (BIRD keeps the routes as stale while the session is down), and comes back fresh after a new
 # blockd reconnects.
-pid_of() { pid_in_netns "clab-$lab_name-$1" "$2"; }
 session_down() { ! birdc show protocols kube_node_3 | grep -q Established; }
-kill -9 "$(pid_of kube-node-3 blockd)"
+node_kill kube-node-3 9 blockd
 wait_for 10 "the router sees kube-node-3's session go down" session_down
 expect_eq "$(tor_route 192.168.1.64/26)" 10.0.1.11 "router keeps kube-node-3's block while its blockd is gone"
-tcp_check "$a_ns" clab-$lab_name-kube-node-3-nginx-5c7588df-62lnf "$(addr_of kube-node-3 nginx-5c7588df-62lnf)" "$a_ip"
-on kube-node-3 sh -c 'blockd --config /etc/blockd/blockd.yaml >>/var/log/blockd/blockd.log 2>&1 &'
+tcp_check "$a" kube-node-3/nginx-5c7588df-62lnf "$(pod_ip kube-node-3 nginx-5c7588df-62lnf)" "$a_ip"
+on kube-node-3 sh /etc/blockd/start.sh
 wait_sessions 30 || fail "kube-node-3 did not come back"
 wait_routes
 expect_eq "$(router_routes)" "$(expected_routes)" "router table after kube-node-3's blockd restarted"
 
 # 5. The router restarts: all sessions re-establish and every route comes back.
-kill -TERM "$(pid_of router bird)"
-router_empty() { ! pid_of router bird >/dev/null; }
+node_kill router TERM bird
+router_empty() { ! node_runs router bird; }
 wait_for 10 "BIRD stopped" router_empty
 on router bird -c /etc/bird/bird.conf -s /run/bird/bird.ctl
 wait_sessions 60 || fail "sessions after the router restart"
 wait_routes
 expect_eq "$(router_routes)" "$(expected_routes)" "router table after the router restarted"
-tcp_check "$a_ns" "$b_ns" "$b_ip" "$a_ip"
+tcp_check "$a" "$b" "$b_ip" "$a_ip"
 
 route_summary
 expect_eq "$(blockctl routes -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"]["routes"])')" \
   "$(router_routes | wc -l)" "blockctl routes counts the routes the router holds"
-echo "PASS rack_tutorial"
+echo "PASS rack_tutorial ($lab_runtime)"

@@ -39,22 +39,19 @@ echo "ok: four BGP sessions Established at the router"
 tutorial_steps
 
 nodes=(kube-node-0 kube-node-1 kube-node-2 kube-node-3)
-ns_of() { echo "clab-$lab_name-$1"; }
-addr_of() { ip -n "$(ns_of "$1")-$2" -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1; }
-store="sqlite://$CLAB_NETNS_STATE_DIR/$lab_name/store/blockd.db"
-ctl() { "$build/agent/blockctl" --datastore "$store" "$@"; }
+ctl() { blockctl "$@"; }
 
 # 1. Addresses by rack.
 for w in "${workloads[@]}"; do
   name=${w%:*} node=${w#*:} rack=$((${node##*-} / 2))
-  expect_eq "$(pool_of "$(addr_of "$node" "$name")" 192.168.0.0/24 192.168.1.0/24)" "192.168.$rack.0/24" \
+  expect_eq "$(pool_of "$(pod_ip "$node" "$name")" 192.168.0.0/24 192.168.1.0/24)" "192.168.$rack.0/24" \
     "$name on $node (rack $rack) has an address from rack-$rack-ippool"
 done
 
 # 2. Each node's kernel against the store. expected_kernels NODE... prints, per node, the routes
 # of protocol 200 (as `ip route` prints them), the permanent neighbours and the FDB entries of
 # vxlan.blockd (as `ip neigh` and `bridge fdb` print them) that blockd's route plan implies
-# (DESIGN.md, Routes); actual_kernels NODE... prints what the nodes' kernels have.
+# (blockd's route plan); actual_kernels NODE... prints what the nodes' kernels have.
 snapshot() { ctl get workloads -o json >"$tmp/workloads.json" && ctl get nodes -o json >"$tmp/nodes.json"; }
 expected_kernels() {
   snapshot
@@ -82,13 +79,13 @@ for me in sys.argv[3:]:
 EOF
 }
 actual_kernels() {
-  local n ns
+  local n
   for n in "$@"; do
-    ns=$(ns_of "$n")
     echo "== $n"
-    { ip -n "$ns" -4 route show proto 200 | sort
-      ip -n "$ns" neigh show dev vxlan.blockd nud permanent | sort
-      bridge -n "$ns" fdb show dev vxlan.blockd | grep ' dst ' | sort; } | sed 's/ *$//'
+    # one exec per node: each is a process start on a loaded machine
+    on "$n" sh -c "ip -4 route show proto 200 | sort
+      ip neigh show dev vxlan.blockd nud permanent | sort
+      bridge fdb show dev vxlan.blockd | grep ' dst ' | sort" | sed 's/ *$//'
   done
 }
 # wait_kernels WHAT NODE...: until the nodes' kernels match the store (blockd reconciles on the
@@ -99,15 +96,15 @@ wait_kernels() {
   expect_eq "$(actual_kernels "$@")" "$(expected_kernels "$@")" "kernels of $*: $what"
 }
 wait_kernels "own block blackholed, same-rack block direct on eth1, other rack via VTEPs on vxlan.blockd; their neighbour and FDB entries" "${nodes[@]}"
-expect_eq "$(ip -n "$(ns_of kube-node-0)" -4 route show proto 200 | grep -c 'dev vxlan.blockd onlink')" 2 \
+expect_eq "$(on kube-node-0 ip -4 route show proto 200 | grep -c 'dev vxlan.blockd onlink')" 2 \
   "kube-node-0 reaches rack 1's two blocks through VXLAN"
-expect_eq "$(ip -n "$(ns_of kube-node-0)" -4 route show proto 200 | grep -c 'via 10.0.0.11 dev eth1')" 1 \
+expect_eq "$(on kube-node-0 ip -4 route show proto 200 | grep -c 'via 10.0.0.11 dev eth1')" 1 \
   "kube-node-0 reaches kube-node-1's block directly"
 
 # The device itself: configured VNI, port, uplink and local address (node config), learning off,
 # the MAC and VTEP address the node published.
 device_of() {
-  ip -n "$(ns_of "$1")" -d -j addr show dev vxlan.blockd >"$tmp/device.json"
+  on "$1" ip -d -j addr show dev vxlan.blockd >"$tmp/device.json"
   python3 - "$tmp/device.json" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))[0]
@@ -164,14 +161,16 @@ table ip rackvxlan {
 }
 EOF
 tor_count() { on router nft list counter ip rackvxlan "$1" | awk '/packets/{print $2}'; }
-vx_count() { ip netns exec "$(ns_of "$1")" cat "/sys/class/net/vxlan.blockd/statistics/$2_packets"; }
+vx_count() {  # from `ip -s`: under the netns runtime a node's /sys is the host's
+  on "$1" ip -s -j link show dev vxlan.blockd | python3 -c "import json,sys; print(json.load(sys.stdin)[0]['stats64']['$2']['packets'])"
+}
 counters() { echo "tor-vxlan=$(tor_count vxlan) tor-bare=$(tor_count bare_pod)" \
   "n0-tx=$(vx_count kube-node-0 tx) n1-tx=$(vx_count kube-node-1 tx) n1-rx=$(vx_count kube-node-1 rx) n2-rx=$(vx_count kube-node-2 rx)"; }
 get() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" <<<"$2"; }
 
-a_ns=$(ns_of kube-node-0)-nginx-5c7588df-prx4z a_ip=$(addr_of kube-node-0 nginx-5c7588df-prx4z)
-b_ns=$(ns_of kube-node-2)-nginx-5c7588df-w7r7g b_ip=$(addr_of kube-node-2 nginx-5c7588df-w7r7g)
-c_ns=$(ns_of kube-node-1)-nginx-5c7588df-s7qw6 c_ip=$(addr_of kube-node-1 nginx-5c7588df-s7qw6)
+a_ns=kube-node-0/nginx-5c7588df-prx4z a_ip=$(pod_ip kube-node-0 nginx-5c7588df-prx4z)
+b_ns=kube-node-2/nginx-5c7588df-w7r7g b_ip=$(pod_ip kube-node-2 nginx-5c7588df-w7r7g)
+c_ns=kube-node-1/nginx-5c7588df-s7qw6 c_ip=$(pod_ip kube-node-1 nginx-5c7588df-s7qw6)
 before=$(counters)
 tcp_check "$a_ns" "$b_ns" "$b_ip" "$a_ip"
 tcp_check "$b_ns" "$a_ns" "$a_ip" "$b_ip"
@@ -215,27 +214,27 @@ extra=$(ctl ipam allocate --node kube-node-3 --handle extra-workload --pool rack
 expect_eq "$(pool_of "$extra" 192.168.2.0/26)" 192.168.2.0/26 "kube-node-3's extra workload is in a block of rack-1-extra"
 wait_kernels "kube-node-3's second block routed through VXLAN from rack 0, directly from kube-node-2" kube-node-0 kube-node-1 kube-node-2
 k3_vtep=$(vtep_of kube-node-3)
-expect_eq "$(ip -n "$(ns_of kube-node-0)" -4 route show proto 200 192.168.2.0/26 | sed 's/ *$//')" \
+expect_eq "$(on kube-node-0 ip -4 route show proto 200 192.168.2.0/26 | sed 's/ *$//')" \
   "192.168.2.0/26 via $k3_vtep dev vxlan.blockd onlink" "kube-node-0 routes kube-node-3's new block to kube-node-3's VTEP"
 ctl ipam release --handle extra-workload --release-empty-blocks >/dev/null
 expect_eq "$(ctl ipam show --show-blocks | grep -c '^Block  *192\.168\.2\.0/26' || true)" 0 "the emptied block is given back to its pool"
 wait_kernels "the emptied block's route is gone, kube-node-3's first block still routed" kube-node-0 kube-node-1 kube-node-2
-expect_eq "$(ip -n "$(ns_of kube-node-0)" neigh show dev vxlan.blockd "$k3_vtep" nud permanent | wc -l)" 1 \
+expect_eq "$(on kube-node-0 ip neigh show dev vxlan.blockd "$k3_vtep" nud permanent | wc -l)" 1 \
   "kube-node-0 keeps kube-node-3's neighbour entry (its first block remains)"
 
 # 5b. kube-node-3 decommissioned: its workload deleted through CNI, its blockd stopped, its VTEP
 # address released: no block of it is left, and no node keeps a route, neighbour or FDB entry.
 on kube-node-3 bash /etc/blockd/pod.sh del nginx-5c7588df-62lnf
-kill -TERM "$(pid_in_netns "$(ns_of kube-node-3)" blockd)"
+node_kill kube-node-3 TERM blockd
 ctl ipam release --handle vxlan-tunnel-addr.kube-node-3 --release-empty-blocks >/dev/null
 expect_eq "$(ctl get workloads -o json | python3 -c 'import json,sys; print(sum(w["node"] == "kube-node-3" for w in json.load(sys.stdin)))')" 0 \
   "kube-node-3 holds no address"
 wait_kernels "nothing left for kube-node-3" kube-node-0 kube-node-1 kube-node-2
-expect_eq "$(ip -n "$(ns_of kube-node-0)" neigh show dev vxlan.blockd "$k3_vtep" nud permanent | wc -l)" 0 \
+expect_eq "$(on kube-node-0 ip neigh show dev vxlan.blockd "$k3_vtep" nud permanent | wc -l)" 0 \
   "kube-node-0's neighbour entry for kube-node-3's VTEP is gone"
-expect_eq "$(bridge -n "$(ns_of kube-node-0)" fdb show dev vxlan.blockd | grep -c 'dst 10.0.1.11' || true)" 0 \
+expect_eq "$(on kube-node-0 bridge fdb show dev vxlan.blockd | grep -c 'dst 10.0.1.11' || true)" 0 \
   "kube-node-0's FDB entry for kube-node-3 is gone"
-expect_eq "$(bridge -n "$(ns_of kube-node-0)" fdb show dev vxlan.blockd | grep -c 'dst 10.0.1.10' || true)" 1 \
+expect_eq "$(on kube-node-0 bridge fdb show dev vxlan.blockd | grep -c 'dst 10.0.1.10' || true)" 1 \
   "kube-node-0 keeps kube-node-2's FDB entry"
 tcp_check "$a_ns" "$b_ns" "$b_ip" "$a_ip"
 ctl ipam check >/dev/null || fail "ipam check after the decommission"
@@ -244,7 +243,7 @@ echo "ok: ipam check finds no problem"
 # No change of blockd's was refused by a kernel: in particular no route, neighbour or FDB entry
 # on vxlan.blockd before the node had that device (a rack-1 node sees rack 0's VXLAN pool and
 # VTEPs before its own pool exists).
-expect_eq "$(cat "$CLAB_NETNS_STATE_DIR/$lab_name"/kube-node-*/log/blockd.log | grep -c 'kernel refused' || true)" 0 \
+expect_eq "$(for n in "${nodes[@]}"; do on "$n" cat /var/log/blockd/blockd.log; done | grep -c 'kernel refused' || true)" 0 \
   "no kernel refused any of blockd's changes"
 
 echo "PASS rack_vxlan ($((SECONDS - started))s)"

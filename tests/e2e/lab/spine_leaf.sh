@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The spine-leaf lab (examples/spine-leaf/spine-leaf.clab.yml, deployed with tests/lab/clab-netns):
-# a BIRD 2 spine (AS 65000), one FRR ToR per rack (tor-0 AS 65010, tor-1 AS 65011) with
+# The spine-leaf lab (examples/spine-leaf/spine-leaf.clab.yml, deployed with tests/lab/clab-netns
+# in network namespaces or, with --runtime docker, in containers): a BIRD 2 spine (AS 65000), one FRR ToR per rack (tor-0 AS 65010, tor-1 AS 65011) with
 # `aggregate-address <rack pool> summary-only` toward the spine, two racks of two blockd nodes
-# (AS 65002, 65003), the tutorial's pools without encapsulation (ipipMode/vxlanMode Never) and
+# (AS 65002, 65003), an etcd node as their datastore, the tutorial's pools without encapsulation (ipipMode/vxlanMode Never) and
 # five workloads made through CNI (ptp + blockd-ipam). Asserts:
 #   1. every workload address lies in its rack's pool;
 #   2. each ToR's table (routes FRR installed in its kernel) holds exactly one route per affine
-#      block of its rack (adjacent blocks of one node may merge, DESIGN.md "Routes"), next hop
+#      block of its rack (adjacent blocks of one node may merge), next hop
 #      the node, its own rack's aggregate (a blackhole: FRR installs what it originates) and the
 #      other rack's aggregate via the spine;
 #   3. the spine's table holds exactly one route per rack, the rack pool's aggregate with that
@@ -19,7 +19,7 @@
 #   6. a workload that must borrow from kube-node-0's block gets a /32 at tor-0 (next hop its
 #      node) and nothing new at the spine; a rack-1 workload reaches it over TCP.
 # Expected routes are derived from the store (workloads, nodes with their rack label, pools).
-# Needs root. Usage: spine_leaf.sh BUILD_DIR
+# Needs root. Usage: spine_leaf.sh BUILD_DIR [--runtime netns|docker]
 set -euo pipefail
 # Debian's python3 first: a pyenv shim in front costs seconds per call on a loaded machine.
 export PATH=/usr/bin:/usr/sbin:$PATH
@@ -28,24 +28,19 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 topo=$(cd "$here/../../../examples/spine-leaf" && pwd)/spine-leaf.clab.yml
 lab_name=sl$$
-export CLAB_NETNS_PATH="$build/agent" CLAB_NETNS_STATE_DIR=/tmp/clab-netns-e2e-$$
+export CLAB_NETNS_STATE_DIR=/tmp/clab-netns-e2e-$$
 . "$(dirname "$topo")/steps.sh"
-lab_test_setup "$build"
+lab_test_setup "$build" "${@:2}"
 
-clab deploy
-wait_sessions 60 || fail "BGP sessions"
+clab deploy --runtime "$lab_runtime"
+wait_sessions 90 || fail "BGP sessions"
 echo "ok: the spine's two sessions and each ToR's three are Established"
-lab_steps
-
-ns_of() { echo "clab-$lab_name-$1-$2"; }
-addr_of() { ip -n "$(ns_of "$1" "$2")" -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1; }
-store="sqlite://$CLAB_NETNS_STATE_DIR/$lab_name/store/blockd.db"
-host_blockctl() { "$build/agent/blockctl" --datastore "$store" "$@"; }
+tutorial_steps
 
 # 1. Addresses by rack.
 for w in "${workloads[@]}"; do
   name=${w%:*} node=${w#*:} rack=$((${node##*-} / 2))
-  expect_eq "$(pool_of "$(addr_of "$node" "$name")" 192.168.0.0/24 192.168.1.0/24)" "192.168.$rack.0/24" \
+  expect_eq "$(pool_of "$(pod_ip "$node" "$name")" 192.168.0.0/24 192.168.1.0/24)" "192.168.$rack.0/24" \
     "$name on $node (rack $rack) has an address from rack-$rack-ippool"
 done
 
@@ -54,9 +49,9 @@ done
 # 10.1.0.2r/31, the spine at 10.1.0.2r, the ToR at 10.1.0.2r+1; a node's rack is its label.
 expected() {
   local t=/tmp/spine-leaf-store.$$
-  host_blockctl get workloads -o json >"$t.w"
-  host_blockctl get nodes -o json >"$t.n"
-  host_blockctl get ippool -o json >"$t.p"
+  blockctl get workloads -o json >"$t.w"
+  blockctl get nodes -o json >"$t.n"
+  blockctl get ippool -o json >"$t.p"
   /usr/bin/python3 - "$t.w" "$t.n" "$t.p" <<'PY'
 import ipaddress, json, sys
 wl = json.load(open(sys.argv[1]))
@@ -80,7 +75,7 @@ routes = {f"spine {p} 10.1.0.{2 * r + 1}" for p, r in pool_rack.items()}
 for me in sorted(set(rack.values())):
     tor = f"tor-{me}"
     for node, nets in blocks.items():
-        if rack[node] == me:  # DESIGN.md, Routes: adjacent blocks of one node go as their aggregate
+        if rack[node] == me:  # adjacent blocks of one node go as their aggregate
             routes.update(f"{tor} {n} {addr[node]}" for n in ipaddress.collapse_addresses(nets))
     routes.update(f"{tor} {r}" for k, r in borrowed if k == me)
     for p, r in pool_rack.items():  # its own aggregate is a blackhole, the others via the spine
@@ -114,23 +109,26 @@ expect_eq "$(spine_routes)" "192.168.0.0/24 10.1.0.1
 192.168.1.0/24 10.1.0.3" "the spine: rack 0's pool via tor-0, rack 1's via tor-1"
 
 # 4. Pod to pod TCP across racks, both ways.
-a_ns=$(ns_of kube-node-0 nginx-5c7588df-prx4z) b_ns=$(ns_of kube-node-2 nginx-5c7588df-w7r7g)
-a_ip=$(addr_of kube-node-0 nginx-5c7588df-prx4z) b_ip=$(addr_of kube-node-2 nginx-5c7588df-w7r7g)
-tcp_check "$a_ns" "$b_ns" "$b_ip" "$a_ip"
-tcp_check "$b_ns" "$a_ns" "$a_ip" "$b_ip"
+a=kube-node-0/nginx-5c7588df-prx4z b=kube-node-2/nginx-5c7588df-w7r7g
+a_ip=$(pod_ip kube-node-0 nginx-5c7588df-prx4z) b_ip=$(pod_ip kube-node-2 nginx-5c7588df-w7r7g)
+tcp_check "$a" "$b" "$b_ip" "$a_ip"
+tcp_check "$b" "$a" "$a_ip" "$b_ip"
 hops=$(on kube-node-0 ip -4 route get "$b_ip" | head -1)
 case $hops in *"via 10.0.0.1 "*) echo "ok: kube-node-0 reaches $b_ip via tor-0 ($hops)" ;; *) fail "kube-node-0's route to $b_ip: $hops" ;; esac
 hops=$(on spine ip -4 route get "$b_ip" | head -1)
 case $hops in *"via 10.1.0.3 "*) echo "ok: the spine forwards $b_ip to tor-1 ($hops)" ;; *) fail "the spine's route to $b_ip: $hops" ;; esac
 
-# fill NODE BLOCK: allocate for NODE (straight in the store) until BLOCK has no free address.
+# fill NODE BLOCK: allocate for NODE (blockctl on a node, in one exec) until BLOCK has no free
+# address.
 fill() {
-  local node=$1 block=$2 used k
-  used=$(host_blockctl get workloads -o json | /usr/bin/python3 -c "
+  local node=$1 block=$2 used
+  used=$(blockctl get workloads -o json | /usr/bin/python3 -c "
 import json, sys; print(sum(w['block'] == '$block' for w in json.load(sys.stdin)))")
-  for k in $(seq 1 $((64 - used))); do host_blockctl ipam allocate --node "$node" --handle "filler-$block-$k" >/dev/null; done
+  on kube-node-0 sh -c 'for k in $(seq 1 "$2"); do
+    blockctl --config /etc/blockd/blockd.yaml ipam allocate --node "$0" --handle "filler-$1-$k" >/dev/null || exit 1
+  done' "$node" "$block" $((64 - used)) || fail "filling $block for $node"
 }
-block_of() { host_blockctl get workloads -o json | /usr/bin/python3 -c "
+block_of() { blockctl get workloads -o json | /usr/bin/python3 -c "
 import json, sys; print(next(w['block'] for w in json.load(sys.stdin) if w['address'] == '$1'))"; }
 # The spine's table with BIRD's per-route "since" time: any route replaced shows. (An update
 # tor-0 sent late for step 5 would still show in step 6, compared with the same snapshot.)
@@ -139,7 +137,7 @@ spine_snapshot() { birdc show route all; }
 # 5. A workload on kube-node-1 once its block is full: a second block for kube-node-1, a new
 # route at tor-0, and not one change at the spine.
 spine_before=$(spine_snapshot) tor0_before=$(tor_routes tor-0)
-block1=$(block_of "$(addr_of kube-node-1 nginx-5c7588df-s7qw6)")
+block1=$(block_of "$(pod_ip kube-node-1 nginx-5c7588df-s7qw6)")
 fill kube-node-1 "$block1"
 extra=$(add_pod kube-node-1 extra) || fail "pod extra on kube-node-1"
 echo "extra (kube-node-1) got $extra"
@@ -155,19 +153,19 @@ expect_eq "$(spine_snapshot)" "$spine_before" "the spine's table is unchanged (t
 # 6. Rack 0's pool full for kube-node-1 (its blocks and the last free one filled): its next
 # workload borrows from kube-node-0's block, a /32 at tor-0 and still nothing at the spine.
 fill kube-node-1 "$extra_block"
-host_blockctl ipam allocate --node kube-node-1 --handle claim-last-block >/dev/null
-last_block=$(host_blockctl get workloads -o json | /usr/bin/python3 -c "
+blockctl ipam allocate --node kube-node-1 --handle claim-last-block >/dev/null
+last_block=$(blockctl get workloads -o json | /usr/bin/python3 -c "
 import json, sys; print(next(w['block'] for w in json.load(sys.stdin) if w['workload'] == 'claim-last-block'))")
 fill kube-node-1 "$last_block"
 borrower=$(add_pod kube-node-1 borrower) || fail "pod borrower on kube-node-1"
 echo "borrower (kube-node-1) got $borrower"
-node0_block=$(block_of "$(addr_of kube-node-0 nginx-5c7588df-prx4z)")
+node0_block=$(block_of "$(pod_ip kube-node-0 nginx-5c7588df-prx4z)")
 expect_eq "$(pool_of "$borrower" "$node0_block")" "$node0_block" "the borrower's address comes from kube-node-0's block"
 wait_tables
 check_tables "a borrowed address in rack 0"
 expect_eq "$(tor_routes tor-0 | grep "^$borrower/32 ")" "$borrower/32 10.0.0.11" "tor-0: the borrowed /32 via kube-node-1"
 expect_eq "$(spine_snapshot)" "$spine_before" "the spine's table is unchanged (the /32 stays inside the aggregate)"
-tcp_check "$b_ns" "$(ns_of kube-node-1 borrower)" "$borrower" "$b_ip"
+tcp_check "$b" kube-node-1/borrower "$borrower" "$b_ip"
 
 route_summary
-echo "PASS spine_leaf"
+echo "PASS spine_leaf ($lab_runtime)"
