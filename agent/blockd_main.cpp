@@ -10,6 +10,7 @@
 
 #include "agent/config.hpp"
 #include "agent/node_agent.hpp"
+#include "agent/process_setup.hpp"
 #include "netlink/device.hpp"
 #include "netlink/libnl_kernel.hpp"
 #include "netlink/nat_table.hpp"
@@ -69,8 +70,9 @@ int main(int argc, char** argv) {
   auto config = agent::load_agent_config(config_path);
   if (!config) return fail(config.error());
   spdlog::set_level(spdlog::level::from_str(config->log_level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  agent::use_escaping_log_format();
   if (do_cleanup) return cleanup(*config);
+  spdlog::info("{}", agent::raise_open_files_limit());
 
   boost::asio::io_context io;
   agent::NodeAgent node(io, *config);

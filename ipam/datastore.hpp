@@ -99,6 +99,9 @@ class Datastore {
   virtual Result<std::unique_ptr<Watch>> watch(const std::string& prefix, std::int64_t after) = 0;
   // What this store is, for messages ("sqlite:///var/lib/blockd/blockd.db").
   virtual std::string describe() const = 0;
+  // What the operator should fix but that does not stop the store (e.g. a store file other
+  // users can read), for the log and for blockctl's stderr.
+  virtual std::vector<std::string> warnings() const { return {}; }
 };
 
 // The store a URL names: sqlite:///abs/path.db, memory:// (tests), etcd://host:port[,...].
