@@ -6,7 +6,7 @@
 #include <istream>
 #include <string>
 
-#include "ipam/result.hpp"
+#include "ipam/net/result.hpp"
 
 namespace blockd::agent {
 

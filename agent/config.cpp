@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "agent/bounded_input.hpp"
-#include "ipam/validation.hpp"
+#include "ipam/resources/validation.hpp"
 
 namespace blockd::agent {
 namespace {

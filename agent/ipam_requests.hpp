@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "ipam/result.hpp"
+#include "ipam/net/result.hpp"
 
 namespace blockd::agent {
 

@@ -10,7 +10,7 @@
 #include "agent/printable.hpp"
 #include "ipam/keys.hpp"
 #include "ipam/resource_store.hpp"
-#include "ipam/selector.hpp"
+#include "ipam/resources/selector.hpp"
 #include "netlink/device.hpp"
 #include "netlink/libnl_kernel.hpp"
 

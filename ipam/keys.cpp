@@ -72,6 +72,4 @@ std::string resource_folder(const std::string& kind) {
   return kResources + lower + "s/";
 }
 
-std::string secret_keys() { return resource_folder("BGPPeer"); }
-
 }  // namespace blockd::ipam::keys

@@ -9,7 +9,7 @@
 
 #include <string>
 
-#include "ipam/prefix.hpp"
+#include "ipam/net/prefix.hpp"
 
 namespace blockd::ipam::keys {
 
@@ -30,8 +30,5 @@ std::string handle(const std::string& handle_id);
 std::string blocks_within(const Prefix& pool);
 // The resource kind's folder: "IPPool" -> /blockd/v1/resources/ippools/
 std::string resource_folder(const std::string& kind);
-// Keys whose values may hold secrets (BGPPeer passwords): a store keeps no superseded value of
-// them in its change history.
-std::string secret_keys();
 
 }  // namespace blockd::ipam::keys

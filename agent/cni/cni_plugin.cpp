@@ -8,7 +8,7 @@
 #include "agent/control_api.hpp"
 #include "agent/ipam_requests.hpp"
 #include "agent/printable.hpp"
-#include "ipam/prefix.hpp"
+#include "ipam/net/prefix.hpp"
 
 namespace blockd::agent::cni {
 namespace {

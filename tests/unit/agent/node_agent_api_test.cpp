@@ -18,7 +18,7 @@
 #include "agent/control_api.hpp"
 #include "agent/node_agent.hpp"
 #include "ipam/resource_store.hpp"
-#include "ipam/sqlite_store.hpp"
+#include "ipam/store/sqlite_store.hpp"
 
 namespace blockd::agent {
 namespace {

@@ -12,7 +12,7 @@
 #include <iterator>
 
 #include "ipam/keys.hpp"
-#include "ipam/sqlite_store.hpp"
+#include "ipam/store/sqlite_store.hpp"
 
 namespace blockd::ipam {
 namespace {
@@ -54,6 +54,8 @@ class SqliteSecretsTest : public ::testing::Test {
   mode_t old_umask_ = 0;
 };
 
+TEST(SecretKeys, AreWhereBGPPeersLive) { EXPECT_EQ(keys::resource_folder("BGPPeer"), kSecretKeys); }
+
 TEST_F(SqliteSecretsTest, ACreatedStoreIs0600InA0700Folder) {
   const fs::path path = dir_ / "lib" / "blockd" / "blockd.db";
   auto store = SqliteStore::open(path.string());
@@ -83,7 +85,7 @@ TEST_F(SqliteSecretsTest, AnExistingStoreOthersCanReadIsWarnedAbout) {
 
 TEST_F(SqliteSecretsTest, AReplacedOrDeletedPasswordLeavesNoTrace) {
   const fs::path path = dir_ / "blockd.db";
-  const std::string key = keys::secret_keys() + "tor-1";
+  const std::string key = std::string(kSecretKeys) + "tor-1";
   {
     auto store = SqliteStore::open(path.string());
     ASSERT_TRUE(store.ok()) << store.error().message;
