@@ -13,6 +13,9 @@
 set -euo pipefail
 build=$(cd "${1:?usage: local_flood.sh BUILD_DIR}" && pwd)
 . "$(dirname "$0")/../lib.sh"
+# blockctl and blockd-ipam: beside blockd, or in their own target folders (agent/blockctl/, agent/cni/).
+blockctl=$build/agent/blockctl; [ -d "$blockctl" ] && blockctl=$blockctl/blockctl
+ipam_dir=$build/agent; [ -x "$build/agent/cni/blockd-ipam" ] && ipam_dir=$build/agent/cni
 
 p=hf$$
 ns=$p-n1
@@ -34,7 +37,7 @@ trap cleanup EXIT INT TERM
 ip netns add "$ns"
 ip -n "$ns" link set lo up
 store="sqlite://$work/store.db"
-"$build/agent/blockctl" --datastore "$store" create -f - >/dev/null <<YAML
+"$blockctl" --datastore "$store" create -f - >/dev/null <<YAML
 apiVersion: projectcalico.org/v3
 kind: IPPool
 metadata: {name: flood-pool}
@@ -84,7 +87,7 @@ opened=$(awk '/^opened/{print $2}' "$work/flood.out")
 cni() {  # cni COMMAND CONTAINER
   printf '{"cniVersion":"1.0.0","name":"floodnet","ipam":{"type":"blockd-ipam","socket":"%s"}}' "$work/n1.sock" |
     ip netns exec "$ns" env CNI_COMMAND="$1" CNI_CONTAINERID="$2" CNI_NETNS="/var/run/netns/$ns" CNI_IFNAME=eth0 \
-      CNI_PATH="$build/agent" timeout 40 "$build/agent/blockd-ipam"
+      CNI_PATH="$ipam_dir" timeout 40 "$ipam_dir/blockd-ipam"
 }
 t0=$(date +%s.%N)
 for i in $(seq 1 100); do
@@ -115,7 +118,7 @@ again=$(cni ADD c1 | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.s
 expect_eq "$again" "$(head -1 "$work/addresses")" "a retried ADD of c1 gets its first address"
 kill "$flood_pid" 2>/dev/null || true
 for i in $(seq 1 100); do cni DEL "c$i" >/dev/null || fail "CNI DEL c$i failed"; done
-"$build/agent/blockctl" --datastore "$store" ipam check >/dev/null || fail "ipam check after the flood"
+"$blockctl" --datastore "$store" ipam check >/dev/null || fail "ipam check after the flood"
 echo "ok: every ADD released, ipam check clean"
 
 # 6. RLIMIT_NOFILE: the soft limit raised to the hard one at start.

@@ -10,6 +10,9 @@
 set -euo pipefail
 build=$(cd "${1:?usage: store_locked.sh BUILD_DIR}" && pwd)
 . "$(dirname "$0")/../lib.sh"
+# blockctl and blockd-ipam: beside blockd, or in their own target folders (agent/blockctl/, agent/cni/).
+blockctl=$build/agent/blockctl; [ -d "$blockctl" ] && blockctl=$blockctl/blockctl
+ipam_dir=$build/agent; [ -x "$build/agent/cni/blockd-ipam" ] && ipam_dir=$build/agent/cni
 
 p=hs$$
 work=$(mktemp -d /tmp/blockd-locked.XXXXXX)
@@ -49,7 +52,7 @@ ip netns exec "$p-tor" bird -c "$work/bird.conf" -s "$work/bird.ctl" -P "$work/b
 pids+=("$(cat "$work/bird.pid")")
 
 db="$work/store.db"
-"$build/agent/blockctl" --datastore "sqlite://$db" create -f - >/dev/null <<YAML
+"$blockctl" --datastore "sqlite://$db" create -f - >/dev/null <<YAML
 apiVersion: projectcalico.org/v3
 kind: IPPool
 metadata: {name: locked-pool}
@@ -73,7 +76,7 @@ established_since=$(since)
 cni() {  # cni COMMAND CONTAINER
   printf '{"cniVersion":"1.0.0","name":"locknet","ipam":{"type":"blockd-ipam","socket":"%s"}}' "$work/n1.sock" |
     ip netns exec "$p-n1" env CNI_COMMAND="$1" CNI_CONTAINERID="$2" CNI_NETNS="/var/run/netns/$p-n1" CNI_IFNAME=eth0 \
-      CNI_PATH="$build/agent" timeout 60 "$build/agent/blockd-ipam"
+      CNI_PATH="$ipam_dir" timeout 60 "$ipam_dir/blockd-ipam"
 }
 cni ADD before >/dev/null || fail "CNI ADD before the lock"
 
