@@ -118,12 +118,14 @@ void NodeAgent::stop() {
   if (watcher_) watcher_->stop();
   if (control_) control_->stop();
   if (metrics_server_) metrics_server_->stop();
-  if (store_worker_) store_worker_->stop();  // the call in progress finishes; queued ones are dropped
   periodic_.cancel();
   if (route_watch_fd_) route_watch_fd_->close();
   // Graceful: peers keep our routes as stale until we are back (RFC 4724); the kernel keeps its
   // routes too, so workloads keep talking through a restart.
   if (speaker_) speaker_->stop(config_.bgp.graceful_restart);
+  // Last: a store call in progress (up to SQLite's busy timeout) must not delay closing BGP.
+  // It finishes; queued ones are dropped.
+  if (store_worker_) store_worker_->stop();
 }
 
 Status NodeAgent::reload(AgentConfig config) {
