@@ -10,6 +10,7 @@
 
 #include "agent/config.hpp"
 #include "agent/node_agent.hpp"
+#include "agent/process_setup.hpp"
 #include "agent/version.hpp"
 #include "netlink/device.hpp"
 #include "netlink/libnl_kernel.hpp"
@@ -78,8 +79,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   spdlog::set_level(spdlog::level::from_str(config->log_level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  agent::use_escaping_log_format();
   if (do_cleanup) return cleanup(*config);
+  spdlog::info("{}", agent::raise_open_files_limit());
 
   boost::asio::io_context io;
   agent::NodeAgent node(io, *config);

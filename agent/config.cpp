@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "agent/bounded_input.hpp"
 #include "ipam/resources/validation.hpp"
 
 namespace blockd::agent {
@@ -304,11 +305,9 @@ Result<AgentConfig> parse_agent_config(const std::string& yaml_text) {
 }
 
 Result<AgentConfig> load_agent_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return invalid("--config " + path + ": cannot read the file");
-  std::stringstream buf;
-  buf << in.rdbuf();
-  auto config = parse_agent_config(buf.str());
+  auto text = read_file_bounded(path, kMaxConfigFileBytes, "--config " + path);
+  if (!text) return text.error();
+  auto config = parse_agent_config(*text);
   if (!config) return config.error().within(path);
   return config;
 }

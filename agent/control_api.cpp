@@ -1,5 +1,6 @@
 #include "agent/control_api.hpp"
 
+#include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -11,12 +12,16 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <functional>
 #include <list>
 #include <optional>
+
+#include "agent/store_worker.hpp"
 
 namespace blockd::agent {
 namespace {
@@ -28,12 +33,10 @@ using local = net::local::stream_protocol;
 using json = nlohmann::json;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
-using Responder = std::function<Response(const Request&)>;
 
 constexpr std::size_t kBodyLimit = 1 << 20;    // requests are small JSON objects
 constexpr std::size_t kHeaderLimit = 16 << 10;
 constexpr std::uint64_t kResponseLimit = std::uint64_t{1} << 30;  // route tables may be large
-constexpr auto kIdleTimeout = std::chrono::seconds(60);           // keep-alive connections
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"; }
 
@@ -52,25 +55,59 @@ Response error_response(const Error& e, unsigned version, bool keep_alive, unsig
                        version, keep_alive);
 }
 
+// Each listener's own budget (control_api.hpp, Limits): the metrics port, open to every local
+// user, can never take the descriptors or the connections the control socket needs.
+struct ListenerLimits {
+  std::size_t max_connections;
+  std::chrono::seconds idle_timeout;  // waiting for a request, and for the answer to be read
+};
+constexpr ListenerLimits kControlLimits{128, std::chrono::seconds(10)};
+constexpr ListenerLimits kMetricsLimits{16, std::chrono::seconds(5)};
+// A store call still queued this long after its request arrived is answered 503 unrun: its
+// caller (ControlClient waits 30 s) is about to give up, and a late ADD would leak its address.
+constexpr auto kStoreCallDeadline = std::chrono::seconds(25);
+
+using Clock = std::chrono::steady_clock;
+
+// How a handler answers a request, now or later from another thread.
+struct Call {
+  // Set on the io thread when the caller hangs up before its answer is ready.
+  std::shared_ptr<std::atomic<bool>> client_gone;
+  // Sends the answer (from any thread); `undelivered` runs on the io thread if it cannot reach
+  // the caller.
+  std::function<void(Response, std::function<void()> undelivered)> reply;
+};
+using Responder = std::function<void(const Request&, const Call&)>;
+
 // One HTTP/1.1 connection: read a request, answer it, again while the client keeps it alive.
 class SessionBase {
  public:
   virtual ~SessionBase() = default;
   virtual void close() = 0;
+  virtual bool closed() const = 0;
+  // Since when it has been waiting for a request; none while it reads or answers one.
+  virtual std::optional<Clock::time_point> idle_since() const = 0;
 };
 
 template <class Protocol>
 class HttpSession : public SessionBase, public std::enable_shared_from_this<HttpSession<Protocol>> {
  public:
   using Stream = beast::basic_stream<Protocol>;
-  HttpSession(typename Protocol::socket socket, Responder respond)
-      : stream_(std::move(socket)), respond_(std::move(respond)) {}
+  HttpSession(typename Protocol::socket socket, Responder respond, std::chrono::seconds idle_timeout)
+      : stream_(std::move(socket)), respond_(std::move(respond)), idle_timeout_(idle_timeout) {}
 
   void run() { read(); }
   void close() override {
+    if (closed_) return;
+    closed_ = true;
+    idle_ = false;
     beast::error_code ignored;
     stream_.socket().shutdown(Protocol::socket::shutdown_both, ignored);
     stream_.close();
+  }
+  bool closed() const override { return closed_; }
+  std::optional<Clock::time_point> idle_since() const override {
+    return idle_ ? std::optional<Clock::time_point>(idle_since_) : std::nullopt;
   }
 
  private:
@@ -78,12 +115,15 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     parser_.emplace();
     parser_->body_limit(kBodyLimit);
     parser_->header_limit(kHeaderLimit);
-    stream_.expires_after(kIdleTimeout);
+    idle_ = true;
+    idle_since_ = Clock::now();
+    stream_.expires_after(idle_timeout_);
     http::async_read(stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
+    idle_ = false;
     if (ec == http::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
         ec == net::error::operation_aborted || ec == net::error::connection_reset || ec == net::error::bad_descriptor) {
       return close();
@@ -91,25 +131,65 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     if (ec) {
       // Whatever a caller sends, it gets an answer naming the problem, never a crash.
       const bool too_large = ec == http::error::body_limit || ec == http::error::header_limit;
-      response_ = error_response(invalid(too_large ? "request too large (" + ec.message() + "; bodies up to 1 MiB)"
+      response_ = error_response(invalid(too_large ? "request too large (" + ec.message() +
+                                                         "; headers up to 16 KiB, bodies up to 1 MiB)"
                                                    : "malformed HTTP request: " + ec.message()),
                                  11, false, too_large ? 413 : 400);
-      return write();
+      return write({});
     }
     const Request& req = parser_->get();
+    request_keep_alive_ = req.keep_alive();
+    stream_.expires_never();  // the handler's time is bounded by the store's deadline, not here
+    auto gone = std::make_shared<std::atomic<bool>>(false);
+    watch_hangup(gone);
+    Call call{gone, [self = this->shared_from_this(), gone](Response res, std::function<void()> undelivered) {
+                net::post(self->stream_.get_executor(),
+                          [self, gone, res = std::move(res), undelivered = std::move(undelivered)]() mutable {
+                            self->answer(std::move(res), std::move(undelivered), *gone);
+                          });
+              }};
     try {
-      response_ = respond_(req);
+      respond_(req, call);
     } catch (const std::exception& e) {
-      response_ = error_response(internal(std::string("handler failed: ") + e.what()), req.version(), req.keep_alive());
+      call.reply(error_response(internal(std::string("handler failed: ") + e.what()), req.version(), req.keep_alive()), {});
     }
-    response_.keep_alive(req.keep_alive() && response_.keep_alive());
-    write();
   }
 
-  void write() {
+  // While the answer is being prepared: a caller that hangs up (Unix: POLLHUP once its end is
+  // closed) is remembered, so a queued store call is skipped and a finished one rolled back. A
+  // pipelined request or a half-close only ends the watch.
+  void watch_hangup(const std::shared_ptr<std::atomic<bool>>& gone) {
+    waiting_ = true;
+    stream_.socket().async_wait(Protocol::socket::wait_read, [self = this->shared_from_this(), gone](beast::error_code ec) {
+      if (ec || !self->waiting_ || self->closed_) return;
+      pollfd p{self->stream_.socket().native_handle(), POLLIN | POLLRDHUP, 0};
+      if (::poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR))) *gone = true;
+    });
+  }
+
+  void answer(Response res, std::function<void()> undelivered, bool gone) {
+    waiting_ = false;
+    if (gone || closed_) {
+      if (undelivered) undelivered();
+      return close();
+    }
+    beast::error_code ignored;
+    stream_.socket().cancel(ignored);  // the hang-up watch
+    response_ = std::move(res);
+    response_.keep_alive(request_keep_alive_ && response_.keep_alive());
+    write(std::move(undelivered));
+  }
+
+  void write(std::function<void()> undelivered) {
     response_.prepare_payload();
-    http::async_write(stream_, response_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-      if (ec || !self->response_.keep_alive()) return self->close();
+    stream_.expires_after(idle_timeout_);
+    http::async_write(stream_, response_, [self = this->shared_from_this(), undelivered = std::move(undelivered)](
+                                              beast::error_code ec, std::size_t) {
+      if (ec) {
+        if (undelivered) undelivered();
+        return self->close();
+      }
+      if (!self->response_.keep_alive()) return self->close();
       self->read();
     });
   }
@@ -119,14 +199,42 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   std::optional<http::request_parser<http::string_body>> parser_;
   Response response_;
   Responder respond_;
+  std::chrono::seconds idle_timeout_;
+  bool request_keep_alive_ = false;
+  bool waiting_ = false;
+  bool idle_ = false;
+  bool closed_ = false;
+  Clock::time_point idle_since_;
 };
 
-// Sessions still open, so that stop() can close them.
+// A listener's open connections, at most `cap` of them.
 class SessionList {
  public:
-  void add(const std::shared_ptr<SessionBase>& s) {
-    std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
-    sessions_.push_back(s);
+  explicit SessionList(std::size_t cap) : cap_(cap) {}
+  std::size_t cap() const { return cap_; }
+  void add(const std::shared_ptr<SessionBase>& s) { sessions_.push_back(s); }
+  // Room for one more: at the cap, the connection idle longest is closed. False when every
+  // connection is busy with a request (the newcomer is refused).
+  bool make_room() {
+    prune();
+    if (sessions_.size() < cap_) return true;
+    return close_oldest_idle();
+  }
+  bool close_oldest_idle() {
+    std::shared_ptr<SessionBase> oldest;
+    Clock::time_point since = Clock::time_point::max();
+    for (auto& w : sessions_) {
+      auto s = w.lock();
+      if (!s) continue;
+      if (auto t = s->idle_since(); t && *t < since) {
+        since = *t;
+        oldest = s;
+      }
+    }
+    if (!oldest) return false;
+    oldest->close();
+    prune();
+    return true;
   }
   void close_all() {
     for (auto& w : sessions_) {
@@ -136,6 +244,13 @@ class SessionList {
   }
 
  private:
+  void prune() {
+    std::erase_if(sessions_, [](const auto& w) {
+      auto s = w.lock();
+      return !s || s->closed();
+    });
+  }
+  std::size_t cap_;
   std::list<std::weak_ptr<SessionBase>> sessions_;
 };
 
@@ -195,6 +310,48 @@ Response route(ControlHandler& handler, const Request& req) {
   }
   return error_response(not_found("no endpoint " + std::string(target) + " (see agent/control_api.hpp)"), req.version(),
                         req.keep_alive());
+}
+
+bool touches_store(const Request& req) {
+  const std::string_view target(req.target().data(), req.target().size());
+  return target.starts_with("/v1/ipam/");
+}
+
+Response route_guarded(ControlHandler& handler, const Request& req) {
+  try {
+    return route(handler, req);
+  } catch (const std::exception& e) {
+    return error_response(internal(std::string("handler failed: ") + e.what()), req.version(), req.keep_alive());
+  }
+}
+
+// The IPAM endpoints wait on the datastore: with a store worker they run on its thread, each
+// with a deadline to start, and an allocation the caller never received is given back.
+// `open` says whether the server still serves (false after stop(): the handler may be gone).
+void dispatch(ControlHandler& handler, const std::shared_ptr<const std::atomic<bool>>& open, const Request& req,
+              const Call& call) {
+  StoreWorker* worker = handler.store_worker();
+  if (!worker || !touches_store(req)) return call.reply(route(handler, req), {});
+  worker->post(Clock::now() + kStoreCallDeadline, [&handler, worker, open, req, call](bool in_time) {
+    if (!*open) return call.reply(error_response(unavailable("blockd is shutting down"), req.version(), false), {});
+    if (*call.client_gone) return call.reply(Response{}, {});  // nobody to answer: nothing done
+    if (!in_time) {
+      return call.reply(error_response(unavailable("blockd's datastore is busy: the request waited more than " +
+                                                    std::to_string(kStoreCallDeadline.count()) + " s to start"),
+                                       req.version(), req.keep_alive()),
+                        {});
+    }
+    Response res = route_guarded(handler, req);
+    std::function<void()> undelivered;
+    if (res.result() == http::status::ok && req.target() == "/v1/ipam/allocate") {
+      undelivered = [&handler, worker, open, answer = json::parse(res.body(), nullptr, false)] {
+        worker->post(Clock::time_point::max(), [&handler, open, answer](bool) {
+          if (*open) handler.allocation_undelivered(answer);
+        });
+      };
+    }
+    call.reply(std::move(res), std::move(undelivered));
+  });
 }
 
 std::string errno_text(int err) { return std::error_code(err, std::generic_category()).message(); }
@@ -268,32 +425,56 @@ ErrorCode error_code_of_http(unsigned status) {
 
 bool caller_allowed(unsigned caller_uid, unsigned own_uid) { return caller_uid == 0 || caller_uid == own_uid; }
 
-// What the control and metrics servers share: the acceptor, the accept loop (an accept error
-// such as EMFILE waits 100 ms rather than spin), the open sessions, and closing all of them.
+// What the control and metrics servers share: the acceptor, its own accept loop and connection
+// cap, the open sessions, and closing all of them. A failed accept (EMFILE, ENFILE, ...) backs
+// off from 10 ms to 1 s, gives a descriptor back by closing the connection idle longest, and is
+// logged once per burst, as are connections refused at the cap.
 // Server (CRTP) gives serve(socket) and name(), and derives from enable_shared_from_this.
 template <class Protocol, class Server>
 struct Listener {
-  explicit Listener(net::io_context& io) : acceptor(io), retry(io) {}
+  Listener(net::io_context& io, ListenerLimits limits)
+      : acceptor(io), retry(io), limits(limits), sessions(limits.max_connections) {}
 
   void accept() {
     acceptor.async_accept([self = static_cast<Server*>(this)->shared_from_this()](beast::error_code ec,
                                                                                  typename Protocol::socket socket) {
       if (ec == net::error::operation_aborted || !self->acceptor.is_open()) return;
-      if (ec) {
-        spdlog::warn("{}: accept failed: {}", self->name(), ec.message());
-        self->retry.expires_after(std::chrono::milliseconds(100));
-        self->retry.async_wait([self](beast::error_code e) {
-          if (!e) self->accept();
-        });
-        return;
+      if (ec) return self->accept_failed(ec);
+      if (self->failed_accepts > 0) {
+        spdlog::info("{}: accepting again after {} failed accepts", self->name(), self->failed_accepts);
+        self->failed_accepts = 0;
       }
-      self->serve(std::move(socket));
+      if (!self->sessions.make_room()) {
+        if (self->refused++ == 0) {
+          spdlog::warn("{}: {} connections, every one busy with a request: refusing new ones until one ends",
+                       self->name(), self->sessions.cap());
+        }
+      } else {
+        if (self->refused > 0) spdlog::info("{}: serving again after refusing {} connections", self->name(), self->refused);
+        self->refused = 0;
+        self->serve(std::move(socket));
+      }
       self->accept();
     });
   }
 
+  void accept_failed(const beast::error_code& ec) {
+    if (failed_accepts++ == 0) {
+      spdlog::warn("{}: accept failed: {} (retrying with back-off; logged again once accepts recover)", name(),
+                   ec.message());
+    }
+    if (ec.value() == EMFILE || ec.value() == ENFILE) sessions.close_oldest_idle();
+    backoff = failed_accepts == 1 ? std::chrono::milliseconds(10) : std::min(backoff * 2, std::chrono::milliseconds(1000));
+    retry.expires_after(backoff);
+    retry.async_wait([self = static_cast<Server*>(this)->shared_from_this()](beast::error_code e) {
+      if (!e) self->accept();
+    });
+  }
+
+  std::string name() const { return static_cast<const Server*>(this)->name(); }
+
   void close() {
-    listening = false;
+    *listening = false;
     beast::error_code ec;
     acceptor.close(ec);
     retry.cancel();
@@ -302,15 +483,19 @@ struct Listener {
 
   typename Protocol::acceptor acceptor;
   net::steady_timer retry;
+  ListenerLimits limits;
   SessionList sessions;
-  bool listening = false;
+  // Read by store calls on the worker thread: a request queued before stop() is not run after.
+  std::shared_ptr<std::atomic<bool>> listening = std::make_shared<std::atomic<bool>>(false);
+  std::uint64_t failed_accepts = 0, refused = 0;
+  std::chrono::milliseconds backoff{10};
 };
 
 // --- ControlServer ---------------------------------------------------------------------------
 
 struct ControlServer::Impl : Listener<local, ControlServer::Impl>, std::enable_shared_from_this<ControlServer::Impl> {
   Impl(net::io_context& io, ControlHandler& handler, std::string path)
-      : Listener(io), io(io), handler(handler), path(std::move(path)) {}
+      : Listener(io, kControlLimits), io(io), handler(handler), path(std::move(path)) {}
 
   std::string name() const { return "control API " + path; }
 
@@ -318,9 +503,11 @@ struct ControlServer::Impl : Listener<local, ControlServer::Impl>, std::enable_s
     ucred cred{};
     socklen_t len = sizeof cred;
     // A request already read when stop() ran must not reach a handler that may be gone.
-    Responder respond = [self = shared_from_this()](const Request& req) {
-      if (!self->listening) return error_response(unavailable("blockd is shutting down"), req.version(), false);
-      return route(self->handler, req);
+    Responder respond = [self = shared_from_this()](const Request& req, const Call& call) {
+      if (!*self->listening) {
+        return call.reply(error_response(unavailable("blockd is shutting down"), req.version(), false), {});
+      }
+      dispatch(self->handler, self->listening, req, call);
     };
     if (getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
       spdlog::warn("control API {}: refused a caller: SO_PEERCRED failed: {}", path, errno_text(errno));
@@ -331,9 +518,11 @@ struct ControlServer::Impl : Listener<local, ControlServer::Impl>, std::enable_s
                    cred.uid, ::geteuid());
       const std::string msg = "blockd accepts only root and uid " + std::to_string(::geteuid()) + " (this caller is uid " +
                               std::to_string(cred.uid) + ")";
-      respond = [msg](const Request& req) { return error_response(invalid(msg), req.version(), false, 403); };
+      respond = [msg](const Request& req, const Call& call) {
+        call.reply(error_response(invalid(msg), req.version(), false, 403), {});
+      };
     }
-    auto session = std::make_shared<HttpSession<local>>(std::move(socket), std::move(respond));
+    auto session = std::make_shared<HttpSession<local>>(std::move(socket), std::move(respond), limits.idle_timeout);
     sessions.add(session);
     session->run();
   }
@@ -350,7 +539,7 @@ ControlServer::~ControlServer() { stop(); }
 
 Status ControlServer::start() {
   Impl& s = *impl_;
-  if (s.listening) return {};
+  if (*s.listening) return {};
   if (s.path.empty()) return invalid("control.socket: must not be empty");
   if (s.path.size() >= sizeof(sockaddr_un{}.sun_path)) {
     return invalid("control.socket " + s.path + ": longer than the " + std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) +
@@ -375,7 +564,7 @@ Status ControlServer::start() {
     s.acceptor.close(ec);
     return unavailable("control.socket " + s.path + ": cannot listen: " + ec.message());
   }
-  s.listening = true;
+  *s.listening = true;
   spdlog::info("control API listening on {}", s.path);
   s.accept();
   return {};
@@ -383,7 +572,7 @@ Status ControlServer::start() {
 
 void ControlServer::stop() {
   Impl& s = *impl_;
-  if (!s.listening) return;
+  if (!*s.listening) return;
   s.close();
   std::error_code fs_ec;
   std::filesystem::remove(s.path, fs_ec);
@@ -394,7 +583,7 @@ void ControlServer::stop() {
 struct MetricsServer::Impl : Listener<net::ip::tcp, MetricsServer::Impl>,
                              std::enable_shared_from_this<MetricsServer::Impl> {
   Impl(net::io_context& io, ControlHandler& handler, std::string address)
-      : Listener(io), handler(handler), address(std::move(address)) {}
+      : Listener(io, kMetricsLimits), handler(handler), address(std::move(address)) {}
 
   std::string name() const { return "metrics " + address; }
 
@@ -425,10 +614,11 @@ struct MetricsServer::Impl : Listener<net::ip::tcp, MetricsServer::Impl>,
 
   void serve(net::ip::tcp::socket socket) {
     auto session = std::make_shared<HttpSession<net::ip::tcp>>(
-        std::move(socket), [self = shared_from_this()](const Request& req) {
-          if (!self->listening) return Response{http::status::service_unavailable, req.version()};
-          return self->respond(req);
-        });
+        std::move(socket),
+        [self = shared_from_this()](const Request& req, const Call& call) {
+          call.reply(*self->listening ? self->respond(req) : Response{http::status::service_unavailable, req.version()}, {});
+        },
+        limits.idle_timeout);
     sessions.add(session);
     session->run();
   }
@@ -444,7 +634,7 @@ MetricsServer::~MetricsServer() { stop(); }
 
 Status MetricsServer::start() {
   Impl& s = *impl_;
-  if (s.listening) return {};
+  if (*s.listening) return {};
   const std::string& a = s.address;
   const auto colon = a.rfind(':');
   if (colon == std::string::npos || colon == 0) return invalid("control.metrics " + a + ": expected ADDRESS:PORT");
@@ -473,7 +663,7 @@ Status MetricsServer::start() {
     s.acceptor.close(ignored);
     return unavailable("control.metrics " + a + ": cannot listen: " + ec.message());
   }
-  s.listening = true;
+  *s.listening = true;
   spdlog::info("metrics on http://{}:{}/metrics", host, this->port());
   s.accept();
   return {};
@@ -481,7 +671,7 @@ Status MetricsServer::start() {
 
 void MetricsServer::stop() {
   Impl& s = *impl_;
-  if (!s.listening) return;
+  if (!*s.listening) return;
   s.close();
 }
 

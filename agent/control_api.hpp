@@ -19,7 +19,10 @@
 //   GET  /v1/routes/kernel          [{"prefix", "kind", "via", "device", "onlink", "protocol"}]
 //   POST /v1/ipam/allocate          {"handle", "ipv4": true, "ipv6": false, "pools": []}
 //                                -> {"ips": [{"address": "192.168.0.5", "prefixLength": 32,
-//                                    "block", "pool", "borrowed", "gateway": "169.254.1.1"}]}
+//                                    "block", "pool", "borrowed", "reused", "gateway": "169.254.1.1"}]}
+//                                   One address per family and handle: a handle that holds one
+//                                   gets it back ("reused": true; a retried CNI ADD). Unknown
+//                                   fields and wrong JSON types are 400 naming the field.
 //                                   "gateway": the pod's next hop. Debian's CNI ptp (1.1) needs it
 //                                   on-link: inside address/prefixLength (e.g. the pool's length
 //                                   with a gateway the node reserved in the pool), or else inside
@@ -33,6 +36,13 @@
 //   GET  /metrics  (TCP listener)   Prometheus text format
 // Errors: HTTP 400 (Invalid), 404 (NotFound), 409 (Conflict), 507 (Exhausted),
 // 503 (Unavailable), 500 (Internal), body {"error": "<message>", "code": "<ErrorCode name>"}.
+//
+// Limits (a local user must not be able to starve CNI): each listener has its own accept loop
+// and its own connection cap (control socket 128, metrics 16); at the cap the connection idle
+// longest is closed to make room (none idle: the newcomer is refused). A connection may wait
+// 10 s (control) or 5 s (metrics) for a request and as long for its answer to be read. Failed
+// accepts (EMFILE, ...) back off from 10 ms to 1 s and are logged once per burst. Requests:
+// headers up to 16 KiB, bodies up to 1 MiB (413 beyond).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -43,6 +53,8 @@
 #include "ipam/net/result.hpp"
 
 namespace blockd::agent {
+
+class StoreWorker;
 
 // What the API serves; the node agent implements it. Called on the io_context's thread.
 class ControlHandler {
@@ -59,6 +71,13 @@ class ControlHandler {
   virtual Result<nlohmann::json> handle(const std::string& handle_id) {
     return internal("this blockd does not serve handle lookups (" + handle_id + ")");
   }
+  // Where allocate, release and handle run when they may block on the datastore: the server
+  // calls them on this worker's thread (a request still queued 25 s after it arrived is
+  // answered 503 unrun) and answers on the io_context's. nullptr: on the io_context's thread.
+  virtual StoreWorker* store_worker() { return nullptr; }
+  // An allocate answer that never reached its caller (it hung up first, e.g. a CNI ADD that
+  // timed out): the runtime sees a failed ADD, so the addresses it took are given back.
+  virtual void allocation_undelivered(const nlohmann::json& answer) { (void)answer; }
 };
 
 const char* error_code_name(ErrorCode code);
@@ -71,8 +90,8 @@ ErrorCode error_code_of_http(unsigned status);
 bool caller_allowed(unsigned caller_uid, unsigned own_uid);
 
 // Both servers run on the io_context's thread; call start()/stop() there, or while it is not
-// running. Requests: HTTP/1.1 keep-alive, bodies up to 1 MiB; a malformed request is answered
-// 400 and the connection closed.
+// running. Requests: HTTP/1.1 keep-alive, within the limits above; a malformed request is
+// answered 400 and the connection closed.
 class ControlServer {
  public:
   // socket_path: created with mode 0660 (folder created if needed; a stale socket replaced).

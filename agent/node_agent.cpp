@@ -5,7 +5,9 @@
 #include <boost/asio/post.hpp>
 #include <sstream>
 
+#include "agent/ipam_requests.hpp"
 #include "agent/node_handles.hpp"
+#include "agent/printable.hpp"
 #include "ipam/keys.hpp"
 #include "ipam/resource_store.hpp"
 #include "ipam/resources/selector.hpp"
@@ -51,6 +53,7 @@ Status NodeAgent::start() {
   auto store = ipam::open_datastore(config_.datastore);
   if (!store) return store.error().within("datastore");
   store_ = std::move(*store);
+  for (const auto& w : store_->warnings()) spdlog::warn("datastore: {}", w);
   allocator_ = std::make_unique<ipam::Allocator>(*store_);
   if (auto ok = register_node(); !ok) return ok;
 
@@ -97,6 +100,7 @@ Status NodeAgent::start() {
   if (auto ok = watcher_->start(); !ok) return ok;
   if (auto ok = speaker_->start(); !ok) return ok.error().within("bgp");
 
+  store_worker_ = std::make_unique<StoreWorker>();
   control_ = std::make_unique<ControlServer>(io_, *this, config_.control.socket);
   if (auto ok = control_->start(); !ok) return ok.error().within("control.socket");
   if (!config_.control.metrics.empty()) {
@@ -119,6 +123,9 @@ void NodeAgent::stop() {
   // Graceful: peers keep our routes as stale until we are back (RFC 4724); the kernel keeps its
   // routes too, so workloads keep talking through a restart.
   if (speaker_) speaker_->stop(config_.bgp.graceful_restart);
+  // Last: a store call in progress (up to SQLite's busy timeout) must not delay closing BGP.
+  // It finishes; queued ones are dropped.
+  if (store_worker_) store_worker_->stop();
 }
 
 Status NodeAgent::reload(AgentConfig config) {
@@ -127,10 +134,17 @@ Status NodeAgent::reload(AgentConfig config) {
     return invalid("reload: node.name, node.asNumber and datastore can only change with a restart");
   }
   config_.bgp.peers = config.bgp.peers;
-  config_.node.labels = config.node.labels;
+  {
+    std::lock_guard lock(labels_mu_);
+    config_.node.labels = config.node.labels;
+  }
   config_.log_level = config.log_level;
   spdlog::set_level(spdlog::level::from_str(config_.log_level));
-  if (auto ok = register_node(); !ok) return ok;
+  // The Node's labels in the store: on the store worker, so a locked store cannot stall BGP.
+  store_worker_->post(StoreWorker::Clock::time_point::max(), [this](bool) {
+    if (auto ok = register_node(); !ok) spdlog::error("SIGHUP: {}", ok.error().message);
+    boost::asio::post(io_, [this] { schedule_replan(); });
+  });
   schedule_replan();
   return {};
 }
@@ -144,7 +158,10 @@ Status NodeAgent::register_node() {
     if (existing->has_value()) node = std::get<ipam::Node>(**existing);
     node.name = config_.node.name;
     // Labels set with `blockctl label nodes` stay; the config's labels win for their keys.
-    for (const auto& [k, v] : config_.node.labels) node.labels[k] = v;
+    {
+      std::lock_guard lock(labels_mu_);
+      for (const auto& [k, v] : config_.node.labels) node.labels[k] = v;
+    }
     node.ipv4_address = config_.node.address;
     node.ipv6_address = config_.node.address_v6;
     node.as_number = config_.node.as_number;
@@ -182,8 +199,10 @@ Status NodeAgent::setup_vxlan(const ClusterView& view) {
       for (const auto& p : view.pools) {
         if (p.vxlan_mode != ipam::EncapMode::Never && p.cidr.is_v4()) vxlan_pools.push_back(p.name);
       }
-      auto a = allocator_->allocate({config_.node.name, labels, view.pools},
-                                    {vtep_handle(config_.node.name), ipam::Family::V4, vxlan_pools});
+      // Its own allocator: the agent's belongs to the store worker's thread.
+      ipam::Allocator vtep_allocator(*store_);
+      auto a = vtep_allocator.allocate({config_.node.name, labels, view.pools},
+                                       {vtep_handle(config_.node.name), ipam::Family::V4, vxlan_pools});
       if (!a) return a.error().within("allocating this node's VXLAN tunnel address");
       vtep_address_ = a->address;
     }
@@ -353,6 +372,7 @@ json NodeAgent::status() {
     }
     for (const auto& p : view->problems) warnings.push_back(p);
   }
+  for (const auto& w : store_->warnings()) warnings.push_back(w);
   return {{"node", config_.node.name},
           {"address", config_.node.address.str()},
           {"asNumber", config_.node.as_number},
@@ -420,7 +440,9 @@ json NodeAgent::routes(const std::string& which) {
 
 ipam::Labels NodeAgent::labels_of_this_node(const ClusterView& view) const {
   auto self = view.nodes.find(config_.node.name);
-  return self != view.nodes.end() ? self->second.labels : config_.node.labels;
+  if (self != view.nodes.end()) return self->second.labels;
+  std::lock_guard lock(labels_mu_);
+  return config_.node.labels;
 }
 
 // Debian's CNI ptp (containernetworking-plugins 1.x) gives the host end of every pod's veth the
@@ -465,53 +487,69 @@ void NodeAgent::release_unused_gateways(const std::vector<ipam::Address>& releas
 }
 
 Result<json> NodeAgent::allocate(const json& request) {
-  if (!request.is_object() || !request.contains("handle") || !request["handle"].is_string()) {
-    return invalid("allocate: body must be {\"handle\": \"...\"}");
-  }
+  auto body = parse_allocate_body(request);
+  if (!body) return body.error();
   auto view = watcher_->current();
-  std::vector<std::string> pools;
-  if (request.contains("pools") && request["pools"].is_array()) {
-    for (const auto& p : request["pools"]) {
-      if (!p.is_string()) return invalid("allocate: pools must be a list of pool names");
-      pools.push_back(p.get<std::string>());
-    }
-  }
-  const std::string handle = request["handle"];
+  const std::string& handle = body->handle;
   json ips = json::array();
   std::vector<ipam::Family> families;
-  if (request.value("ipv4", true)) families.push_back(ipam::Family::V4);
-  if (request.value("ipv6", false)) families.push_back(ipam::Family::V6);
-  if (families.empty()) return invalid("allocate: neither ipv4 nor ipv6 requested");
+  if (body->ipv4) families.push_back(ipam::Family::V4);
+  if (body->ipv6) families.push_back(ipam::Family::V6);
+  std::vector<ipam::Address> taken;  // by this request, given back if a later family fails
   auto fail = [&](const Error& e) -> Result<json> {
     ++counters_.allocation_errors;
-    // Nothing half-allocated: give back what this request already took.
-    if (!ips.empty()) (void)allocator_->release_handle(handle, {config_.ipam.release_empty_blocks});
+    for (const auto& a : taken) (void)allocator_->release_address(a, view->pools, {config_.ipam.release_empty_blocks});
     return e;
   };
   for (auto family : families) {
-    auto a = allocator_->allocate({config_.node.name, labels_of_this_node(*view), view->pools}, {handle, family, pools});
+    auto a = allocator_->allocate({config_.node.name, labels_of_this_node(*view), view->pools},
+                                  {handle, family, body->pools});
     if (!a) return fail(a.error());
+    if (!a->reused) taken.push_back(a->address);
     auto pool = std::find_if(view->pools.begin(), view->pools.end(), [&](const ipam::IPPool& p) { return p.name == a->pool; });
+    if (pool == view->pools.end()) return fail(unavailable("the pool of " + a->address.str() + " is gone; try again"));
     auto gateway = pool_gateway(*pool, *view);
-    if (!gateway) {
-      (void)allocator_->release_address(a->address, view->pools, {config_.ipam.release_empty_blocks});
-      return fail(gateway.error());
-    }
-    ++counters_.allocations;
+    if (!gateway) return fail(gateway.error());
+    if (!a->reused) ++counters_.allocations;
     ips.push_back({{"address", a->address.str()},
                    {"prefixLength", pool->cidr.length()},
                    {"block", a->block.str()},
                    {"pool", a->pool},
                    {"borrowed", a->borrowed},
+                   {"reused", a->reused},
                    {"gateway", gateway->str()}});
-    spdlog::info("allocated {} to {} (block {}{}, gateway {})", a->address.str(), handle, a->block.str(),
-                 a->borrowed ? ", borrowed" : "", gateway->str());
+    spdlog::info("{} {} to {} (block {}{}, gateway {})", a->reused ? "handle already holds" : "allocated",
+                 a->address.str(), printable(handle), a->block.str(), a->borrowed ? ", borrowed" : "", gateway->str());
   }
-  schedule_replan();  // a borrowed address is advertised at once, not at the next watch event
+  // A borrowed address is advertised at once, not at the next watch event.
+  boost::asio::post(io_, [this] { schedule_replan(); });
   return json{{"ips", ips}};
 }
 
+void NodeAgent::allocation_undelivered(const json& answer) {
+  auto view = watcher_->current();
+  if (!answer.is_object() || !answer.contains("ips") || !answer["ips"].is_array() || !view) return;
+  std::vector<ipam::Address> released;
+  for (const auto& ip : answer["ips"]) {
+    if (!ip.is_object() || ip.value("reused", false) || !ip.contains("address") || !ip["address"].is_string()) continue;
+    auto address = ipam::Address::parse(ip["address"].get<std::string>());
+    if (!address) continue;
+    auto r = allocator_->release_address(*address, view->pools, {config_.ipam.release_empty_blocks});
+    if (!r) {
+      spdlog::warn("giving back {} (its caller hung up before the answer): {}", address->str(), r.error().message);
+      continue;
+    }
+    spdlog::info("gave back {}: its caller hung up before receiving it", address->str());
+    released.push_back(*address);
+  }
+  counters_.releases += released.size();
+  if (released.empty()) return;
+  release_unused_gateways(released, *view);
+  boost::asio::post(io_, [this] { schedule_replan(); });
+}
+
 Result<json> NodeAgent::handle(const std::string& handle_id) {
+  if (auto ok = check_name("handle", handle_id); !ok) return ok.error();
   auto held = allocator_->addresses_of(handle_id);
   if (!held) return held.error();
   json ips = json::array();
@@ -520,35 +558,37 @@ Result<json> NodeAgent::handle(const std::string& handle_id) {
 }
 
 Result<json> NodeAgent::release(const json& request) {
+  auto body = parse_release_body(request);
+  if (!body) return body.error();
   json released = json::array();
   const ipam::ReleaseOptions release_options{config_.ipam.release_empty_blocks};
-  if (request.contains("handle") && request["handle"].is_string()) {
-    auto r = allocator_->release_handle(request["handle"].get<std::string>(), release_options);
+  if (body->handle) {
+    auto r = allocator_->release_handle(*body->handle, release_options);
     if (!r) return r.error();
     for (const auto& a : *r) released.push_back(a.address.str());
-  } else if (request.contains("address") && request["address"].is_string()) {
-    auto addr = ipam::Address::parse(request["address"].get<std::string>());
-    if (!addr) return addr.error().within("address");
+  } else {
+    auto addr = ipam::Address::parse(*body->address);
+    if (!addr) return addr.error().within("release: address");
     auto r = allocator_->release_address(*addr, watcher_->current()->pools, release_options);
     if (!r) return r.error();
     released.push_back(r->address.str());
-  } else {
-    return invalid("release: body must be {\"handle\": \"...\"} or {\"address\": \"...\"}");
   }
   counters_.releases += released.size();
   std::vector<ipam::Address> addresses;
   for (const auto& a : released) addresses.push_back(*ipam::Address::parse(a.get<std::string>()));
   release_unused_gateways(addresses, *watcher_->current());
-  schedule_replan();
+  boost::asio::post(io_, [this] { schedule_replan(); });
   return json{{"released", released}};
 }
 
 std::string NodeAgent::metrics() {
   std::ostringstream m;
-  auto gauge = [&](const char* name, const char* help, auto value, const std::string& labels = "") {
-    m << "# HELP " << name << ' ' << help << "\n# TYPE " << name << " gauge\n"
-      << name << labels << ' ' << value << '\n';
+  // Prometheus exposition format: what only grows is a counter (its name ends in _total).
+  auto metric = [&](const char* type, const char* name, const char* help, auto value) {
+    m << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n' << name << ' ' << value << '\n';
   };
+  auto gauge = [&](const char* name, const char* help, auto value) { metric("gauge", name, help, value); };
+  auto counter = [&](const char* name, const char* help, auto value) { metric("counter", name, help, value); };
   std::size_t established = 0, sent = 0, received = 0;
   const auto peers = speaker_->peers();
   for (const auto& p : peers) {
@@ -563,13 +603,13 @@ std::string NodeAgent::metrics() {
   gauge("blockd_routes_advertised", "Prefixes in the advertise set.", last_plan_.advertise.size());
   gauge("blockd_kernel_routes_desired", "Kernel routes the route plan wants.", last_plan_.kernel.routes.size());
   gauge("blockd_workloads_local", "Workload addresses allocated on this node.", last_plan_.local_workloads);
-  gauge("blockd_ipam_allocations_total", "Addresses allocated through this agent.", counters_.allocations);
-  gauge("blockd_ipam_allocation_errors_total", "Allocations that failed.", counters_.allocation_errors);
-  gauge("blockd_ipam_releases_total", "Addresses released through this agent.", counters_.releases);
-  gauge("blockd_replans_total", "Route plan recomputations.", counters_.replans);
-  gauge("blockd_reconcile_errors_total", "Kernel changes refused or reconciles failed.", counters_.reconcile_errors);
+  counter("blockd_ipam_allocations_total", "Addresses allocated through this agent.", counters_.allocations.load());
+  counter("blockd_ipam_allocation_errors_total", "Allocations that failed.", counters_.allocation_errors.load());
+  counter("blockd_ipam_releases_total", "Addresses released through this agent.", counters_.releases.load());
+  counter("blockd_replans_total", "Route plan recomputations.", counters_.replans.load());
+  counter("blockd_reconcile_errors_total", "Kernel changes refused or reconciles failed.", counters_.reconcile_errors.load());
   gauge("blockd_reconcile_last_seconds", "Duration of the last kernel reconcile.", counters_.last_reconcile_seconds);
-  gauge("blockd_reconcile_seconds_total", "Time spent reconciling the kernel.", counters_.total_reconcile_seconds);
+  counter("blockd_reconcile_seconds_total", "Time spent reconciling the kernel.", counters_.total_reconcile_seconds);
   return m.str();
 }
 

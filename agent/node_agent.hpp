@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,7 @@
 #include "agent/config.hpp"
 #include "agent/control_api.hpp"
 #include "agent/route_plan.hpp"
+#include "agent/store_worker.hpp"
 #include "bgp/speaker.hpp"
 #include "ipam/allocator.hpp"
 #include "netlink/nat_table.hpp"
@@ -36,7 +38,7 @@ class NodeAgent : public ControlHandler {
   // SIGHUP: re-read what can change at run time (peers, labels, log level).
   Status reload(AgentConfig config);
 
-  // ControlHandler.
+  // ControlHandler. allocate, release and handle run on the store worker's thread.
   nlohmann::json status() override;
   nlohmann::json peers() override;
   nlohmann::json routes(const std::string& which) override;
@@ -44,6 +46,8 @@ class NodeAgent : public ControlHandler {
   Result<nlohmann::json> release(const nlohmann::json& request) override;
   std::string metrics() override;
   Result<nlohmann::json> handle(const std::string& handle_id) override;
+  StoreWorker* store_worker() override { return store_worker_.get(); }
+  void allocation_undelivered(const nlohmann::json& answer) override;
 
  private:
   Status register_node();
@@ -70,6 +74,8 @@ class NodeAgent : public ControlHandler {
   std::unique_ptr<netlink::NatTable> nat_;  // natOutgoing (nftables table `blockd`)
   std::unique_ptr<netlink::RouteWatch> route_watch_;
   std::unique_ptr<boost::asio::posix::stream_descriptor> route_watch_fd_;
+  // Runs every datastore call the control API makes, off the event loop that BGP shares.
+  std::unique_ptr<StoreWorker> store_worker_;
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<MetricsServer> metrics_server_;
   boost::asio::steady_timer periodic_;
@@ -86,8 +92,10 @@ class NodeAgent : public ControlHandler {
     std::string address, source, type;  // source "config" | "BGPPeer/x"; type as calicoctl shows it
   };
   std::vector<PeerSource> peer_sources_;
+  // The config's labels, read on the store worker's thread too (reload() changes them).
+  mutable std::mutex labels_mu_;
   struct Counters {
-    std::uint64_t replans = 0, allocations = 0, allocation_errors = 0, releases = 0, reconcile_errors = 0;
+    std::atomic<std::uint64_t> replans = 0, allocations = 0, allocation_errors = 0, releases = 0, reconcile_errors = 0;
     double last_reconcile_seconds = 0, total_reconcile_seconds = 0;
   } counters_;
 };

@@ -2,15 +2,23 @@
 
 #include <algorithm>
 
+#include "agent/printable.hpp"
+
 namespace blockd::agent {
 
 void Table::print(std::ostream& os) const {
-  std::vector<std::size_t> width;
+  // Cells come from the store and from peers: a handle or selector can carry ESC or newline.
+  std::vector<std::vector<std::string>> rows;
   for (const auto& row : rows_) {
+    auto& shown = rows.emplace_back();
+    for (const auto& cell : row) shown.push_back(printable(cell));
+  }
+  std::vector<std::size_t> width;
+  for (const auto& row : rows) {
     width.resize(std::max(width.size(), row.size()));
     for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
   }
-  for (const auto& row : rows_) {
+  for (const auto& row : rows) {
     std::string line;
     for (std::size_t i = 0; i < row.size(); ++i) {
       line += row[i];

@@ -318,12 +318,17 @@ Result<AllocatedAddress> Allocator::allocate(const AllocationContext& ctx, const
       return not_found("IP pool " + name + " does not exist");
     }
   }
-  KeyValue handle_kv{keys::handle(req.handle), {}, 0, 0};  // assume a new handle: one round trip
+  // Assume a new handle: one round trip. A handle that exists fails the first compare, which
+  // returns it, so a held address is found without a read up front.
+  KeyValue handle_kv{keys::handle(req.handle), {}, 0, 0};
   using Try = Result<Attempt> (Allocator::*)(const AllocationContext&, const std::vector<IPPool>&,
                                               const AllocationRequest&, KeyValue&);
   const Try steps[] = {&Allocator::try_affine, &Allocator::try_claim, &Allocator::try_borrow};
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     backoff(attempt);
+    auto held = held_address(ctx, req, handle_kv);
+    if (!held) return held.error();
+    if (*held) return **held;
     bool retry = false;
     for (Try step : steps) {
       auto r = (this->*step)(ctx, choice.candidates, req, handle_kv);
@@ -346,6 +351,29 @@ Result<AllocatedAddress> Allocator::allocate(const AllocationContext& ctx, const
   }
   return unavailable("allocation for node " + ctx.node + " lost " + std::to_string(kMaxAttempts) +
                      " compare-and-swap races in a row; the store is too contended, try again");
+}
+
+Result<std::optional<AllocatedAddress>> Allocator::held_address(const AllocationContext& ctx,
+                                                                const AllocationRequest& req,
+                                                                const KeyValue& handle_kv) {
+  if (handle_kv.value.empty()) return std::optional<AllocatedAddress>{};
+  auto record = HandleRecord::from_json(handle_kv.value);
+  if (!record) return record.error().within(handle_kv.key);
+  for (const auto& [cidr, count] : record->blocks) {
+    if (cidr.family() != req.family) continue;
+    auto block_kv = store_.get(keys::block(cidr));
+    if (!block_kv) return block_kv.error();
+    if (!block_kv->has_value()) continue;
+    auto block = AllocationBlock::from_json((*block_kv)->value);
+    if (!block) return block.error().within(keys::block(cidr));
+    for (const auto& [ordinal, a] : block->allocations()) {
+      if (a.handle != req.handle) continue;
+      const IPPool* pool = pool_holding(ctx.pools, cidr);
+      return std::optional<AllocatedAddress>{
+          AllocatedAddress{cidr.at(ordinal), cidr, pool ? pool->name : "", block->affinity() != ctx.node, true}};
+    }
+  }
+  return std::optional<AllocatedAddress>{};
 }
 
 Result<ReleasedAddress> Allocator::release_address(const Address& address, const std::vector<IPPool>& pools,

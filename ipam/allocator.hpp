@@ -40,6 +40,7 @@ struct AllocatedAddress {
   Prefix block;
   std::string pool;
   bool borrowed = false;  // from a block affine to another node
+  bool reused = false;    // the handle already held it (a retried request): nothing was taken
 };
 
 struct ReleaseOptions {
@@ -57,6 +58,8 @@ class Allocator {
  public:
   explicit Allocator(Datastore& store) : store_(store) {}
 
+  // A handle holds at most one address per family: asking again for a family it holds returns
+  // that address (reused), so a retried CNI ADD gets the address of the first try.
   Result<AllocatedAddress> allocate(const AllocationContext& ctx, const AllocationRequest& req);
   // pools helps find the block (a pool's blockSize); without a matching pool every block is read.
   Result<ReleasedAddress> release_address(const Address& address, const std::vector<IPPool>& pools,
@@ -67,6 +70,9 @@ class Allocator {
   Result<std::vector<Address>> addresses_of(const std::string& handle);
 
  private:
+  // The address of req.family the handle (as last read) already holds, if any.
+  Result<std::optional<AllocatedAddress>> held_address(const AllocationContext& ctx, const AllocationRequest& req,
+                                                       const KeyValue& handle_kv);
   // One step of DESIGN.md's order: it allocated, found no room, or lost a race (retry all).
   struct Attempt {
     enum class Outcome { Allocated, NoRoom, Retry } outcome = Outcome::NoRoom;

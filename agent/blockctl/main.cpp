@@ -6,6 +6,8 @@
 #include <iostream>
 
 #include "agent/blockctl/commands.hpp"
+#include "agent/bounded_input.hpp"
+#include "agent/printable.hpp"
 #include "agent/version.hpp"
 
 namespace {
@@ -20,8 +22,10 @@ Result<std::string> datastore_url(const std::string& flag, const std::string& co
   if (!flag.empty()) return flag;
   if (const char* env = std::getenv("BLOCKD_DATASTORE"); env && *env) return std::string(env);
   if (!config.empty()) {
+    auto text = agent::read_file_bounded(config, agent::kMaxConfigFileBytes, "--config " + config);
+    if (!text) return text.error();
     try {
-      const YAML::Node doc = YAML::LoadFile(config);
+      const YAML::Node doc = YAML::Load(*text);
       if (doc["datastore"]) return doc["datastore"].as<std::string>();
       return invalid("--config " + config + ": no datastore field");
     } catch (const std::exception& e) {
@@ -32,7 +36,7 @@ Result<std::string> datastore_url(const std::string& flag, const std::string& co
 }
 
 int fail(const Error& e) {
-  std::cerr << "error: " << e.message << '\n';
+  std::cerr << "error: " << agent::printable(e.message) << '\n';
   return exit_status(e);
 }
 
@@ -153,6 +157,7 @@ int main(int argc, char** argv) {
   auto store = ipam::open_datastore(*url);
   if (!store) return fail(store.error());
   ipam::Datastore& ds = **store;
+  for (const auto& w : ds.warnings()) std::cerr << "warning: " << agent::printable(w) << '\n';
 
   Status status;
   if (create->parsed()) {

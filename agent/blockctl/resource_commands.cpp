@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "agent/blockctl/commands.hpp"
+#include "agent/bounded_input.hpp"
 #include "agent/table.hpp"
 #include "ipam/block.hpp"
 #include "ipam/keys.hpp"
@@ -16,20 +17,8 @@ namespace {
 
 using namespace blockd::ipam;
 
-Result<std::string> read_input(const std::string& file) {
-  std::stringstream buf;
-  if (file == "-") {
-    buf << std::cin.rdbuf();
-  } else {
-    std::ifstream in(file);
-    if (!in) return invalid("cannot read " + file + ": no such file or not readable");
-    buf << in.rdbuf();
-  }
-  return buf.str();
-}
-
 Result<std::vector<Resource>> read_resources(const std::string& file) {
-  auto text = read_input(file);
+  auto text = read_file_bounded(file, kMaxResourceFileBytes, file == "-" ? "stdin" : file);
   if (!text) return text.error();
   auto resources = parse_resources_yaml(*text);
   if (!resources) return resources.error().within(file == "-" ? "stdin" : file);

@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "agent/blockctl/commands.hpp"
+#include "agent/bounded_input.hpp"
 #include "agent/control_api.hpp"
 #include "agent/table.hpp"
 
@@ -127,8 +128,10 @@ Result<std::string> control_socket(const std::string& flag, const std::string& c
   if (!flag.empty()) return flag;
   if (const char* env = std::getenv("BLOCKD_SOCKET"); env && *env) return std::string(env);
   if (!config.empty()) {
+    auto text = read_file_bounded(config, kMaxConfigFileBytes, "--config " + config);
+    if (!text) return text.error();
     try {
-      const YAML::Node doc = YAML::LoadFile(config);
+      const YAML::Node doc = YAML::Load(*text);
       const YAML::Node control = doc["control"];
       if (control && control.IsMap() && control["socket"]) return control["socket"].as<std::string>();
     } catch (const std::exception& e) {

@@ -3,10 +3,10 @@
 // Run by hand, `--version` and `--help` answer (a runtime passes no arguments).
 #include <cstdlib>
 #include <iostream>
-#include <iterator>
 #include <string>
 #include <string_view>
 
+#include "agent/bounded_input.hpp"
 #include "agent/cni/cni_plugin.hpp"
 #include "agent/version.hpp"
 
@@ -44,7 +44,10 @@ int main(int argc, char** argv) {
     std::cerr << "blockd-ipam: unknown argument " << arg << " (a CNI plugin takes its input from CNI_* and stdin; see --help)\n";
     return 1;
   }
-  const std::string input{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+  // One byte over the limit is enough for parse_network_config to refuse it by name.
+  std::string input(blockd::agent::kMaxCniConfigBytes + 1, '\0');
+  std::cin.read(input.data(), static_cast<std::streamsize>(input.size()));
+  input.resize(static_cast<std::size_t>(std::cin.gcount()));
   const Output out = run(parse_environment([](const char* name) { return std::getenv(name); }), input,
                          [](const std::string& socket) { return control_socket_api(socket); });
   std::cout << out.stdout_text << std::flush;

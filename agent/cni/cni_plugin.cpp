@@ -4,7 +4,10 @@
 #include <cctype>
 #include <set>
 
+#include "agent/bounded_input.hpp"
 #include "agent/control_api.hpp"
+#include "agent/ipam_requests.hpp"
+#include "agent/printable.hpp"
 #include "ipam/net/prefix.hpp"
 
 namespace blockd::agent::cni {
@@ -15,8 +18,9 @@ using json = nlohmann::json;
 PluginError env_error(std::string msg) { return {code::kInvalidEnvironment, std::move(msg), ""}; }
 PluginError config_error(std::string msg) { return {code::kInvalidNetworkConfig, std::move(msg), ""}; }
 
-// CNI spec 1.0: a container ID starts with an alphanumeric character, then alphanumerics, '_', '.', '-'.
-bool valid_container_id(const std::string& id) {
+// CNI spec 1.0: a container ID, and a network name, start with an alphanumeric character, then
+// alphanumerics, '_', '.', '-'.
+bool valid_identifier(const std::string& id) {
   if (id.empty() || !std::isalnum(static_cast<unsigned char>(id[0]))) return false;
   return std::all_of(id.begin(), id.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
@@ -133,11 +137,11 @@ Outcome<Environment> parse_environment(const std::function<const char*(const cha
   if (env.command.empty()) return env_error("CNI_COMMAND is not set (ADD, DEL, CHECK or VERSION)");
   if (env.command == "VERSION") return env;
   if (env.command != "ADD" && env.command != "DEL" && env.command != "CHECK") {
-    return env_error("CNI_COMMAND " + env.command + ": must be ADD, DEL, CHECK or VERSION");
+    return env_error("CNI_COMMAND " + printable(env.command) + ": must be ADD, DEL, CHECK or VERSION");
   }
   if (env.container_id.empty()) return env_error("CNI_CONTAINERID is not set");
-  if (!valid_container_id(env.container_id)) {
-    return env_error("CNI_CONTAINERID " + env.container_id +
+  if (!valid_identifier(env.container_id)) {
+    return env_error("CNI_CONTAINERID " + printable(env.container_id) +
                      ": must start with a letter or digit and hold only letters, digits, '_', '.', '-'");
   }
   // Spec 1.0: CNI_NETNS may be empty for DEL (the namespace may be gone already).
@@ -147,6 +151,10 @@ Outcome<Environment> parse_environment(const std::function<const char*(const cha
 }
 
 Outcome<NetworkConfig> parse_network_config(std::string_view stdin_text) {
+  if (stdin_text.size() > kMaxCniConfigBytes) {
+    return config_error("the network configuration on stdin is larger than " + std::to_string(kMaxCniConfigBytes) +
+                        " bytes");
+  }
   json doc;
   try {
     doc = json::parse(stdin_text);
@@ -166,6 +174,10 @@ Outcome<NetworkConfig> parse_network_config(std::string_view stdin_text) {
     return config_error("name: missing (the network's name, a non-empty string)");
   }
   config.name = doc["name"].get<std::string>();
+  if (!valid_identifier(config.name) || config.name.size() > kMaxNameLength) {
+    return config_error("name \"" + printable(config.name) + "\": must start with a letter or digit and hold only letters, "
+                        "digits, '_', '.', '-' (CNI spec 1.0), at most " + std::to_string(kMaxNameLength) + " characters");
+  }
   if (!doc.contains("ipam") || !doc["ipam"].is_object()) return config_error("ipam: missing (an object with \"type\": \"blockd-ipam\")");
   const json& ipam = doc["ipam"];
   config.socket = kDefaultControlSocket;
@@ -183,8 +195,12 @@ Outcome<NetworkConfig> parse_network_config(std::string_view stdin_text) {
   if (!config.ipv4 && !config.ipv6) return config_error("ipam: ipv4 and ipv6 are both false, so there is nothing to allocate");
   if (ipam.contains("pools")) {
     if (!ipam["pools"].is_array()) return config_error("ipam.pools: must be a list of IP pool names");
+    if (ipam["pools"].size() > kMaxRequestPools) {
+      return config_error("ipam.pools: more than " + std::to_string(kMaxRequestPools) + " entries");
+    }
     for (const auto& p : ipam["pools"]) {
-      if (!p.is_string() || p.get<std::string>().empty()) return config_error("ipam.pools: every entry must be a pool name");
+      if (!p.is_string()) return config_error("ipam.pools: every entry must be a pool name");
+      if (auto ok = check_name("ipam.pools[]", p.get<std::string>()); !ok) return config_error(ok.error().message);
       config.pools.push_back(p.get<std::string>());
     }
   }

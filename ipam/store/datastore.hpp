@@ -15,6 +15,9 @@
 namespace blockd::ipam {
 
 inline constexpr const char* kKeyRoot = "/blockd/v1/";
+// Keys whose values may hold secrets (BGPPeer passwords; keys::resource_folder("BGPPeer")): a
+// store keeps no superseded value of them in its change history.
+inline constexpr const char* kSecretKeys = "/blockd/v1/resources/bgppeers/";
 
 struct KeyValue {
   std::string key;
@@ -99,6 +102,9 @@ class Datastore {
   virtual Result<std::unique_ptr<Watch>> watch(const std::string& prefix, std::int64_t after) = 0;
   // What this store is, for messages ("sqlite:///var/lib/blockd/blockd.db").
   virtual std::string describe() const = 0;
+  // What the operator should fix but that does not stop the store (e.g. a store file other
+  // users can read), for the log and for blockctl's stderr.
+  virtual std::vector<std::string> warnings() const { return {}; }
 };
 
 // The store a URL names: sqlite:///abs/path.db, memory:// (tests), etcd://host:port[,...].

@@ -1,9 +1,15 @@
 #include "ipam/store/sqlite_store.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <filesystem>
 #include <thread>
+
 
 namespace blockd::ipam {
 namespace {
@@ -107,7 +113,76 @@ Result<sqlite3*> open_connection(const std::string& path) {
     return e;
   }
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
+  // Deleted records (a BGPPeer's password) are overwritten with zeros, not left in free pages.
+  if (!exec(db, "PRAGMA secure_delete=ON")) {
+    Error e = sqlite_error(db, "setting secure_delete on " + path);
+    sqlite3_close(db);
+    return e;
+  }
   return db;
+}
+
+std::string errno_text() { return std::error_code(errno, std::generic_category()).message(); }
+
+std::string octal_mode(mode_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
+}
+
+// The folder (missing parts created 0700) and the file (created empty, 0600, before SQLite
+// opens it: its -wal and -shm files take the same mode). Wider modes found are warnings.
+Status prepare_files(const std::string& path, std::vector<std::string>& warnings) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(path).parent_path();
+  std::vector<fs::path> missing;
+  for (fs::path d = dir; !d.empty() && !fs::exists(d); d = d.parent_path()) {
+    missing.push_back(d);
+    if (d == d.parent_path()) break;
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    if (::mkdir(it->c_str(), 0700) != 0 && errno != EEXIST) {
+      return unavailable("cannot create folder " + it->string() + " for sqlite store: " + errno_text());
+    }
+  }
+  struct stat st {};
+  if (missing.empty() && !dir.empty() && ::stat(dir.c_str(), &st) == 0 && (st.st_mode & 0077) != 0 &&
+      (st.st_mode & S_ISVTX) == 0) {
+    warnings.push_back("sqlite store folder " + dir.string() + " is mode " + octal_mode(st.st_mode) +
+                       ": other users can list it (chmod 700 " + dir.string() + ")");
+  }
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    ::close(fd);
+  } else if (errno != EEXIST) {
+    return unavailable("cannot create sqlite store " + path + ": " + errno_text());
+  } else if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 0077) != 0) {
+    warnings.push_back("sqlite store " + path + " is mode " + octal_mode(st.st_mode) +
+                       ": other users can read its BGP passwords (chmod 600 " + path + "*)");
+  }
+  return {};
+}
+
+// Keeps only the latest change of each key that may hold a secret: a watcher that had not yet
+// read an older one relists (the history counts as compacted up to it), and the value is gone
+// (secure_delete). Without this a deleted BGPPeer's password would stay for kHistory revisions.
+Status drop_superseded_secrets(sqlite3* db) {
+  const std::string from = kSecretKeys;
+  const std::string to = prefix_end(from);
+  const char* where =
+      " FROM changes AS c WHERE key >= ?1 AND key < ?2 AND revision < "
+      "(SELECT max(revision) FROM changes WHERE key = c.key)";
+  Statement newest(db, (std::string("SELECT max(revision)") + where).c_str());
+  newest.bind(1, from).bind(2, to);
+  if (newest.step() != SQLITE_ROW) return sqlite_error(db, "finding superseded secrets");
+  const std::int64_t upto = newest.integer(0);
+  if (upto == 0) return {};
+  Statement drop(db, (std::string("DELETE") + where).c_str());
+  drop.bind(1, from).bind(2, to);
+  Statement mark(db, "UPDATE meta SET value = max(value, ?1) WHERE name = 'compacted'");
+  mark.bind(1, upto);
+  if (drop.step() != SQLITE_DONE || mark.step() != SQLITE_DONE) return sqlite_error(db, "dropping superseded secrets");
+  return {};
 }
 
 }  // namespace
@@ -180,10 +255,8 @@ class SqliteStore::SqliteWatch : public Watch {
 };
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
-  std::error_code ec;
-  const auto dir = std::filesystem::path(path).parent_path();
-  if (!dir.empty()) std::filesystem::create_directories(dir, ec);
-  if (ec) return unavailable("cannot create folder " + dir.string() + " for sqlite store: " + ec.message());
+  std::vector<std::string> warnings;
+  if (auto ok = prepare_files(path, warnings); !ok) return ok.error();
   auto db = open_connection(path);
   if (!db) return db.error();
   // WAL lets watchers read while a writer commits. synchronous=NORMAL: a committed
@@ -196,12 +269,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
     sqlite3_close(*db);
     return e;
   }
-  if (!exec(*db, kSchema) || !exec(*db, "COMMIT")) {
+  if (!exec(*db, kSchema) || !drop_superseded_secrets(*db) || !exec(*db, "COMMIT")) {
     Error e = sqlite_error(*db, "creating the schema in " + path);
     sqlite3_close(*db);
     return e;
   }
-  return std::unique_ptr<SqliteStore>(new SqliteStore(*db, path));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(*db, path, std::move(warnings)));
 }
 
 SqliteStore::~SqliteStore() { sqlite3_close(db_); }
@@ -287,7 +360,9 @@ Result<TransactionResult> SqliteStore::commit(const Transaction& txn) {
   Statement del(db_, "DELETE FROM kv WHERE key = ?1 RETURNING create_revision");
   Statement log(db_, "INSERT INTO changes (revision, seq, key, deleted, value, create_revision) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
   std::int64_t seq = 0;
+  bool secrets = false;
   for (const auto& op : txn.operations) {
+    secrets = secrets || op.key.starts_with(kSecretKeys);
     const bool is_put = op.kind == Operation::Kind::Put;
     Statement& s = is_put ? put : del;
     s.bind(1, op.key);
@@ -307,10 +382,16 @@ Result<TransactionResult> SqliteStore::commit(const Transaction& txn) {
   Statement bump(db_, "UPDATE meta SET value = ?1 WHERE name = 'revision'");
   bump.bind(1, next);
   if (bump.step() != SQLITE_DONE) return fail("advancing the revision");
+  if (secrets) {
+    if (auto ok = drop_superseded_secrets(db_); !ok) {
+      exec(db_, "ROLLBACK");
+      return ok.error();
+    }
+  }
   if (next % 1000 == 0) {
     // Keep a bounded change history; watchers further behind relist.
     Statement trim(db_, "DELETE FROM changes WHERE revision <= ?1");
-    Statement mark(db_, "UPDATE meta SET value = ?1 WHERE name = 'compacted'");
+    Statement mark(db_, "UPDATE meta SET value = max(value, ?1) WHERE name = 'compacted'");
     const std::int64_t upto = next - kHistory;
     if (upto > 0) {
       trim.bind(1, upto);

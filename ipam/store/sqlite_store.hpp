@@ -1,7 +1,10 @@
 // The embedded Datastore: one SQLite file, safe with several processes on one host.
 // Writers serialise on BEGIN IMMEDIATE; the file is in WAL mode, so a process killed at any
 // point (kill -9) leaves either the whole transaction or none of it.
-// Watches poll a change log table (history kept for the last kHistory revisions).
+// Watches poll a change log table (history kept for the last kHistory revisions, and for keys
+// that hold secrets only their latest change).
+// The store holds BGP passwords: a file it creates is mode 0600, a folder it creates 0700, and
+// SQLite's secure_delete overwrites what is deleted; wider modes found are warnings().
 #pragma once
 
 #include <memory>
@@ -28,14 +31,17 @@ class SqliteStore : public Datastore {
   Result<TransactionResult> commit(const Transaction& txn) override;
   Result<std::unique_ptr<Watch>> watch(const std::string& prefix, std::int64_t after) override;
   std::string describe() const override { return "sqlite://" + path_; }
+  std::vector<std::string> warnings() const override { return warnings_; }
 
  private:
   class SqliteWatch;
   Result<ListResult> read_range(const std::string& prefix, bool with_values);
-  SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  SqliteStore(sqlite3* db, std::string path, std::vector<std::string> warnings)
+      : db_(db), path_(std::move(path)), warnings_(std::move(warnings)) {}
   std::mutex mu_;  // one connection; transactions from several threads must not interleave
   sqlite3* db_;
   std::string path_;
+  std::vector<std::string> warnings_;
 };
 
 }  // namespace blockd::ipam

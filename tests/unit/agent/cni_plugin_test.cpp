@@ -6,6 +6,8 @@
 
 #include <map>
 
+#include "agent/bounded_input.hpp"
+
 namespace blockd::agent::cni {
 namespace {
 
@@ -111,6 +113,10 @@ TEST(CniConfig, BadConfigsGetTheSpecsCodeAndNameTheField) {
       {R"({"cniVersion": "1.0.0", "name": "n", "ipam": {"pools": "a"}})", code::kInvalidNetworkConfig, "ipam.pools"},
       {R"({"cniVersion": "1.0.0", "name": "n", "ipam": {"pools": [""]}})", code::kInvalidNetworkConfig, "ipam.pools"},
       {R"({"cniVersion": "1.0.0", "name": "n", "ipam": {}, "prevResult": 3})", code::kInvalidNetworkConfig, "prevResult"},
+      // CNI spec 1.0's network name: a control character or a space would reach blockd's log.
+      {R"({"cniVersion": "1.0.0", "name": "net\u001b[31m\nx", "ipam": {}})", code::kInvalidNetworkConfig, "name \"net\\x1b[31m\\nx\""},
+      {R"({"cniVersion": "1.0.0", "name": "my net", "ipam": {}})", code::kInvalidNetworkConfig, "CNI spec 1.0"},
+      {R"({"cniVersion": "1.0.0", "name": "n", "ipam": {"pools": ["a\u0007"]}})", code::kInvalidNetworkConfig, "control characters"},
   };
   for (const auto& c : cases) {
     auto r = parse_network_config(c.text);
@@ -118,6 +124,15 @@ TEST(CniConfig, BadConfigsGetTheSpecsCodeAndNameTheField) {
     EXPECT_EQ(r.error().code, c.code) << c.text;
     EXPECT_NE(r.error().msg.find(c.names), std::string::npos) << c.text << " -> " << r.error().msg;
   }
+}
+
+TEST(CniConfig, AConfigOverTheSizeLimitIsRefusedUnparsed) {
+  std::string big = R"({"cniVersion": "1.0.0", "name": "n", "ipam": {}, "pad": ")";
+  big += std::string(kMaxCniConfigBytes, 'x') + "\"}";
+  auto r = parse_network_config(big);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, code::kInvalidNetworkConfig);
+  EXPECT_NE(r.error().msg.find("larger than 1048576 bytes"), std::string::npos) << r.error().msg;
 }
 
 TEST(CniRequest, HandleIsNetworkNameDotContainerId) {

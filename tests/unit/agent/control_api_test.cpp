@@ -4,6 +4,8 @@
 #include "agent/control_api.hpp"
 
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -365,6 +367,54 @@ TEST(MetricsServer, RefusesAddressesOffLoopbackAndBadPorts) {
     EXPECT_EQ(r.error().code, ErrorCode::Invalid) << address;
     EXPECT_NE(r.error().message.find(address), std::string::npos) << r.error().message;
   }
+}
+
+}  // namespace
+}  // namespace blockd::agent
+
+namespace blockd::agent {
+namespace {
+
+// The metrics port is open to every local user: at its cap (16) the connection idle longest is
+// closed for a newcomer, so idle connections can neither pile up nor lock out a scraper.
+TEST(MetricsServer, AtTheCapTheOldestIdleConnectionMakesRoom) {
+  net::io_context io;
+  FakeHandler handler;
+  MetricsServer server(io, handler, "127.0.0.1:0");
+  ASSERT_TRUE(server.start().ok());
+  std::thread t([&] { io.run(); });
+  net::io_context cio;
+  const net::ip::tcp::endpoint at{net::ip::make_address("127.0.0.1"), server.port()};
+  std::vector<std::unique_ptr<net::ip::tcp::socket>> idle;
+  for (int i = 0; i < 16; ++i) {
+    idle.push_back(std::make_unique<net::ip::tcp::socket>(cio));
+    idle.back()->connect(at);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // accepted in this order
+  }
+  std::string answer;
+  {
+    net::ip::tcp::socket s(cio);
+    s.connect(at);
+    net::write(s, net::buffer(std::string("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
+    boost::system::error_code ec;
+    net::read(s, net::dynamic_buffer(answer), ec);
+  }
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 200")) << answer;
+  // The first idle connection was closed by the server: it reads end-of-stream (within 5 s; an
+  // open one would have nothing to read).
+  pollfd p{idle.front()->native_handle(), POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 5000), 1) << "the oldest idle connection is still open";
+  char byte;
+  EXPECT_EQ(::recv(idle.front()->native_handle(), &byte, 1, 0), 0);
+  boost::system::error_code ec;
+  // The newest idle connection is still open: a request on it is answered.
+  std::string second;
+  net::write(*idle.back(), net::buffer(std::string("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
+  net::read(*idle.back(), net::dynamic_buffer(second), ec);
+  EXPECT_TRUE(second.starts_with("HTTP/1.1 200")) << second;
+  server.stop();
+  io.stop();
+  t.join();
 }
 
 }  // namespace

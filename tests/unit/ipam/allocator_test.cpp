@@ -196,12 +196,27 @@ TEST_F(AllocatorTest, AnAffinityWithoutItsBlockDoesNotStopClaims) {
   EXPECT_EQ(block(a.block.str()).affinity(), "n1");
 }
 
-TEST_F(AllocatorTest, OneHandleMayHoldSeveralAddresses) {
-  allocate("n1", "h");
-  allocate("n1", "h");
+TEST_F(AllocatorTest, AllocatingAHandleAgainReturnsTheAddressItHolds) {
+  // A retried CNI ADD (same handle) must get the address of the first try, not a second one.
+  auto first = allocate("n1", "h");
+  EXPECT_FALSE(first.reused);
+  auto again = allocate("n1", "h");
+  EXPECT_EQ(again.address, first.address);
+  EXPECT_EQ(again.block, first.block);
+  EXPECT_EQ(again.pool, first.pool);
+  EXPECT_TRUE(again.reused);
   auto released = allocator.release_handle("h");
   ASSERT_TRUE(released.ok());
-  EXPECT_EQ(released->size(), 2u);
+  EXPECT_EQ(released->size(), 1u);
+}
+
+TEST_F(AllocatorTest, AnotherAgentsAllocatorAlsoFindsTheHeldAddress) {
+  auto first = allocate("n1", "h");
+  Allocator other(store);  // no cache: a restarted agent, or blockctl
+  auto again = other.allocate({"n1", {}, pools}, {"h", Family::V4, {}});
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->address, first.address);
+  EXPECT_TRUE(again->reused);
 }
 
 TEST_F(AllocatorTest, PoolChangesNeverRenumberExistingAllocations) {
