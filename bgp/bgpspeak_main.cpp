@@ -196,7 +196,7 @@ int main(int argc, char** argv) {
     const bool graceful = config.graceful_restart.enabled;
     spdlog::info("bgpspeak: signal {}, stopping{}", sig, graceful ? " (graceful restart: peers keep our routes)" : "");
     speaker.stop(graceful);
-    io.stop();
+    speaker.when_drained([&] { io.stop(); });  // the Cease NOTIFICATIONs go out first (bounded)
   };
   signals.async_wait(on_signal);
   io.run();
