@@ -58,9 +58,9 @@ Status validate(const PeerConfig& p, const SpeakerConfig& config) {
   if (p.local_as) {
     if (auto why = as_number_problem(*p.local_as); !why.empty()) return invalid(who + ": local AS: " + why);
   }
-  if (p.password.size() > 80) {
-    return invalid(who + ": TCP-MD5 password is " + std::to_string(p.password.size()) +
-                   " octets; the kernel takes at most 80");
+  if (p.password.size() > kMaxTcpMd5Password) {
+    return invalid(who + ": TCP-MD5 password is " + std::to_string(p.password.size()) + " octets; the kernel takes at most " +
+                   std::to_string(kMaxTcpMd5Password));
   }
   if (p.ttl_security_hops && (*p.ttl_security_hops < 1 || *p.ttl_security_hops > 254)) {
     return invalid(who + ": ttl security hops must be 1..254");

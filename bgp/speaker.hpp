@@ -41,6 +41,9 @@ struct SpeakerConfig {
   std::vector<ipam::Family> peer_families;
 };
 
+// Linux's TCP_MD5SIG_MAXKEYLEN: the kernel refuses a longer RFC 2385 key.
+inline constexpr std::size_t kMaxTcpMd5Password = 80;
+
 struct PeerConfig {
   Address address;
   std::uint32_t peer_as = 0;
