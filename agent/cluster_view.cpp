@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "ipam/keys.hpp"
-#include "ipam/resource_codec.hpp"
+#include "ipam/resources/resource_codec.hpp"
 
 namespace blockd::agent {
 

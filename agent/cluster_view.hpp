@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "ipam/block.hpp"
-#include "ipam/datastore.hpp"
-#include "ipam/resources.hpp"
+#include "ipam/store/datastore.hpp"
+#include "ipam/resources/resources.hpp"
 
 namespace blockd::agent {
 

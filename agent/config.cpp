@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "bgp/speaker.hpp"
-#include "ipam/validation.hpp"
+#include "ipam/resources/validation.hpp"
 
 namespace blockd::agent {
 namespace {

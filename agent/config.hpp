@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "ipam/prefix.hpp"
-#include "ipam/resources.hpp"
-#include "ipam/result.hpp"
+#include "ipam/net/prefix.hpp"
+#include "ipam/resources/resources.hpp"
+#include "ipam/net/result.hpp"
 
 namespace blockd::agent {
 

@@ -40,7 +40,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "ipam/result.hpp"
+#include "ipam/net/result.hpp"
 
 namespace blockd::agent {
 

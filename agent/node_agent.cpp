@@ -8,7 +8,7 @@
 #include "agent/node_handles.hpp"
 #include "ipam/keys.hpp"
 #include "ipam/resource_store.hpp"
-#include "ipam/selector.hpp"
+#include "ipam/resources/selector.hpp"
 #include "netlink/device.hpp"
 #include "netlink/libnl_kernel.hpp"
 

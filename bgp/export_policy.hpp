@@ -7,7 +7,7 @@
 #include <optional>
 #include <vector>
 
-#include "bgp/attributes.hpp"
+#include "bgp/codec/attributes.hpp"
 
 namespace blockd::bgp {
 

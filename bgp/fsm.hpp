@@ -9,9 +9,9 @@
 #include <variant>
 #include <vector>
 
-#include "bgp/capabilities.hpp"
+#include "bgp/codec/capabilities.hpp"
 #include "bgp/clock.hpp"
-#include "bgp/message.hpp"
+#include "bgp/codec/message.hpp"
 
 namespace blockd::bgp {
 

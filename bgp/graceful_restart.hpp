@@ -8,7 +8,7 @@
 #include <optional>
 #include <vector>
 
-#include "bgp/capabilities.hpp"
+#include "bgp/codec/capabilities.hpp"
 #include "bgp/clock.hpp"
 
 namespace blockd::bgp {

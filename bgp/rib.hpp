@@ -8,7 +8,7 @@
 #include <memory>
 #include <vector>
 
-#include "bgp/attributes.hpp"
+#include "bgp/codec/attributes.hpp"
 
 namespace blockd::bgp {
 

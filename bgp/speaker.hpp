@@ -14,8 +14,8 @@
 
 #include "bgp/clock.hpp"
 #include "bgp/export_policy.hpp"
-#include "ipam/prefix.hpp"
-#include "ipam/result.hpp"
+#include "ipam/net/prefix.hpp"
+#include "ipam/net/result.hpp"
 
 namespace blockd::bgp {
 

@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "ipam/block.hpp"
-#include "ipam/datastore.hpp"
+#include "ipam/store/datastore.hpp"
 #include "ipam/pool_selection.hpp"
-#include "ipam/resources.hpp"
+#include "ipam/resources/resources.hpp"
 
 namespace blockd::ipam {
 

@@ -6,8 +6,8 @@
 #include "ipam/block.hpp"
 #include "ipam/keys.hpp"
 #include "ipam/pool_selection.hpp"
-#include "ipam/resource_codec.hpp"
-#include "ipam/selector.hpp"
+#include "ipam/resources/resource_codec.hpp"
+#include "ipam/resources/selector.hpp"
 
 namespace blockd::ipam {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "ipam/datastore.hpp"
+#include "ipam/store/datastore.hpp"
 
 namespace blockd::ipam {
 

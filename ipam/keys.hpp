@@ -9,7 +9,7 @@
 
 #include <string>
 
-#include "ipam/prefix.hpp"
+#include "ipam/net/prefix.hpp"
 
 namespace blockd::ipam::keys {
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "ipam/selector.hpp"
+#include "ipam/resources/selector.hpp"
 
 namespace blockd::ipam {
 

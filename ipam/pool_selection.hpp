@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "ipam/resources.hpp"
+#include "ipam/resources/resources.hpp"
 
 namespace blockd::ipam {
 

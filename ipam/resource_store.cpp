@@ -2,8 +2,8 @@
 
 #include "ipam/block.hpp"
 #include "ipam/keys.hpp"
-#include "ipam/resource_codec.hpp"
-#include "ipam/validation.hpp"
+#include "ipam/resources/resource_codec.hpp"
+#include "ipam/resources/validation.hpp"
 
 namespace blockd::ipam {
 namespace {

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "ipam/datastore.hpp"
-#include "ipam/resources.hpp"
+#include "ipam/store/datastore.hpp"
+#include "ipam/resources/resources.hpp"
 
 namespace blockd::ipam {
 

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "ipam/prefix.hpp"
+#include "ipam/net/prefix.hpp"
 
 namespace blockd::netlink {
 

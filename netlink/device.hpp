@@ -8,8 +8,8 @@
 #include <optional>
 #include <string>
 
-#include "ipam/prefix.hpp"
-#include "ipam/result.hpp"
+#include "ipam/net/prefix.hpp"
+#include "ipam/net/result.hpp"
 #include "netlink/route.hpp"
 
 namespace blockd::netlink {

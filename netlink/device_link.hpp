@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "ipam/result.hpp"
+#include "ipam/net/result.hpp"
 #include "netlink/route.hpp"
 
 struct nl_sock;

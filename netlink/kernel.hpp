@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "ipam/result.hpp"
+#include "ipam/net/result.hpp"
 #include "netlink/route.hpp"
 
 namespace blockd::netlink {

@@ -5,7 +5,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "ipam/result.hpp"
+#include "ipam/net/result.hpp"
 #include "netlink/socket.hpp"
 
 namespace blockd::netlink {

@@ -16,8 +16,8 @@
 #include <string_view>
 #include <vector>
 
-#include "ipam/prefix.hpp"
-#include "ipam/result.hpp"
+#include "ipam/net/prefix.hpp"
+#include "ipam/net/result.hpp"
 
 namespace blockd::netlink {
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "ipam/result.hpp"
+#include "ipam/net/result.hpp"
 #include "netlink/nat_ruleset.hpp"
 #include "netlink/nft.hpp"
 

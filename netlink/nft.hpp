@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "ipam/result.hpp"
+#include "ipam/net/result.hpp"
 
 struct nft_ctx;
 

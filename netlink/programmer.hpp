@@ -16,7 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "ipam/result.hpp"
+#include "ipam/net/result.hpp"
 #include "netlink/kernel.hpp"
 #include "netlink/route.hpp"
 #include "netlink/route_event.hpp"

@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "ipam/prefix.hpp"
-#include "ipam/result.hpp"
+#include "ipam/net/prefix.hpp"
+#include "ipam/net/result.hpp"
 
 namespace blockd::netlink {
 

@@ -4,7 +4,7 @@
 
 #include <optional>
 
-#include "ipam/result.hpp"
+#include "ipam/net/result.hpp"
 #include "netlink/kernel.hpp"
 #include "netlink/link_table.hpp"
 #include "netlink/route.hpp"

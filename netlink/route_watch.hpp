@@ -7,7 +7,7 @@
 #include <memory>
 #include <vector>
 
-#include "ipam/result.hpp"
+#include "ipam/net/result.hpp"
 #include "netlink/link_table.hpp"
 #include "netlink/route_event.hpp"
 #include "netlink/socket.hpp"

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "ipam/result.hpp"
+#include "ipam/net/result.hpp"
 
 struct nl_sock;
 struct nl_msg;

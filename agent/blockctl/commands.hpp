@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "ipam/datastore.hpp"
+#include "ipam/store/datastore.hpp"
 #include "ipam/resource_store.hpp"
 
 namespace blockd::agent::blockctl {

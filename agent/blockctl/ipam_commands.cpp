@@ -8,7 +8,7 @@
 #include "ipam/block.hpp"
 #include "ipam/ipam_check.hpp"
 #include "ipam/keys.hpp"
-#include "ipam/selector.hpp"
+#include "ipam/resources/selector.hpp"
 
 namespace blockd::agent::blockctl {
 namespace {

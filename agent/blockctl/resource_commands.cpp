@@ -8,8 +8,8 @@
 #include "ipam/block.hpp"
 #include "ipam/keys.hpp"
 #include "ipam/pool_selection.hpp"
-#include "ipam/resource_codec.hpp"
-#include "ipam/validation.hpp"
+#include "ipam/resources/resource_codec.hpp"
+#include "ipam/resources/validation.hpp"
 
 namespace blockd::agent::blockctl {
 namespace {

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "agent/control_api.hpp"
-#include "ipam/prefix.hpp"
+#include "ipam/net/prefix.hpp"
 
 namespace blockd::agent::cni {
 namespace {

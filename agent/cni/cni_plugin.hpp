@@ -18,7 +18,7 @@
 #include <variant>
 #include <vector>
 
-#include "ipam/result.hpp"
+#include "ipam/net/result.hpp"
 
 namespace blockd::agent::cni {
 

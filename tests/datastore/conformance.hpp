@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "ipam/datastore.hpp"
+#include "ipam/store/datastore.hpp"
 
 namespace blockd::ipam::testing {
 

@@ -9,9 +9,9 @@
 
 #include "ipam/allocator.hpp"
 #include "ipam/keys.hpp"
-#include "ipam/memory_store.hpp"
-#include "ipam/selector.hpp"
-#include "ipam/sqlite_store.hpp"
+#include "ipam/store/memory_store.hpp"
+#include "ipam/resources/selector.hpp"
+#include "ipam/store/sqlite_store.hpp"
 
 namespace blockd::ipam {
 namespace {

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "ipam/allocator.hpp"
-#include "ipam/base64.hpp"
-#include "ipam/etcd_store.hpp"
+#include "ipam/store/base64.hpp"
+#include "ipam/store/etcd_store.hpp"
 #include "ipam/resource_store.hpp"
 #include "tests/integration/ipam/etcd_cluster.hpp"
 

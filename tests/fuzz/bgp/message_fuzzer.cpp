@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "bgp/attributes.hpp"
-#include "bgp/capabilities.hpp"
-#include "bgp/message.hpp"
+#include "bgp/codec/attributes.hpp"
+#include "bgp/codec/capabilities.hpp"
+#include "bgp/codec/message.hpp"
 
 using namespace blockd::bgp;
 

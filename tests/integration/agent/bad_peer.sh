@@ -8,9 +8,11 @@
 #      refused by the node alone: `blockctl node status` and /v1/status name it and the rule;
 #   3. a valid BGPPeer created after it is still added: the session with bgpspeak comes up and
 #      bgpspeak receives the node's routes.
-# Usage: bad_peer.sh BUILD_DIR
+# Usage: bad_peer.sh BLOCKD BLOCKCTL BGPSPEAK
 set -euo pipefail
-build=$(cd "${1:?usage: bad_peer.sh BUILD_DIR}" && pwd)
+blockd_bin=${1:?usage: bad_peer.sh BLOCKD BLOCKCTL BGPSPEAK}
+blockctl_bin=${2:?usage: bad_peer.sh BLOCKD BLOCKCTL BGPSPEAK}
+bgpspeak_bin=${3:?usage: bad_peer.sh BLOCKD BLOCKCTL BGPSPEAK}
 . "$(dirname "$0")/../../e2e/lib.sh"
 
 work=$(mktemp -d "/tmp/badpeer$$.XXXXXX")
@@ -34,7 +36,7 @@ free_port() { python3 -c "import socket,sys; s=socket.socket(); s.bind((sys.argv
 node_port=$(free_port "$node_ip")
 tor_port=$(free_port "$tor_ip")
 store="sqlite://$work/store.db"
-blockctl() { "$build/agent/blockctl" --datastore "$store" "$@"; }
+blockctl() { "$blockctl_bin" --datastore "$store" "$@"; }
 
 blockctl create -f - >/dev/null <<YAML
 apiVersion: projectcalico.org/v3
@@ -51,10 +53,10 @@ dataplane: {programKernel: false}
 control: {socket: $work/blockd.sock, metrics: ""}
 log: {level: info}
 CONF
-"$build/agent/blockd" --config "$work/blockd.yaml" >>"$work/blockd.log" 2>&1 &
+"$blockd_bin" --config "$work/blockd.yaml" >>"$work/blockd.log" 2>&1 &
 pids+=($!)
 wait_for 20 "blockd answers on its control socket" test -S "$work/blockd.sock"
-wait_for 20 "node-0 registered" bash -c "'$build/agent/blockctl' --datastore '$store' get node node-0"
+wait_for 20 "node-0 registered" bash -c "'$blockctl_bin' --datastore '$store' get node node-0"
 
 # 1. What the speaker would refuse never gets into the store.
 refused() {  # refused WHAT EXPECTED_MESSAGE: blockctl create of stdin fails with status 1 and the message
@@ -92,7 +94,7 @@ metadata: {name: v6-everywhere}
 spec: {peerIP: fd00::9, asNumber: 65001, nodeSelector: all()}
 YAML
 echo "192.168.0.0/24" >"$work/tor-announce.txt"
-"$build/bgp/bgpspeak" --local-as 65001 --router-id 10.0.0.1 --peer "$node_ip:65002" --listen "$tor_ip" \
+"$bgpspeak_bin" --local-as 65001 --router-id 10.0.0.1 --peer "$node_ip:65002" --listen "$tor_ip" \
   --port "$tor_port" --passive --announce "$work/tor-announce.txt" --dump-received "$work/tor-received.txt" \
   >>"$work/bgpspeak.log" 2>&1 &
 pids+=($!)
@@ -104,8 +106,8 @@ spec: {peerIP: "$tor_ip:$tor_port", asNumber: 65001, nodeSelector: all()}
 YAML
 blockctl ipam allocate --node node-0 --handle pod-1 >/dev/null  # gives node-0 a block to advertise
 
-status() { "$build/agent/blockctl" node status --socket "$work/blockd.sock"; }
-wait_for 30 "the valid peer Established in node status" bash -c "'$build/agent/blockctl' node status --socket '$work/blockd.sock' | grep -E '^\| $tor_ip +\| node specific +\| up '"
+status() { "$blockctl_bin" node status --socket "$work/blockd.sock"; }
+wait_for 30 "the valid peer Established in node status" bash -c "'$blockctl_bin' node status --socket '$work/blockd.sock' | grep -E '^\| $tor_ip +\| node specific +\| up '"
 wait_for 20 "bgpspeak received node-0's block" grep -qE "^192\.168\.0\.[0-9]+/26 via $node_ip " "$work/tor-received.txt"
 out=$(status)
 echo "$out"

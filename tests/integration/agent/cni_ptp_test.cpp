@@ -25,7 +25,7 @@
 #include "ipam/ipam_check.hpp"
 #include "ipam/keys.hpp"
 #include "ipam/resource_store.hpp"
-#include "ipam/sqlite_store.hpp"
+#include "ipam/store/sqlite_store.hpp"
 
 namespace blockd::agent {
 namespace {

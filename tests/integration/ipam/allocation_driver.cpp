@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "ipam/allocator.hpp"
+#include "tests/support/ipam/test_pool.hpp"
 
 using namespace blockd;
 using namespace blockd::ipam;
@@ -20,13 +21,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::vector<IPPool> pools() {
-  IPPool p;
-  p.name = "p";
-  p.cidr = Prefix::parse("10.10.0.0/16").value();
-  p.block_size = 26;
-  return {p};
-}
+std::vector<IPPool> pools() { return {testing::test_pool()}; }
 
 int errors = 0;
 

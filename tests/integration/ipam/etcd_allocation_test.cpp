@@ -16,11 +16,12 @@
 
 #include "ipam/allocator.hpp"
 #include "ipam/block.hpp"
-#include "ipam/etcd_store.hpp"
+#include "ipam/store/etcd_store.hpp"
 #include "ipam/ipam_check.hpp"
 #include "ipam/keys.hpp"
 #include "ipam/resource_store.hpp"
 #include "tests/integration/ipam/etcd_cluster.hpp"
+#include "tests/support/ipam/test_pool.hpp"
 
 namespace blockd::ipam::testing {
 namespace {
@@ -29,14 +30,6 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 constexpr int kAgents = 8;
-
-IPPool test_pool() {
-  IPPool p;
-  p.name = "p";
-  p.cidr = Prefix::parse("10.10.0.0/16").value();
-  p.block_size = 26;
-  return p;
-}
 
 struct Agent {
   pid_t pid = -1;

@@ -14,7 +14,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "ipam/etcd_gateway.hpp"
+#include "ipam/store/etcd_gateway.hpp"
 
 namespace blockd::ipam::testing {
 

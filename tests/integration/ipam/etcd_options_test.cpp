@@ -3,8 +3,8 @@
 
 #include <map>
 
-#include "ipam/base64.hpp"
-#include "ipam/etcd_options.hpp"
+#include "ipam/store/base64.hpp"
+#include "ipam/store/etcd_options.hpp"
 
 namespace blockd::ipam {
 namespace {

@@ -8,7 +8,7 @@
 #include <map>
 #include <thread>
 
-#include "ipam/etcd_store.hpp"
+#include "ipam/store/etcd_store.hpp"
 #include "tests/integration/ipam/etcd_cluster.hpp"
 
 namespace blockd::ipam::testing {

@@ -7,8 +7,8 @@
 #include <optional>
 #include <thread>
 
-#include "ipam/base64.hpp"
-#include "ipam/etcd_store.hpp"
+#include "ipam/store/base64.hpp"
+#include "ipam/store/etcd_store.hpp"
 #include "tests/datastore/conformance.hpp"
 #include "tests/integration/ipam/etcd_cluster.hpp"
 

@@ -8,7 +8,7 @@
 #include "agent/blockctl/commands.hpp"
 #include "ipam/block.hpp"
 #include "ipam/keys.hpp"
-#include "ipam/memory_store.hpp"
+#include "ipam/store/memory_store.hpp"
 
 namespace blockd::agent::blockctl {
 namespace {

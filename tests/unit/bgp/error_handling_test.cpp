@@ -2,9 +2,9 @@
 // RFC 8654) as a table: the input a broken peer sends and the action the speaker must take.
 #include <gtest/gtest.h>
 
-#include "bgp/attributes.hpp"
-#include "bgp/capabilities.hpp"
-#include "bgp/message.hpp"
+#include "bgp/codec/attributes.hpp"
+#include "bgp/codec/capabilities.hpp"
+#include "bgp/codec/message.hpp"
 #include "update_builder.hpp"
 
 namespace blockd::bgp {

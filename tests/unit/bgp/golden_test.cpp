@@ -7,9 +7,9 @@
 #include <fstream>
 #include <iterator>
 
-#include "bgp/attributes.hpp"
-#include "bgp/capabilities.hpp"
-#include "bgp/message.hpp"
+#include "bgp/codec/attributes.hpp"
+#include "bgp/codec/capabilities.hpp"
+#include "bgp/codec/message.hpp"
 
 namespace blockd::bgp {
 namespace {

@@ -1,9 +1,9 @@
 // Codec round trips: decode(encode(m)) == m and encode(decode(b)) == b.
 #include <gtest/gtest.h>
 
-#include "bgp/attributes.hpp"
-#include "bgp/capabilities.hpp"
-#include "bgp/message.hpp"
+#include "bgp/codec/attributes.hpp"
+#include "bgp/codec/capabilities.hpp"
+#include "bgp/codec/message.hpp"
 
 namespace blockd::bgp {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <initializer_list>
 
-#include "bgp/message.hpp"
+#include "bgp/codec/message.hpp"
 
 namespace blockd::bgp::testing {
 

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "ipam/keys.hpp"
-#include "ipam/memory_store.hpp"
+#include "ipam/store/memory_store.hpp"
 
 namespace blockd::ipam {
 namespace {

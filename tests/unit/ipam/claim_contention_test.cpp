@@ -14,10 +14,13 @@
 #include "ipam/allocator.hpp"
 #include "ipam/block.hpp"
 #include "ipam/keys.hpp"
-#include "ipam/memory_store.hpp"
+#include "ipam/store/memory_store.hpp"
+#include "tests/support/ipam/test_pool.hpp"
 
 namespace blockd::ipam {
 namespace {
+
+using testing::test_pool;
 
 using namespace std::chrono_literals;
 
@@ -44,14 +47,6 @@ class RoundTripStore : public Datastore {
   static void trip() { std::this_thread::sleep_for(200us); }
   MemoryStore inner_;
 };
-
-IPPool test_pool() {
-  IPPool p;
-  p.name = "p";
-  p.cidr = Prefix::parse("10.10.0.0/16").value();
-  p.block_size = 26;
-  return p;
-}
 
 struct BlockCount {
   std::size_t blocks = 0;

@@ -1,11 +1,10 @@
 // The conformance suite against the memory and SQLite backends, plus SQLite's own promises.
-#include <sqlite3.h>
 #include <unistd.h>
 
 #include <filesystem>
 
-#include "ipam/memory_store.hpp"
-#include "ipam/sqlite_store.hpp"
+#include "ipam/store/memory_store.hpp"
+#include "ipam/store/sqlite_store.hpp"
 #include "tests/datastore/conformance.hpp"
 
 namespace blockd::ipam::testing {

@@ -1,4 +1,4 @@
-#include "ipam/prefix.hpp"
+#include "ipam/net/prefix.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "ipam/resource_codec.hpp"
+#include "ipam/resources/resource_codec.hpp"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "ipam/validation.hpp"
+#include "ipam/resources/validation.hpp"
 
 namespace blockd::ipam {
 namespace {

@@ -1,4 +1,4 @@
-#include "ipam/selector.hpp"
+#include "ipam/resources/selector.hpp"
 
 #include <gtest/gtest.h>
 

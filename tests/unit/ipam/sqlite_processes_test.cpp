@@ -15,18 +15,13 @@
 #include "ipam/ipam_check.hpp"
 #include "ipam/keys.hpp"
 #include "ipam/resource_store.hpp"
-#include "ipam/sqlite_store.hpp"
+#include "ipam/store/sqlite_store.hpp"
+#include "tests/support/ipam/test_pool.hpp"
 
 namespace blockd::ipam {
 namespace {
 
-std::vector<IPPool> test_pools() {
-  IPPool p;
-  p.name = "p";
-  p.cidr = Prefix::parse("10.10.0.0/16").value();
-  p.block_size = 26;
-  return {p};
-}
+std::vector<IPPool> test_pools() { return {testing::test_pool()}; }
 
 // Child body: allocate `count` addresses on `node` (releasing every third) and exit 0, or 3 on
 // error.

@@ -1,15 +1,15 @@
 // Every rule of the resource reference, as a table of input -> exact message. Inputs go through
 // parse_resources_yaml (decode + validate), as `blockctl create -f` does.
-#include "ipam/validation.hpp"
+#include "ipam/resources/validation.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "ipam/memory_store.hpp"
-#include "ipam/resource_codec.hpp"
 #include "ipam/resource_store.hpp"
+#include "ipam/resources/resource_codec.hpp"
+#include "ipam/store/memory_store.hpp"
 
 namespace blockd::ipam {
 namespace {

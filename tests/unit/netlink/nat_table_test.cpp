@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "netlink/fake_nft.hpp"
+#include "tests/support/netlink/fake_nft.hpp"
 
 namespace blockd::netlink {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "netlink/fake_kernel.hpp"
+#include "tests/support/netlink/fake_kernel.hpp"
 
 namespace blockd::netlink {
 namespace {

@@ -1,0 +1,98 @@
+// The Calico-style resources blockd reads (apiVersion projectcalico.org/v3): IPPool, Node,
+// BGPPeer, BGPConfiguration. Plain values; YAML/JSON conversion in resource_codec.cpp,
+// rules in validation.cpp.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "ipam/net/prefix.hpp"
+#include "ipam/net/result.hpp"
+
+namespace blockd::ipam {
+
+using Labels = std::map<std::string, std::string>;
+
+enum class EncapMode { Never, Always, CrossSubnet };
+const char* encap_mode_name(EncapMode m);
+
+struct IPPool {
+  std::string name;
+  Prefix cidr;
+  unsigned block_size = 0;  // 0 in input means "the family's default" (26 / 122)
+  EncapMode ipip_mode = EncapMode::Never;
+  EncapMode vxlan_mode = EncapMode::Never;
+  bool nat_outgoing = false;
+  bool disabled = false;
+  std::string node_selector = "all()";
+  // Extensions (DESIGN.md): allowedUses as in later Calico; strictAffinity per pool (Calico has
+  // it cluster-wide in IPAMConfig): when true a node never borrows from another node's block.
+  std::vector<std::string> allowed_uses = {"Workload", "Tunnel"};
+  bool strict_affinity = false;
+
+  friend bool operator==(const IPPool&, const IPPool&) = default;
+};
+
+// One entry of a Node's spec.addresses, as Calico writes it: {address: 10.0.0.10/24, type: CalicoNodeIP}.
+struct NodeAddress {
+  std::string address;  // an address, with or without a prefix length
+  std::string type;     // CalicoNodeIP, InternalIP or ExternalIP
+
+  friend bool operator==(const NodeAddress&, const NodeAddress&) = default;
+};
+
+struct Node {
+  std::string name;
+  Labels labels;
+  std::optional<InterfaceAddress> ipv4_address;  // spec.bgp.ipv4Address, "10.0.0.10/24"
+  std::optional<InterfaceAddress> ipv6_address;  // spec.bgp.ipv6Address
+  std::optional<std::uint32_t> as_number;        // spec.bgp.asNumber
+  std::optional<Address> ipv4_vxlan_tunnel_addr;  // spec.ipv4VXLANTunnelAddr
+  std::string vxlan_tunnel_mac;                   // spec.vxlanTunnelMACAddr
+  std::optional<Address> ipv6_vxlan_tunnel_addr;  // spec.ipv6VXLANTunnelAddr
+  std::string vxlan_tunnel_mac_v6;                // spec.vxlanTunnelMACAddrV6
+  std::optional<Address> ipv4_ipip_tunnel_addr;   // spec.bgp.ipv4IPIPTunnelAddr
+  std::string route_reflector_cluster_id{};       // spec.bgp.routeReflectorClusterID (IPv4 form)
+  std::vector<NodeAddress> addresses{};           // spec.addresses
+
+  friend bool operator==(const Node&, const Node&) = default;
+};
+
+struct BGPPeer {
+  std::string name;
+  Address peer_ip;
+  std::uint32_t as_number = 0;
+  std::string node;                // spec.node: peer of this one node only
+  std::string node_selector;       // spec.nodeSelector: peer of the nodes it selects
+  std::string password;            // TCP-MD5 (RFC 2385)
+  std::optional<std::uint16_t> port;  // peerIP may be "addr:port" as in Calico
+
+  friend bool operator==(const BGPPeer&, const BGPPeer&) = default;
+};
+
+struct BGPConfiguration {
+  std::string name;  // "default" applies to all nodes; "node.<name>" to one node
+  std::optional<std::uint32_t> as_number;
+  std::optional<std::uint16_t> listen_port;
+  std::optional<bool> node_to_node_mesh_enabled;
+  std::string log_severity_screen;
+
+  friend bool operator==(const BGPConfiguration&, const BGPConfiguration&) = default;
+};
+
+using Resource = std::variant<IPPool, Node, BGPPeer, BGPConfiguration>;
+
+// The Calico kind of a resource ("IPPool") and its name.
+std::string kind_of(const Resource& r);
+std::string name_of(const Resource& r);
+
+// Resource kind from a CLI word, accepting Calico's aliases in any case
+// (ippool ippools ipp ipps pool pools; node nodes no; bgppeer bgppeers bgpp bgpps;
+// bgpconfiguration bgpconfigurations bgpconfig bgpconfigs). Returns the canonical kind.
+Result<std::string> canonical_kind(std::string_view word);
+
+}  // namespace blockd::ipam

@@ -1,0 +1,39 @@
+// Calico label selectors: all(), k == 'v', k != 'v', has(k), !has(k), k in {...},
+// k not in {...}, k contains 's', k starts with 's', k ends with 's', &&, plus ||, ! and
+// parentheses; single and double quotes. Parsing never crashes on any input.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "ipam/resources/resources.hpp"
+#include "ipam/net/result.hpp"
+
+namespace blockd::ipam {
+
+class Selector {
+ public:
+  // An empty (or all-blank) selector means all(), as in Calico.
+  // A parse error names the 0-based position and what was expected there, e.g.
+  // `selector "rack == ": at position 8: expected a quoted value after ==`.
+  static Result<Selector> parse(std::string_view text);
+
+  bool matches(const Labels& labels) const;
+  // The selector as written (trimmed), for messages and `get ippool -o wide`.
+  const std::string& text() const { return text_; }
+
+  struct Node;  // the parsed expression tree (selector.cpp)
+
+ private:
+  std::shared_ptr<const Node> root_;  // shared: Selectors are cheap to copy
+  std::string text_;
+};
+
+// Kubernetes label rules, shared by selectors and Node labels. Key: an optional DNS-subdomain
+// prefix and '/', then 1-63 of [A-Za-z0-9._-] starting and ending with an alphanumeric.
+// Value: empty, or 1-63 of [A-Za-z0-9._-] starting and ending with an alphanumeric.
+Status validate_label_key(std::string_view key);
+Status validate_label_value(std::string_view value);
+
+}  // namespace blockd::ipam
