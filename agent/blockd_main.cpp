@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
   stop_signals.async_wait([&](boost::system::error_code, int sig) {
     spdlog::info("signal {}: stopping (kernel routes stay; peers keep ours through graceful restart)", sig);
     node.stop();
-    io.stop();
+    node.when_stopped([&] { io.stop(); });  // a Cease NOTIFICATION (no graceful restart) still goes out
   });
   boost::asio::signal_set hup(io, SIGHUP);
   std::function<void()> wait_hup = [&] {

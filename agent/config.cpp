@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "agent/bounded_input.hpp"
+#include "bgp/speaker.hpp"
 #include "ipam/resources/validation.hpp"
 
 namespace blockd::agent {
@@ -115,6 +116,7 @@ Status read_node(const Section& s, AgentConfig::NodeSection& node) {
   }
   if (!s.has("asNumber")) return invalid("node.asNumber: required");
   TRY(asn, s.template number<std::uint32_t>("asNumber", 1, 4294967295LL));
+  if (auto why = bgp::as_number_problem(asn); !why.empty()) return invalid("node.asNumber: " + why);
   node.as_number = asn;
   node.router_id = node.address.address;
   if (s.has("routerId")) {
@@ -125,7 +127,9 @@ Status read_node(const Section& s, AgentConfig::NodeSection& node) {
   return {};
 }
 
-Status read_bgp(const Section& s, AgentConfig::BgpSection& bgp) {
+// The peers are checked as the speaker checks them (bgp::validate), so a config the agent
+// accepts never has a peer the speaker refuses.
+Status read_bgp(const Section& s, const AgentConfig::NodeSection& node, AgentConfig::BgpSection& bgp) {
   if (auto ok = s.check_fields({"listenPort", "listenAddress", "peers", "gracefulRestart", "holdTime"}); !ok) return ok;
   if (s.has("listenPort")) {
     TRY(port, s.template number<std::uint16_t>("listenPort", 0, 65535));
@@ -163,11 +167,18 @@ Status read_bgp(const Section& s, AgentConfig::BgpSection& bgp) {
       TRY(a, p.address("address"));
       peer.address = a;
       if (!p.has("asNumber")) return invalid(p.field("asNumber") + ": required");
+      if (!a.is_v4() && !node.address_v6) {
+        return invalid(p.field("address") + ": " + a.str() + " is IPv6 but node.addressV6 is not set: no address to peer from");
+      }
       TRY(asn, p.template number<std::uint32_t>("asNumber", 1, 4294967295LL));
+      if (auto why = bgp::as_number_problem(asn); !why.empty()) return invalid(p.field("asNumber") + ": " + why);
       peer.as_number = asn;
       if (p.has("password")) {
         TRY(pw, p.text("password"));
-        if (pw.size() > 80) return invalid(p.field("password") + ": longer than 80 characters (TCP-MD5 key limit)");
+        if (pw.size() > bgp::kMaxTcpMd5Password) {
+          return invalid(p.field("password") + ": " + std::to_string(pw.size()) +
+                         " octets; a TCP-MD5 key holds at most 80 (Linux TCP_MD5SIG_MAXKEYLEN)");
+        }
         peer.password = pw;
       }
       if (p.has("port")) {
@@ -262,7 +273,7 @@ Result<AgentConfig> parse_agent_config(const std::string& yaml_text) {
     }
     config.datastore = ds;
   }
-  if (auto ok = read_bgp(top.child("bgp"), config.bgp); !ok) return ok.error();
+  if (auto ok = read_bgp(top.child("bgp"), config.node, config.bgp); !ok) return ok.error();
   if (auto ok = read_dataplane(top.child("dataplane"), config.dataplane); !ok) return ok.error();
   Section ipam_section = top.child("ipam");
   if (auto ok = ipam_section.check_fields({"releaseEmptyBlocks"}); !ok) return ok.error();

@@ -88,6 +88,8 @@ Status NodeAgent::start() {
   sc.listen_address = config_.bgp.listen_address;
   sc.listen_port = config_.bgp.listen_port;
   sc.hold_time = config_.bgp.hold_time;
+  sc.peer_families = {ipam::Family::V4};
+  if (config_.node.address_v6) sc.peer_families.push_back(ipam::Family::V6);
   sc.graceful_restart = {config_.bgp.graceful_restart, config_.bgp.restart_time,
                          config_.bgp.graceful_restart && kept_forwarding_state};
   if (sc.graceful_restart.restarting) spdlog::info("bgp: restarting with the routes an earlier blockd left in the kernel");
@@ -126,6 +128,11 @@ void NodeAgent::stop() {
   // Last: a store call in progress (up to SQLite's busy timeout) must not delay closing BGP.
   // It finishes; queued ones are dropped.
   if (store_worker_) store_worker_->stop();
+}
+
+void NodeAgent::when_stopped(std::function<void()> done) {
+  if (speaker_) speaker_->when_drained(std::move(done));
+  else boost::asio::post(io_, std::move(done));
 }
 
 Status NodeAgent::reload(AgentConfig config) {
@@ -274,7 +281,13 @@ void NodeAgent::replan() {
   if (!view) return;
   ++counters_.replans;
   if (auto ok = setup_vxlan(*view); !ok) spdlog::error("{}", ok.error().message);
-  if (auto ok = speaker_->set_peers(desired_peers(*view)); !ok) spdlog::error("bgp peers: {}", ok.error().message);
+  if (auto ok = speaker_->set_peers(desired_peers(*view)); !ok && ok.error().message != last_peer_error_) {
+    // Logged once per change: the periodic replan would repeat it every 30 s.
+    spdlog::error("bgp peers: {}", ok.error().message);
+    last_peer_error_ = ok.error().message;
+  } else if (ok) {
+    last_peer_error_.clear();
+  }
 
   std::vector<LearnedRoute> learned;
   for (const auto& r : speaker_->received()) {
@@ -373,6 +386,7 @@ json NodeAgent::status() {
     for (const auto& p : view->problems) warnings.push_back(p);
   }
   for (const auto& w : store_->warnings()) warnings.push_back(w);
+  for (const auto& r : speaker_->refused()) warnings.push_back(r.reason + " (" + source_of(r.address).source + "): not peered");
   return {{"node", config_.node.name},
           {"address", config_.node.address.str()},
           {"asNumber", config_.node.as_number},
@@ -383,13 +397,17 @@ json NodeAgent::status() {
           {"warnings", warnings}};
 }
 
+NodeAgent::PeerSource NodeAgent::source_of(const ipam::Address& peer) const {
+  for (const auto& s : peer_sources_) {
+    if (s.address == peer.str()) return s;
+  }
+  return {peer.str(), "config", "config"};
+}
+
 json NodeAgent::peers() {
   json out = json::array();
   for (const auto& p : speaker_->peers()) {
-    std::string source = "config", type = "config";
-    for (const auto& s : peer_sources_) {
-      if (s.address == p.address.str()) std::tie(source, type) = std::tie(s.source, s.type);
-    }
+    const PeerSource from = source_of(p.address);
     json since = nullptr;
     if (p.uptime) since = std::chrono::duration_cast<std::chrono::seconds>(*p.uptime).count();
     out.push_back({{"address", p.address.str()},
@@ -400,8 +418,15 @@ json NodeAgent::peers() {
                    {"prefixesSent", p.prefixes_sent},
                    {"prefixesReceived", p.prefixes_received},
                    {"lastError", p.last_error},
-                   {"source", source},
-                   {"peerType", type}});
+                   {"source", from.source},
+                   {"peerType", from.type}});
+  }
+  // A peer the speaker refused (a rule it breaks) is listed with the reason, not left out.
+  for (const auto& r : speaker_->refused()) {
+    const PeerSource from = source_of(r.address);
+    out.push_back({{"address", r.address.str()}, {"asNumber", r.peer_as}, {"state", "Refused"}, {"since", nullptr},
+                   {"prefixesSent", 0}, {"prefixesReceived", 0}, {"lastError", r.reason}, {"source", from.source},
+                   {"peerType", from.type}});
   }
   return out;
 }

@@ -35,6 +35,8 @@ class NodeAgent : public ControlHandler {
   Status start();
   // SIGTERM: stop serving; kernel routes stay and, with graceful restart, the ToR keeps ours.
   void stop();
+  // After stop(): `done` is posted once the BGP sessions' last NOTIFICATIONs are out (bounded).
+  void when_stopped(std::function<void()> done);
   // SIGHUP: re-read what can change at run time (peers, labels, log level).
   Status reload(AgentConfig config);
 
@@ -94,6 +96,8 @@ class NodeAgent : public ControlHandler {
   std::vector<PeerSource> peer_sources_;
   // The config's labels, read on the store worker's thread too (reload() changes them).
   mutable std::mutex labels_mu_;
+  PeerSource source_of(const ipam::Address& peer) const;
+  std::string last_peer_error_;  // the last set_peers error logged
   struct Counters {
     std::atomic<std::uint64_t> replans = 0, allocations = 0, allocation_errors = 0, releases = 0, reconcile_errors = 0;
     double last_reconcile_seconds = 0, total_reconcile_seconds = 0;

@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
       config.graceful_restart = {true, static_cast<std::uint16_t>(gr_time), restarting};
     }
     if (ttl_hops < 0 || ttl_hops > 254) throw UserError{"--ttl-security: must be 1..254"};
-    if (password.size() > 80) throw UserError{"--password: at most 80 characters"};
+    if (password.size() > kMaxTcpMd5Password) throw UserError{"--password: at most 80 octets (the kernel's TCP-MD5 key limit)"};
     for (const auto& p : peers) {
       PeerConfig pc = parse_peer(p);
       pc.password = password;
@@ -196,7 +196,7 @@ int main(int argc, char** argv) {
     const bool graceful = config.graceful_restart.enabled;
     spdlog::info("bgpspeak: signal {}, stopping{}", sig, graceful ? " (graceful restart: peers keep our routes)" : "");
     speaker.stop(graceful);
-    io.stop();
+    speaker.when_drained([&] { io.stop(); });  // the Cease NOTIFICATIONs go out first (bounded)
   };
   signals.async_wait(on_signal);
   io.run();

@@ -243,7 +243,8 @@ Actions Fsm::replace_connection(const Negotiated& negotiated, TimePoint now) {
 }
 
 Actions Fsm::route_refresh_received(TimePoint now) {
-  if (state_ == State::OpenSent) return fsm_error(now, "ROUTE-REFRESH");
+  // Only an Established session has routes to refresh; before it, as BIRD does, an FSM error.
+  if (state_ == State::OpenSent || state_ == State::OpenConfirm) return fsm_error(now, "ROUTE-REFRESH");
   return {};
 }
 

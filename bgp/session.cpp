@@ -43,6 +43,13 @@ void SessionEnv::received_changed() {
   });
 }
 
+void SessionEnv::draining_ended() {
+  // Called with the mutex held, like received_changed.
+  if (--draining > 0) return;
+  for (auto& cb : on_drained) asio::post(io, std::move(cb));
+  on_drained.clear();
+}
+
 asio::ip::address to_asio(const Address& a) {
   if (a.is_v4()) return asio::ip::address_v4(a.v4_value());
   asio::ip::address_v6::bytes_type b;
@@ -83,18 +90,68 @@ bool set_md5_key(int fd, bool socket_v6, const Address& peer, const std::string&
   return ::setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG, &sig, sizeof sig) == 0;
 }
 
+// Closing with a NOTIFICATION (RFC 4271 §6): the write in flight finishes first (cutting a
+// message in half would garble the stream), then the NOTIFICATION; then our side sends its FIN
+// and waits for the peer's, reading and dropping what still arrives, so that closing on unread
+// data never turns into a reset that could discard the NOTIFICATION from the peer's receive
+// queue. All of it within this deadline: a peer that stopped reading cannot hold the socket.
+constexpr auto kCloseFlushDeadline = std::chrono::seconds(5);
+// Octets handed to one write, in whole messages: a NOTIFICATION queued during a table dump
+// waits behind at most this much.
+constexpr std::size_t kWriteChunk = 64 * 1024;
+
 class Connection {
  public:
-  Connection(tcp::socket s, bool out) : socket(std::move(s)), outgoing(out), inbox(2 * kMaxExtendedMessageSize) {}
+  Connection(tcp::socket s, bool out)
+      : socket(std::move(s)), outgoing(out), inbox(2 * kMaxExtendedMessageSize), flush_deadline(socket.get_executor()) {}
   tcp::socket socket;
   bool outgoing;
   Bytes inbox;
   std::size_t have = 0;
-  Bytes outbox;
-  Bytes sending;
+  Bytes dropped;             // draining: where the peer's last bytes are read, never parsed
+  Bytes outbox;              // whole messages not yet handed to a write, from outbox_start
+  std::size_t outbox_start = 0;
+  Bytes sending;             // the write in flight
   bool writing = false;
-  bool closed = false;
-  bool extended = false;  // RFC 8654 negotiated on this connection
+  bool reading = false;
+  bool closed = false;       // the session is done with it: nothing more is processed or queued
+  bool notification = false; // a NOTIFICATION is queued or in flight: it goes out before the close
+  bool draining = false;     // closed, its NOTIFICATION still going out (kCloseFlushDeadline)
+  bool peer_closed = false;  // the peer's FIN arrived while draining
+  bool finished = false;     // the socket is closed
+  bool extended = false;     // RFC 8654 negotiated on this connection
+  asio::steady_timer flush_deadline;
+
+  std::size_t queued() const { return outbox.size() - outbox_start; }
+  void append(const Bytes& m) { outbox.insert(outbox.end(), m.begin(), m.end()); }
+  // Hands up to `limit` octets of whole messages (at least one) to `sending`; all of them when
+  // `limit` is 0.
+  void take(std::size_t limit) {
+    std::size_t end = outbox.size();
+    if (limit > 0) {
+      end = outbox_start;
+      while (end + kHeaderSize <= outbox.size()) {
+        const std::size_t length = (std::size_t{outbox[end + 16]} << 8) | outbox[end + 17];
+        if (length < kHeaderSize || (end > outbox_start && end + length - outbox_start > limit)) break;
+        end += length;
+      }
+      if (end == outbox_start) end = outbox.size();  // cannot happen: we queue only whole messages
+    }
+    sending.assign(outbox.begin() + static_cast<std::ptrdiff_t>(outbox_start),
+                   outbox.begin() + static_cast<std::ptrdiff_t>(end));
+    outbox_start = end;
+    if (outbox_start == outbox.size()) {
+      outbox.clear();
+      outbox_start = 0;
+    } else if (outbox_start > outbox.size() / 2) {
+      outbox.erase(outbox.begin(), outbox.begin() + static_cast<std::ptrdiff_t>(outbox_start));
+      outbox_start = 0;
+    }
+  }
+  void drop_queued() {
+    outbox.clear();
+    outbox_start = 0;
+  }
 };
 
 Peer::Peer(std::shared_ptr<SessionEnv> env, PeerConfig config)
@@ -159,7 +216,7 @@ void Peer::execute(Actions actions) {
             if (conn_) send(conn_, encode(KeepaliveMessage{}));
           } else if constexpr (std::is_same_v<T, action::SendNotification>) {
             spdlog::warn("bgp peer {}: sending NOTIFICATION {}", name(), describe(act.message));
-            if (conn_) send(conn_, encode(act.message));
+            send_notification(conn_, act.message);
           } else if constexpr (std::is_same_v<T, action::SessionUp>) {
             session_up();
           } else if constexpr (std::is_same_v<T, action::SessionDown>) {
@@ -272,8 +329,7 @@ void Peer::incoming(tcp::socket socket) {
   }
   if (s == State::Established || candidate_) {
     // RFC 4271 §6.8: a connection colliding with an Established session is closed.
-    send(c, encode(NotificationMessage{err::kCease, err::kCeaseCollision, {}}));
-    close(c);
+    notify_and_close(c, NotificationMessage{err::kCease, err::kCeaseCollision, {}});
     return;
   }
   // OpenSent/OpenConfirm: the peer's connection goes through OPEN beside ours; its OPEN
@@ -287,44 +343,99 @@ void Peer::close(ConnectionPtr& c) {
   if (!c) return;
   if (!c->closed) {
     c->closed = true;
-    // Best effort for a queued NOTIFICATION: one non-blocking write, never waiting on a peer
-    // that stopped reading.
-    boost::system::error_code ec;
-    Bytes pending = c->sending;
-    pending.insert(pending.end(), c->outbox.begin(), c->outbox.end());
-    if (!c->writing && !pending.empty()) {
-      c->socket.non_blocking(true, ec);
-      c->socket.write_some(asio::buffer(pending), ec);
-    }
-    c->socket.shutdown(tcp::socket::shutdown_both, ec);
-    c->socket.close(ec);
+    if (c->notification) drain(c);
+    else finish(c);
   }
   c.reset();
 }
 
+void Peer::notify_and_close(ConnectionPtr& c, const NotificationMessage& n) {
+  send_notification(c, n);
+  close(c);
+}
+
+void Peer::send_notification(const ConnectionPtr& c, const NotificationMessage& n) {
+  if (!c || c->closed) return;
+  // What is queued but not yet started belongs to a session that is ending: the NOTIFICATION
+  // replaces it, so it follows the write in flight (at most kWriteChunk octets) at once.
+  c->drop_queued();
+  c->append(encode(n));
+  c->notification = true;
+  flush(c);
+}
+
+void Peer::drain(const ConnectionPtr& c) {
+  c->draining = true;
+  env_->draining_started();
+  c->flush_deadline.expires_after(kCloseFlushDeadline);
+  c->flush_deadline.async_wait([self = shared_from_this(), c](const boost::system::error_code& ec) {
+    if (ec) return;
+    std::lock_guard lock(self->env_->mutex);
+    if (!c->finished) spdlog::warn("bgp peer {}: closing before the peer read our NOTIFICATION", self->name());
+    self->finish(c);
+  });
+  if (!c->writing && c->queued() > 0) {
+    // One non-blocking write at once, so the NOTIFICATION is out even if the io_context ends
+    // right after a stop; the rest, if any, goes the asynchronous way.
+    boost::system::error_code ec;
+    c->socket.non_blocking(true, ec);
+    const std::size_t n = c->socket.write_some(asio::buffer(c->outbox.data() + c->outbox_start, c->queued()), ec);
+    c->outbox_start += n;
+    if (c->queued() == 0) c->drop_queued();
+  }
+  if (c->writing || c->queued() > 0) flush(c);
+  else shutdown_send(c);
+  read(c);  // wait for the peer's FIN
+}
+
+void Peer::shutdown_send(const ConnectionPtr& c) {
+  boost::system::error_code ec;
+  c->socket.shutdown(tcp::socket::shutdown_send, ec);
+  if (ec || c->peer_closed) finish(c);
+}
+
+void Peer::finish(const ConnectionPtr& c) {
+  if (c->finished) return;
+  c->finished = true;
+  boost::system::error_code ec;
+  c->socket.shutdown(tcp::socket::shutdown_both, ec);
+  c->socket.close(ec);
+  c->flush_deadline.cancel();
+  if (c->draining) {
+    c->draining = false;
+    env_->draining_ended();
+  }
+}
+
 void Peer::send(const ConnectionPtr& c, const Bytes& message) {
   if (!c || c->closed) return;
-  c->outbox.insert(c->outbox.end(), message.begin(), message.end());
+  c->append(message);
   flush(c);
 }
 
 void Peer::send_all(const ConnectionPtr& c, const std::vector<Bytes>& messages) {
   if (!c || c->closed) return;
-  for (const auto& m : messages) c->outbox.insert(c->outbox.end(), m.begin(), m.end());
+  for (const auto& m : messages) c->append(m);
   flush(c);
 }
 
 void Peer::flush(const ConnectionPtr& c) {
-  if (c->writing || c->outbox.empty() || c->closed) return;
+  if (c->writing || c->queued() == 0 || c->finished || (c->closed && !c->draining)) return;
   c->writing = true;
-  c->sending.swap(c->outbox);
-  c->outbox.clear();
+  // Draining, the rest goes in one write (a non-blocking write may have left half a message).
+  c->take(c->closed ? 0 : kWriteChunk);
   asio::async_write(c->socket, asio::buffer(c->sending),
                     [self = shared_from_this(), c](const boost::system::error_code& ec, std::size_t) {
                       std::lock_guard lock(self->env_->mutex);
                       c->writing = false;
                       c->sending.clear();
-                      if (c->closed) return;
+                      if (c->finished) return;
+                      if (c->closed) {
+                        if (ec) self->finish(c);
+                        else if (c->queued() > 0) self->flush(c);
+                        else self->shutdown_send(c);
+                        return;
+                      }
                       if (ec) {
                         self->on_connection_lost(c);
                         return;
@@ -334,12 +445,28 @@ void Peer::flush(const ConnectionPtr& c) {
 }
 
 void Peer::read(const ConnectionPtr& c) {
-  if (c->closed) return;
+  if (c->finished || c->reading || (c->closed && !c->draining)) return;
   if (c->have == c->inbox.size()) c->inbox.resize(c->inbox.size() * 2);  // cannot happen: frames are bounded
-  c->socket.async_read_some(asio::buffer(c->inbox.data() + c->have, c->inbox.size() - c->have),
+  // Draining, what the peer still sends is read and dropped, into a buffer of its own: the read
+  // may complete at once, while the message that closed the session is still being handled.
+  if (c->closed) c->dropped.resize(16 * 1024);
+  const auto buffer = c->closed ? asio::buffer(c->dropped) : asio::buffer(c->inbox.data() + c->have, c->inbox.size() - c->have);
+  c->reading = true;
+  c->socket.async_read_some(buffer,
                             [self = shared_from_this(), c](const boost::system::error_code& ec, std::size_t n) {
                               std::lock_guard lock(self->env_->mutex);
-                              if (c->closed) return;
+                              c->reading = false;
+                              if (c->finished) return;
+                              if (c->closed) {
+                                if (!ec) {
+                                  self->read(c);
+                                } else {
+                                  // The peer's FIN (or an error): done once our own bytes are out.
+                                  c->peer_closed = true;
+                                  if (!c->writing && c->queued() == 0) self->finish(c);
+                                }
+                                return;
+                              }
                               if (ec) {
                                 self->on_connection_lost(c);
                                 return;
@@ -367,7 +494,7 @@ void Peer::on_read(const ConnectionPtr& c, std::size_t n) {
     auto length = frame_length(rest, {c->extended});
     if (!length) {
       if (c == conn_) execute(fsm_.message_error(length.error(), env_->clock.now()));
-      else close(candidate_);
+      else notify_and_close(candidate_, length.error().notification);
       return;
     }
     if (rest.size() < *length) break;
@@ -376,11 +503,11 @@ void Peer::on_read(const ConnectionPtr& c, std::size_t n) {
     if (!m) {
       spdlog::warn("bgp peer {}: {}", name(), m.error().reason);
       if (c == conn_) execute(fsm_.message_error(m.error(), env_->clock.now()));
-      else close(candidate_);
+      else notify_and_close(candidate_, m.error().notification);
       return;
     }
     if (c == conn_) process(c, *m);
-    else if (c == candidate_) process_candidate(c, *m);
+    else if (c == candidate_) process_candidate(*m);
     else return;
   }
   if (c->closed) return;
@@ -428,28 +555,25 @@ void Peer::process(const ConnectionPtr& c, const Message& m) {
   }
 }
 
-void Peer::process_candidate(const ConnectionPtr& c, const Message& m) {
+void Peer::process_candidate(const Message& m) {
   if (type_of(m) != MessageType::Open) {
     if (type_of(m) == MessageType::Notification) close(candidate_);
     return;  // anything before its OPEN waits for the collision to be decided
   }
   auto n = negotiate(std::get<OpenMessage>(m), our_capabilities(), expectation());
   if (!n) {
-    send(c, encode(n.error().notification));
-    close(candidate_);
+    notify_and_close(candidate_, n.error().notification);
     return;
   }
   if (fsm_.state() == State::Established) {
     // RFC 4271 §6.8: the session already up wins over any newer connection.
-    send(c, encode(NotificationMessage{err::kCease, err::kCeaseCollision, {}}));
-    close(candidate_);
+    notify_and_close(candidate_, NotificationMessage{err::kCease, err::kCeaseCollision, {}});
     return;
   }
   const std::uint32_t local_id = env_->config.router_id.v4_value();
   if (keep_remote_initiated(local_id, n->peer_id)) {
     spdlog::info("bgp peer {}: connection collision, keeping the peer's connection", name());
-    send(conn_, encode(NotificationMessage{err::kCease, err::kCeaseCollision, {}}));
-    close(conn_);
+    notify_and_close(conn_, NotificationMessage{err::kCease, err::kCeaseCollision, {}});
     conn_ = candidate_;
     candidate_.reset();
     conn_->extended = n->extended_message;
@@ -457,8 +581,7 @@ void Peer::process_candidate(const ConnectionPtr& c, const Message& m) {
     execute(fsm_.replace_connection(*n, env_->clock.now()));
   } else {
     spdlog::info("bgp peer {}: connection collision, keeping ours", name());
-    send(c, encode(NotificationMessage{err::kCease, err::kCeaseCollision, {}}));
-    close(candidate_);
+    notify_and_close(candidate_, NotificationMessage{err::kCease, err::kCeaseCollision, {}});
   }
 }
 
@@ -523,8 +646,7 @@ void Peer::session_up() {
   for (const auto& f : gr_.session_up(n.peer_graceful_restart, stale, now)) sweep(f);
   if (candidate_) {
     // A connection still waiting for its OPEN lost the collision (RFC 4271 §6.8).
-    send(candidate_, encode(NotificationMessage{err::kCease, err::kCeaseCollision, {}}));
-    close(candidate_);
+    notify_and_close(candidate_, NotificationMessage{err::kCease, err::kCeaseCollision, {}});
   }
   rib_out_.clear();
   send_diff(false);

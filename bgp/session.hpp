@@ -27,6 +27,11 @@ struct SessionEnv : std::enable_shared_from_this<SessionEnv> {
   std::function<void()> on_received_change;
   bool change_posted = false;
   void received_changed();
+  // Connections still sending their last NOTIFICATION, and who waits for them to be done.
+  std::size_t draining = 0;
+  std::vector<std::function<void()>> on_drained;
+  void draining_started() { ++draining; }
+  void draining_ended();
 };
 
 boost::asio::ip::address to_asio(const Address& a);
@@ -57,7 +62,13 @@ class Peer : public std::enable_shared_from_this<Peer> {
   void arm_timer();
   void on_timer();
   void connect();
+  // Closes `c` (and resets the pointer); a NOTIFICATION queued on it still goes out first.
   void close(ConnectionPtr& c);
+  void notify_and_close(ConnectionPtr& c, const NotificationMessage& n);
+  void send_notification(const ConnectionPtr& c, const NotificationMessage& n);
+  void drain(const ConnectionPtr& c);
+  void shutdown_send(const ConnectionPtr& c);
+  void finish(const ConnectionPtr& c);
   void send(const ConnectionPtr& c, const Bytes& message);
   void send_all(const ConnectionPtr& c, const std::vector<Bytes>& messages);
   void flush(const ConnectionPtr& c);
@@ -65,7 +76,7 @@ class Peer : public std::enable_shared_from_this<Peer> {
   void on_read(const ConnectionPtr& c, std::size_t n);
   void on_connection_lost(const ConnectionPtr& c);
   void process(const ConnectionPtr& c, const Message& m);
-  void process_candidate(const ConnectionPtr& c, const Message& m);
+  void process_candidate(const Message& m);  // a message on candidate_
   void on_update(const UpdateMessage& u);
   void session_up();
   void session_down(const action::SessionDown& down);

@@ -4,6 +4,8 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include <algorithm>
+#include <boost/asio/post.hpp>
 #include <cstring>
 #include <map>
 #include <set>
@@ -19,6 +21,7 @@ struct Speaker::Core : SessionEnv {
   using SessionEnv::SessionEnv;
   std::map<Address, std::shared_ptr<Peer>> peers;
   std::vector<std::shared_ptr<tcp::acceptor>> acceptors;
+  std::vector<RefusedPeer> refused;
   bool started = false;
 
   void accept(const std::shared_ptr<tcp::acceptor>& acceptor);
@@ -32,8 +35,14 @@ const SteadyClock& steady_clock() {
 }
 }  // namespace
 
+std::string as_number_problem(std::uint32_t as) {
+  if (as == 0) return "AS 0 is reserved and never valid in a session (RFC 7607)";
+  if (as == kAsTrans) return "AS 23456 is AS_TRANS, reserved to stand in for 4-octet AS numbers (RFC 6793)";
+  return {};
+}
+
 Status validate(const SpeakerConfig& config) {
-  if (config.local_as == 0) return invalid("bgp: local AS must be set (1..4294967295)");
+  if (auto why = as_number_problem(config.local_as); !why.empty()) return invalid("bgp: local AS: " + why);
   if (!config.router_id.is_v4() || config.router_id.v4_value() == 0) {
     return invalid("bgp: router ID must be a non-zero IPv4 address, got " + config.router_id.str());
   }
@@ -42,20 +51,36 @@ Status validate(const SpeakerConfig& config) {
   return {};
 }
 
-Status validate(const std::vector<PeerConfig>& peers) {
+Status validate(const PeerConfig& p, const SpeakerConfig& config) {
+  const std::string who = "bgp peer " + p.address.str();
+  if (p.peer_as == 0) return invalid(who + ": AS number must be set");
+  if (auto why = as_number_problem(p.peer_as); !why.empty()) return invalid(who + ": peer AS: " + why);
+  if (p.local_as) {
+    if (auto why = as_number_problem(*p.local_as); !why.empty()) return invalid(who + ": local AS: " + why);
+  }
+  if (p.password.size() > kMaxTcpMd5Password) {
+    return invalid(who + ": TCP-MD5 password is " + std::to_string(p.password.size()) + " octets; the kernel takes at most " +
+                   std::to_string(kMaxTcpMd5Password));
+  }
+  if (p.ttl_security_hops && (*p.ttl_security_hops < 1 || *p.ttl_security_hops > 254)) {
+    return invalid(who + ": ttl security hops must be 1..254");
+  }
+  if (p.hold_time && (*p.hold_time == 1 || *p.hold_time == 2)) return invalid(who + ": hold time must be 0 or >= 3");
+  if (p.port == 0) return invalid(who + ": port must not be 0");
+  if (p.max_prefixes == 0) return invalid(who + ": max prefixes must be at least 1");
+  const auto& families = config.peer_families;
+  if (!families.empty() && std::find(families.begin(), families.end(), p.address.family()) == families.end()) {
+    return invalid(who + ": an " + ipam::family_name(p.address.family()) + " peer, but this node has no " +
+                   ipam::family_name(p.address.family()) + " address to peer from");
+  }
+  return {};
+}
+
+Status validate(const std::vector<PeerConfig>& peers, const SpeakerConfig& config) {
   std::set<Address> seen;
   for (const auto& p : peers) {
-    const std::string who = "bgp peer " + p.address.str();
-    if (!seen.insert(p.address).second) return invalid(who + ": configured twice");
-    if (p.peer_as == 0) return invalid(who + ": AS number must be set");
-    if (p.local_as && *p.local_as == 0) return invalid(who + ": local AS must not be 0");
-    if (p.password.size() > 80) return invalid(who + ": TCP-MD5 password longer than 80 octets");
-    if (p.ttl_security_hops && (*p.ttl_security_hops < 1 || *p.ttl_security_hops > 254)) {
-      return invalid(who + ": ttl security hops must be 1..254");
-    }
-    if (p.hold_time && (*p.hold_time == 1 || *p.hold_time == 2)) return invalid(who + ": hold time must be 0 or >= 3");
-    if (p.port == 0) return invalid(who + ": port must not be 0");
-    if (p.max_prefixes == 0) return invalid(who + ": max prefixes must be at least 1");
+    if (!seen.insert(p.address).second) return invalid("bgp peer " + p.address.str() + ": configured twice");
+    if (auto s = validate(p, config); !s) return s;
   }
   return {};
 }
@@ -160,10 +185,19 @@ void Speaker::stop(bool graceful) {
 }
 
 Status Speaker::set_peers(std::vector<PeerConfig> peers) {
-  if (auto s = validate(peers); !s) return s;
   std::lock_guard lock(core_->mutex);
   std::map<Address, PeerConfig> wanted;
-  for (auto& p : peers) wanted.emplace(p.address, std::move(p));
+  std::vector<RefusedPeer> refused;
+  for (auto& p : peers) {
+    if (auto s = validate(p, core_->config); !s) {
+      refused.push_back({p.address, p.peer_as, s.error().message});
+    } else if (wanted.count(p.address)) {
+      refused.push_back({p.address, p.peer_as, "bgp peer " + p.address.str() + ": configured twice"});
+    } else {
+      const Address a = p.address;
+      wanted.emplace(a, std::move(p));
+    }
+  }
   for (auto it = core_->peers.begin(); it != core_->peers.end();) {
     auto w = wanted.find(it->first);
     if (w == wanted.end() || !(w->second == it->second->config())) {
@@ -184,7 +218,22 @@ Status Speaker::set_peers(std::vector<PeerConfig> peers) {
       peer->start();
     }
   }
-  return {};
+  core_->refused = refused;
+  if (refused.empty()) return {};
+  std::string why;
+  for (const auto& r : refused) why += (why.empty() ? "" : "; ") + r.reason;
+  return invalid(why + " (refused; the other peers are configured)");
+}
+
+std::vector<RefusedPeer> Speaker::refused() const {
+  std::lock_guard lock(core_->mutex);
+  return core_->refused;
+}
+
+void Speaker::when_drained(std::function<void()> done) {
+  std::lock_guard lock(core_->mutex);
+  if (core_->draining == 0) asio::post(core_->io, std::move(done));
+  else core_->on_drained.push_back(std::move(done));
 }
 
 void Speaker::set_advertise(std::vector<AdvertisedRoute> routes) {

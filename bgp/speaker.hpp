@@ -36,7 +36,13 @@ struct SpeakerConfig {
   GracefulRestartConfig graceful_restart;
   Duration connect_retry = std::chrono::seconds(5);
   Duration idle_hold = std::chrono::seconds(1);
+  // The families this node has an address of to peer from; a peer of another family is
+  // refused. Empty: any.
+  std::vector<ipam::Family> peer_families;
 };
+
+// Linux's TCP_MD5SIG_MAXKEYLEN: the kernel refuses a longer RFC 2385 key.
+inline constexpr std::size_t kMaxTcpMd5Password = 80;
 
 struct PeerConfig {
   Address address;
@@ -62,6 +68,13 @@ struct PeerStatus {
   std::string last_error;
 };
 
+// A peer set_peers did not take, and why (the rule it breaks).
+struct RefusedPeer {
+  Address address;
+  std::uint32_t peer_as = 0;
+  std::string reason;
+};
+
 struct ReceivedRoute {
   Prefix prefix;
   std::optional<Address> next_hop;
@@ -85,8 +98,16 @@ class Speaker {
   // enabled) by just closing, so peers keep our routes while we restart (RFC 4724 §4.1).
   void stop(bool graceful);
 
-  // Desired state: adds, removes (Cease 6/3) and restarts changed (Cease 6/6) sessions.
+  // Waits for the connections a stop closed with a NOTIFICATION: `done` is posted to the
+  // io_context once each NOTIFICATION is out (or its bounded flush gave up), so the caller
+  // can end the io_context without losing them.
+  void when_drained(std::function<void()> done);
+
+  // Desired state: adds, removes (Cease 6/3) and restarts changed (Cease 6/6) sessions. Each
+  // peer is checked alone (validate below): one that breaks a rule is refused (and removed if
+  // it ran) while the others are applied; the error names every refused peer, refused() too.
   Status set_peers(std::vector<PeerConfig> peers);
+  std::vector<RefusedPeer> refused() const;
   // Desired state: each peer is sent only the difference from what it has.
   void set_advertise(std::vector<AdvertisedRoute> routes);
 
@@ -101,8 +122,17 @@ class Speaker {
   std::shared_ptr<Core> core_;
 };
 
-// Checks a peer list: addresses unique, AS numbers set, GTSM hops 1..255, password <= 80 octets.
+// Rules the speaker enforces. AS numbers: not 0 (RFC 7607 §2: Bad Peer AS) and not AS_TRANS
+// 23456 (RFC 6793: it only stands in for a 4-octet AS in the 2-octet OPEN field; FRR refuses a
+// speaker that claims it as its own); hold time 0 or >= 3 (RFC 4271 §4.2).
 Status validate(const SpeakerConfig& config);
-Status validate(const std::vector<PeerConfig>& peers);
+// One peer: AS numbers as above, TCP-MD5 password <= 80 octets (Linux TCP_MD5SIG_MAXKEYLEN),
+// GTSM hops 1..254, port, max prefixes, and an address of a family in config.peer_families.
+Status validate(const PeerConfig& peer, const SpeakerConfig& config);
+// A peer list: each peer as above, addresses unique.
+Status validate(const std::vector<PeerConfig>& peers, const SpeakerConfig& config = {});
+// The AS number rules alone, for callers that validate their own inputs: empty when `as` is a
+// usable AS number, otherwise the rule it breaks.
+std::string as_number_problem(std::uint32_t as);
 
 }  // namespace blockd::bgp

@@ -26,6 +26,14 @@ Result<Resource> decode(const KeyValue& kv) {
 
 Status ResourceStore::write(Resource resource, WriteMode mode) {
   if (auto ok = validate(resource); !ok) return ok.error();
+  if (const auto* peer = std::get_if<BGPPeer>(&resource); peer && !peer->node.empty()) {
+    // A peer for one node it could not peer from would only be refused by that node's speaker.
+    auto node = get("Node", peer->node);
+    if (!node) return node.error();
+    if (node->has_value()) {
+      if (auto ok = validate_peer_for_node(*peer, std::get<Node>(**node)); !ok) return ok.error();
+    }
+  }
   const std::string kind = kind_of(resource);
   const std::string name = name_of(resource);
   const std::string key = key_of(kind, name);

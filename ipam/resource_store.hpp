@@ -22,7 +22,8 @@ class ResourceStore {
   explicit ResourceStore(Datastore& store) : store_(store) {}
 
   // Validates (filling defaults) and writes. IPPools are also checked against the other pools
-  // (no overlap) and their stored version (blockSize immutable).
+  // (no overlap) and their stored version (blockSize immutable); a BGPPeer for one node against
+  // that node, when it exists (an address of the peer's family).
   Status write(Resource resource, WriteMode mode);
   // Deleting a Node also gives back its empty affine blocks (blocks still holding addresses keep
   // routing and show up in `ipam check`).

@@ -107,7 +107,9 @@ void print_peers(const json& peers, bool v6, std::chrono::system_clock::time_poi
     const bool up = state == "Established";
     // BIRD's protocol states: "up" once Established, "start" while trying.
     const std::string info = up ? state : error.empty() ? state : state + " " + error;
-    t.add({address, peer_type(p), up ? "up" : "start", up ? since_text(p.value("since", json()), now) : "", info});
+    // "refused": blockd will not peer with it (the INFO says which rule it breaks).
+    const std::string bird_state = up ? "up" : state == "Refused" ? "refused" : "start";
+    t.add({address, peer_type(p), bird_state, up ? since_text(p.value("since", json()), now) : "", info});
     ++n;
   }
   if (n == 0) {

@@ -142,6 +142,12 @@ WireResult<Negotiated> negotiate(const OpenMessage& theirs, const Capabilities& 
   n.local_as = expect.local_as;
   // RFC 6793 §4.1: the AS is the 4-octet capability's when present (AS_TRANS in my_as).
   n.peer_as = caps->four_octet_as.value_or(theirs.my_as);
+  // RFC 7607 §2: AS 0 in an OPEN is a Bad Peer AS; so is AS_TRANS as the 4-octet AS itself
+  // (RFC 6793 reserves it to stand in for one), as FRR decides.
+  if (n.peer_as == 0 || (caps->four_octet_as && *caps->four_octet_as == kAsTrans)) {
+    return wire_error(err::kOpen, err::kBadPeerAs, "peer says AS " + std::to_string(n.peer_as) + ", which is reserved",
+                      Bytes{static_cast<std::uint8_t>(theirs.my_as >> 8), static_cast<std::uint8_t>(theirs.my_as)});
+  }
   if (n.peer_as != expect.peer_as) {
     return wire_error(err::kOpen, err::kBadPeerAs,
                       "peer says AS " + std::to_string(n.peer_as) + ", configured AS " +

@@ -41,10 +41,18 @@ Status check_name(const std::string& name) {
   return {};
 }
 
+// The BGP speaker's rules (bgp::as_number_problem; ipam cannot include bgp): a resource
+// blockctl accepts never holds an AS number the speaker refuses.
 Status check_asn(const std::string& field, std::uint32_t asn) {
   if (asn == 0) return field_error(field, "0 is out of range (1 to 4294967295)");
+  if (asn == 23456) {
+    return field_error(field, "23456 is AS_TRANS, reserved to stand in for 4-octet AS numbers (RFC 6793)");
+  }
   return {};
 }
+
+// Linux's TCP_MD5SIG_MAXKEYLEN: the kernel refuses a longer RFC 2385 key.
+constexpr std::size_t kMaxTcpMd5Password = 80;
 
 Status check_selector(const std::string& field, const std::string& text) {
   auto sel = Selector::parse(text);
@@ -255,6 +263,11 @@ Status validate_peer(BGPPeer& p) {
   }
   if (p.port && *p.port == 0) return field_error("spec.peerIP", "port 0 is out of range (1 to 65535)");
   if (p.as_number == 0) return field_error("spec.asNumber", "required (1 to 4294967295)");
+  if (auto s = check_asn("spec.asNumber", p.as_number); !s) return s;
+  if (p.password.size() > kMaxTcpMd5Password) {
+    return field_error("spec.password", std::to_string(p.password.size()) +
+                                            " octets; a TCP-MD5 key holds at most 80 (Linux TCP_MD5SIG_MAXKEYLEN)");
+  }
   if (!p.node.empty() && !valid_resource_name(p.node)) {
     return field_error("spec.node", "\"" + p.node + "\" is not a valid node name");
   }
@@ -306,6 +319,14 @@ Status validate(Resource& r) {
     return s.error().within(name.empty() ? kind_of(r) : kind_of(r) + " " + name);
   }
   return {};
+}
+
+Status validate_peer_for_node(const BGPPeer& peer, const Node& node) {
+  const bool v4 = peer.peer_ip.is_v4();
+  if (v4 ? node.ipv4_address.has_value() : node.ipv6_address.has_value()) return {};
+  return invalid("BGPPeer " + peer.name + ": spec.peerIP: " + peer.peer_ip.str() + " is " +
+                 family_name(peer.peer_ip.family()) + " but node " + node.name + " has no spec.bgp." +
+                 (v4 ? "ipv4Address" : "ipv6Address") + " to peer from");
 }
 
 Status validate_pool_change(const IPPool& pool, const std::vector<IPPool>& existing,

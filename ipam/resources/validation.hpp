@@ -18,6 +18,10 @@ Status validate(Resource& r);
 Status validate_pool_change(const IPPool& pool, const std::vector<IPPool>& existing,
                             const IPPool* previous);
 
+// A BGPPeer for one node (spec.node) against that node: the node needs an address of the
+// peer's family to peer from (the speaker refuses the peer otherwise).
+Status validate_peer_for_node(const BGPPeer& peer, const Node& node);
+
 // Resource names: alphanumerics with optional '.', '_' or '-' (Calico's IPPool name rule),
 // at most 253 characters, starting and ending with an alphanumeric.
 bool valid_resource_name(std::string_view name);

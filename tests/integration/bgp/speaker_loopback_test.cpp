@@ -196,6 +196,57 @@ TEST_F(SpeakerLoopback, TooManyPrefixesFromAPeerEndTheSessionWithCease1) {
   EXPECT_TRUE(b.received().empty());
 }
 
+TEST_F(SpeakerLoopback, ABadPeerIsRefusedAloneAndTheValidOnesAreAdded) {
+  SpeakerConfig ca = config(65001, "127.0.0.1", port_a);
+  ca.peer_families = {ipam::Family::V4};  // a node without an IPv6 address
+  Speaker a(io, ca);
+  Speaker b(io, config(65002, "127.0.0.2", port_b));
+  PeerConfig long_password = peer("127.0.0.3", 65003, port_b);
+  long_password.password = std::string(81, 'x');
+  PeerConfig v6 = peer("fd00::1", 65004, port_b);
+  PeerConfig as_trans = peer("127.0.0.4", 23456, port_b);
+  // The bad peers come first and last: neither order nor company stops the valid one.
+  auto s = a.set_peers({long_password, v6, peer("127.0.0.2", 65002, port_b), as_trans});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("127.0.0.3: TCP-MD5 password is 81 octets"), std::string::npos) << s.error().message;
+  EXPECT_NE(s.error().message.find("fd00::1: an IPv6 peer"), std::string::npos) << s.error().message;
+  EXPECT_NE(s.error().message.find("127.0.0.4: peer AS: AS 23456 is AS_TRANS"), std::string::npos) << s.error().message;
+  const auto refused = a.refused();
+  ASSERT_EQ(refused.size(), 3u);
+  EXPECT_EQ(refused[0].address, A("127.0.0.3"));
+  EXPECT_EQ(refused[1].address, A("fd00::1"));
+  EXPECT_EQ(refused[2].address, A("127.0.0.4"));
+  (void)b.set_peers({peer("127.0.0.1", 65001, port_a)});
+  a.set_advertise({{P("10.1.0.0/26"), std::nullopt, {}}});
+  ASSERT_TRUE(a.start().ok());
+  ASSERT_TRUE(b.start().ok());
+  ASSERT_TRUE(eventually([&] { return established(a) && received(b, "10.1.0.0/26"); }));
+  // Fixed: the refusal goes away with the rule it broke.
+  long_password.password = "short";
+  EXPECT_TRUE(a.set_peers({long_password, peer("127.0.0.2", 65002, port_b)}).ok());
+  EXPECT_TRUE(a.refused().empty());
+  EXPECT_EQ(a.peers().size(), 2u);
+  EXPECT_TRUE(eventually([&] { return received(b, "10.1.0.0/26"); }));  // the running session was kept
+}
+
+TEST_F(SpeakerLoopback, ACeaseQueuedAtStopIsOutBeforeWhenDrainedFires) {
+  SpeakerConfig cb = config(65002, "127.0.0.2", port_b);
+  cb.idle_hold = 30s;  // b stays Idle with the reason it was given
+  Speaker b(io, cb);
+  (void)b.set_peers({peer("127.0.0.1", 65001, port_a)});
+  ASSERT_TRUE(b.start().ok());
+  Speaker a(io, config(65001, "127.0.0.1", port_a));
+  (void)a.set_peers({peer("127.0.0.2", 65002, port_b)});
+  ASSERT_TRUE(a.start().ok());
+  ASSERT_TRUE(eventually([&] { return established(a) && established(b); }));
+  std::atomic<bool> drained{false};
+  a.stop(false);
+  a.when_drained([&] { drained = true; });
+  ASSERT_TRUE(eventually([&] { return drained.load(); }));
+  ASSERT_TRUE(eventually([&] { return b.peers()[0].last_error.find("6/2") != std::string::npos; }))
+      << b.peers()[0].last_error;
+}
+
 TEST(SpeakerConfigCheck, BadPeersAreNamed) {
   PeerConfig p;
   p.address = A("10.0.0.1");
@@ -209,6 +260,29 @@ TEST(SpeakerConfigCheck, BadPeersAreNamed) {
   SpeakerConfig c;
   c.local_as = 65001;
   EXPECT_FALSE(validate(c).ok());  // router ID 0.0.0.0
+  c.router_id = A("10.0.0.1");
+  EXPECT_TRUE(validate(c).ok());
+  c.local_as = 23456;  // AS_TRANS (RFC 6793)
+  EXPECT_FALSE(validate(c).ok());
+}
+
+TEST(SpeakerConfigCheck, PeerRulesNameThePeerAndTheRule) {
+  SpeakerConfig v4_only;
+  v4_only.peer_families = {ipam::Family::V4};
+  PeerConfig p;
+  p.address = A("fd00::1");
+  p.peer_as = 65001;
+  EXPECT_TRUE(validate(p, SpeakerConfig{}).ok());  // no families given: any
+  EXPECT_EQ(validate(p, v4_only).error().message,
+            "bgp peer fd00::1: an IPv6 peer, but this node has no IPv6 address to peer from");
+  p.address = A("10.0.0.1");
+  p.password = std::string(80, 'x');
+  EXPECT_TRUE(validate(p, v4_only).ok());  // 80 octets: the kernel's limit, still accepted
+  p.password += "x";
+  EXPECT_EQ(validate(p, v4_only).error().message, "bgp peer 10.0.0.1: TCP-MD5 password is 81 octets; the kernel takes at most 80");
+  p.password.clear();
+  p.local_as = 0;
+  EXPECT_NE(validate(p, v4_only).error().message.find("local AS: AS 0 is reserved"), std::string::npos);
 }
 
 }  // namespace

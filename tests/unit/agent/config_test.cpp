@@ -56,7 +56,7 @@ TEST(AgentConfig, RouterIdDefaultsToTheNodeAddress) {
 }
 
 struct BadCase {
-  const char* yaml;
+  std::string yaml;
   const char* message;
 };
 
@@ -72,12 +72,21 @@ TEST(AgentConfig, EveryBadFieldIsNamed) {
        "node.address: \"10.0.0.1\" needs a prefix length (address/length, e.g. 10.0.0.10/24)"},
       {"node: {name: n, address: 10.0.0.1/24}", "node.asNumber: required"},
       {"node: {name: n, address: 10.0.0.1/24, asNumber: 0}", "node.asNumber: 0 is out of range (1 to 4294967295)"},
+      {"node: {name: n, address: 10.0.0.1/24, asNumber: 23456}",
+       "node.asNumber: AS 23456 is AS_TRANS, reserved to stand in for 4-octet AS numbers (RFC 6793)"},
       {"node: {name: n, address: 10.0.0.1/24, asNumber: x}", "node.asNumber: expected a whole number"},
       {"node: {name: n, address: 10.0.0.1/24, asNumber: 1, routerid: 1.1.1.1}", "node.routerid: unknown field"},
       {"datastore: mysql://x", "datastore: \"mysql://x\" is not sqlite:///abs/path.db or etcd://host:port[,host:port]"},
       {"bgp: {listenPort: 70000}", "bgp.listenPort: 70000 is out of range (0 to 65535)"},
       {"bgp: {holdTime: 2}", "bgp.holdTime: 1 and 2 are not allowed (0 or at least 3; RFC 4271 4.2)"},
       {"bgp: {peers: [{asNumber: 1}]}", "bgp.peers[0].address: required"},
+      // What the speaker would refuse (issue 16): no IPv6 address to peer from, AS_TRANS, a long key.
+      {"bgp: {peers: [{address: fd00::1, asNumber: 1}]}",
+       "bgp.peers[0].address: fd00::1 is IPv6 but node.addressV6 is not set: no address to peer from"},
+      {"bgp: {peers: [{address: 10.0.0.1, asNumber: 23456}]}",
+       "bgp.peers[0].asNumber: AS 23456 is AS_TRANS, reserved to stand in for 4-octet AS numbers (RFC 6793)"},
+      {"bgp: {peers: [{address: 10.0.0.1, asNumber: 1, password: \"" + std::string(81, 'x') + "\"}]}",
+       "bgp.peers[0].password: 81 octets; a TCP-MD5 key holds at most 80 (Linux TCP_MD5SIG_MAXKEYLEN)"},
       {"bgp: {peers: [{address: 10.0.0.300, asNumber: 1}]}", "bgp.peers[0].address: \"10.0.0.300\" is not an IP address"},
       {"bgp: {peers: [{address: 10.0.0.2, asNumber: 1}, {address: 10.0.0.2, asNumber: 2}]}",
        "bgp.peers[1].address: 10.0.0.2 is listed twice"},

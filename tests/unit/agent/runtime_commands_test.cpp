@@ -45,6 +45,20 @@ TEST(NodeStatus, PeerTablesLookLikeCalicoctls) {
             "warning: node kube-node-0 has no IPv6 address\n");
 }
 
+TEST(NodeStatus, ARefusedPeerIsListedWithTheRuleItBreaks) {
+  const json peers = json::parse(R"([
+      {"address": "10.0.0.1", "state": "Established", "since": 3600, "source": "BGPPeer/tor", "peerType": "global"},
+      {"address": "10.0.0.9", "state": "Refused", "since": null, "source": "BGPPeer/bad", "peerType": "global",
+       "lastError": "bgp peer 10.0.0.9: TCP-MD5 password is 81 octets; the kernel takes at most 80"}])");
+  std::ostringstream out;
+  print_node_status(json::object(), peers, kNow, out);
+  EXPECT_NE(out.str().find("| 10.0.0.1     | global    | up      | 11:00:00 | Established"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("| 10.0.0.9     | global    | refused |          | Refused bgp peer 10.0.0.9: TCP-MD5 "
+                           "password is 81 octets; the kernel takes at most 80 |"),
+            std::string::npos)
+      << out.str();
+}
+
 TEST(NodeStatus, IPv6PeersGetTheirOwnTableAndOldSessionsShowTheDate) {
   const json peers = json::parse(R"([{"address": "fd00::1", "state": "Established", "since": 172800, "source": "config"}])");
   std::ostringstream out;

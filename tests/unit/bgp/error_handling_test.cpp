@@ -114,6 +114,11 @@ INSTANTIATE_TEST_SUITE_P(
         OpenCase{"VersionNot4", with_version(open_from(65002, 90, 2), 3), kExpect, 1},
         OpenCase{"WrongPeerAs", open_from(65003, 90, 2), kExpect, 2},
         OpenCase{"WrongFourOctetAsBehindAsTrans", open_from(4200000000u, 90, 2), {4200000001u, 65001, 1, 90}, 2},
+        // RFC 7607 §2: AS 0 is a Bad Peer AS even where nothing else is checked against it.
+        OpenCase{"AsZero", open_from(0, 90, 2, false), kExpect, 2},
+        OpenCase{"FourOctetAsZero", with_param(open_from(65002, 90, 2, false), {2, {65, 4, 0, 0, 0, 0}}), kExpect, 2},
+        // RFC 6793: AS_TRANS stands in for a 4-octet AS; as the 4-octet AS itself it is refused.
+        OpenCase{"AsTransAsFourOctetAs", open_from(23456, 90, 2), {23456, 65001, 1, 90}, 2},
         OpenCase{"IdentifierZero", open_from(65002, 90, 0), kExpect, 3},
         OpenCase{"IbgpIdentifierEqualsOurs", open_from(65001, 90, 0x0a000001), kExpectIbgp, 3},
         OpenCase{"UnsupportedParameterType", with_param(open_from(65002, 90, 2), {1, {0, 0}}), kExpect, 4},

@@ -177,6 +177,18 @@ TEST_F(FsmTest, UpdateInOpenConfirmIsFsmErrorSubcode2) {
   EXPECT_EQ(sent(a)->subcode, 2);
 }
 
+TEST_F(FsmTest, RouteRefreshInOpenConfirmIsFsmErrorSubcode2) {
+  fsm.start(clock.now());
+  fsm.connected(clock.now());
+  fsm.open_received(terms(), clock.now());
+  const Actions a = fsm.route_refresh_received(clock.now());
+  EXPECT_EQ(fsm.state(), State::Idle);
+  ASSERT_TRUE(sent(a).has_value());
+  EXPECT_EQ(sent(a)->code, 5);
+  EXPECT_EQ(sent(a)->subcode, 2);  // RFC 6608; BIRD answers the same
+  EXPECT_TRUE(has<action::Disconnect>(a));
+}
+
 TEST_F(FsmTest, KeepaliveInOpenSentIsFsmErrorSubcode1) {
   fsm.start(clock.now());
   fsm.connected(clock.now());

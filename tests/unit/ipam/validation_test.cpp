@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "ipam/resource_store.hpp"
 #include "ipam/resources/resource_codec.hpp"
+#include "ipam/store/memory_store.hpp"
 
 namespace blockd::ipam {
 namespace {
@@ -386,6 +388,7 @@ TEST(NodeRules, AsNumbers) {
       {node("  bgp:\n    asNumber: \"65002\"\n"), ""},
       {node("  bgp:\n    asNumber: 1.10\n"), ""},
       {node("  bgp:\n    asNumber: 0\n"), N + "0 is out of range (1 to 4294967295)"},
+      {node("  bgp:\n    asNumber: 23456\n"), N + "23456 is AS_TRANS, reserved to stand in for 4-octet AS numbers (RFC 6793)"},
       {node("  bgp:\n    asNumber: 4294967296\n"), N + "4294967296 is out of range (1 to 4294967295)"},
       {node("  bgp:\n    asNumber: -5\n"), N + "-5 is out of range (1 to 4294967295)"},
       {node("  bgp:\n    asNumber: 1.70000\n"),
@@ -419,6 +422,12 @@ TEST(BGPPeerRules, PeerAddressAsnNodeAndSelector) {
        B + "spec.peerIP: \"[fd00::1]\" is not an address or [IPv6]:port"},
       {peer("  peerIP: 0.0.0.0\n  asNumber: 65001\n"), B + "spec.peerIP: 0.0.0.0 is not a usable peer address"},
       {peer("  peerIP: 10.0.0.1\n"), B + "spec.asNumber: required (1 to 4294967295)"},
+      // What the speaker would refuse (issue 16): AS_TRANS, a password the kernel cannot take.
+      {peer("  peerIP: 10.0.0.1\n  asNumber: 23456\n"),
+       B + "spec.asNumber: 23456 is AS_TRANS, reserved to stand in for 4-octet AS numbers (RFC 6793)"},
+      {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  password: " + std::string(80, 'x') + "\n"), ""},
+      {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  password: " + std::string(81, 'x') + "\n"),
+       B + "spec.password: 81 octets; a TCP-MD5 key holds at most 80 (Linux TCP_MD5SIG_MAXKEYLEN)"},
       {peer("  peerIP: 10.0.0.1\n  asNumber: 4294967296\n"),
        B + "spec.asNumber: 4294967296 is out of range (1 to 4294967295)"},
       {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  node: kube_node 0\n"),
@@ -445,6 +454,44 @@ TEST(BGPPeerRules, PeerAddressAsnNodeAndSelector) {
   EXPECT_EQ(p.port, std::optional<std::uint16_t>(1179));
 }
 
+TEST(BGPPeerRules, APeerForOneNodeNeedsAnAddressOfItsFamilyThere) {
+  BGPPeer p;
+  p.name = "tor-v6";
+  p.peer_ip = Address::parse("fd00::1").value();
+  p.as_number = 65001;
+  p.node = "kube-node-0";
+  Node n;
+  n.name = "kube-node-0";
+  n.ipv4_address = InterfaceAddress::parse("10.0.0.10/24").value();
+  EXPECT_EQ(validate_peer_for_node(p, n).error().message,
+            "BGPPeer tor-v6: spec.peerIP: fd00::1 is IPv6 but node kube-node-0 has no spec.bgp.ipv6Address to peer from");
+  n.ipv6_address = InterfaceAddress::parse("fd00::10/64").value();
+  EXPECT_TRUE(validate_peer_for_node(p, n).ok());
+  p.peer_ip = Address::parse("10.0.0.1").value();
+  n.ipv4_address.reset();
+  EXPECT_FALSE(validate_peer_for_node(p, n).ok());
+}
+
+TEST(BGPPeerRules, TheStoreRefusesAPeerItsNodeCannotPeerWith) {
+  MemoryStore store;
+  ResourceStore resources(store);
+  Node n;
+  n.name = "kube-node-0";
+  n.ipv4_address = InterfaceAddress::parse("10.0.0.10/24").value();
+  ASSERT_TRUE(resources.write(n, WriteMode::Create).ok());
+  BGPPeer p;
+  p.name = "tor-v6";
+  p.peer_ip = Address::parse("fd00::1").value();
+  p.as_number = 65001;
+  p.node = "kube-node-0";
+  auto s = resources.write(p, WriteMode::Create);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("spec.peerIP: fd00::1 is IPv6 but node kube-node-0 has no spec.bgp.ipv6Address"),
+            std::string::npos);
+  p.node = "kube-node-9";  // not registered yet: its agent decides when it starts
+  EXPECT_TRUE(resources.write(p, WriteMode::Create).ok());
+}
+
 TEST(BGPConfigurationRules, PortAsnMeshAndSeverity) {
   const std::string C = "document 1: BGPConfiguration default: ";
   check({
@@ -453,6 +500,8 @@ TEST(BGPConfigurationRules, PortAsnMeshAndSeverity) {
       {bgpconfig("  listenPort: 70000\n"), C + "spec.listenPort: 70000 is out of range (1 to 65535)"},
       {bgpconfig("  listenPort: 0\n"), C + "spec.listenPort: 0 is out of range (1 to 65535)"},
       {bgpconfig("  asNumber: 0\n"), C + "spec.asNumber: 0 is out of range (1 to 4294967295)"},
+      {bgpconfig("  asNumber: 23456\n"),
+       C + "spec.asNumber: 23456 is AS_TRANS, reserved to stand in for 4-octet AS numbers (RFC 6793)"},
       {bgpconfig("  nodeToNodeMeshEnabled: yes\n"),
        C + "spec.nodeToNodeMeshEnabled: expected true or false, got the string \"yes\""},
       {bgpconfig("  logSeverityScreen: Verbose\n"),
