@@ -1,4 +1,4 @@
-// blockd: the node agent (DESIGN.md). `blockd --config FILE` runs it; `--cleanup` removes
+// blockd: the node agent (ARCHITECTURE.md). `blockd --config FILE` runs it; `--cleanup` removes
 // everything it owns in the kernel (routes with its protocol number, neighbour/FDB entries on
 // its devices, its devices, its nftables table) and exits.
 #include <CLI/CLI.hpp>

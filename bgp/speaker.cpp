@@ -25,13 +25,6 @@ struct Speaker::Core : SessionEnv {
   void set_md5_keys(const PeerConfig& peer, bool remove);
 };
 
-namespace {
-const SteadyClock& steady_clock() {
-  static const SteadyClock clock;
-  return clock;
-}
-}  // namespace
-
 Status validate(const SpeakerConfig& config) {
   if (config.local_as == 0) return invalid("bgp: local AS must be set (1..4294967295)");
   if (!config.router_id.is_v4() || config.router_id.v4_value() == 0) {

@@ -1,4 +1,4 @@
-// The block allocator, with Calico's semantics (DESIGN.md, Allocation):
+// The block allocator, with Calico's semantics (ARCHITECTURE.md, Allocation):
 //   1. candidate pools (pool_selection.hpp);
 //   2. a free address in a block affine to the node;
 //   3. else claim a free block of a candidate pool for the node and allocate in it (try_claim);
@@ -67,7 +67,7 @@ class Allocator {
   Result<std::vector<Address>> addresses_of(const std::string& handle);
 
  private:
-  // One step of DESIGN.md's order: it allocated, found no room, or lost a race (retry all).
+  // One step of the order above: it allocated, found no room, or lost a race (retry all).
   struct Attempt {
     enum class Outcome { Allocated, NoRoom, Retry } outcome = Outcome::NoRoom;
     AllocatedAddress address;

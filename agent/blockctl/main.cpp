@@ -1,4 +1,4 @@
-// blockctl: the operator's CLI (DESIGN.md, Interfaces).
+// blockctl: the operator's CLI (ARCHITECTURE.md, Interfaces).
 #include <CLI/CLI.hpp>
 #include <yaml-cpp/yaml.h>
 

@@ -493,6 +493,7 @@ Result<IPPool> decode_pool(const json& doc, std::string name) {
   if (auto s = read_bool(sp, "natOutgoing", path, p.nat_outgoing); !s) return s.error();
   if (auto s = read_bool(sp, "disabled", path, p.disabled); !s) return s.error();
   if (auto s = read_string(sp, "nodeSelector", path, p.node_selector); !s) return s.error();
+  if (auto parsed = Selector::parse(p.node_selector)) p.parsed_selector.selector = *parsed;
   if (auto s = read_bool(sp, "strictAffinity", path, p.strict_affinity); !s) return s.error();
   if (const json* uses = field(sp, "allowedUses")) {
     if (!uses->is_array()) return wrong_type("spec.allowedUses", "a list", *uses);

@@ -7,17 +7,6 @@
 
 namespace blockd::ipam {
 
-const char* encap_mode_name(EncapMode m) {
-  switch (m) {
-    case EncapMode::Never:
-      return "Never";
-    case EncapMode::Always:
-      return "Always";
-    case EncapMode::CrossSubnet:
-      return "CrossSubnet";
-  }
-  return "Never";
-}
 
 std::string kind_of(const Resource& r) {
   struct Kind {

@@ -132,7 +132,10 @@ Status validate_pool(IPPool& p) {
                   [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; })) {
     p.node_selector = "all()";
   }
-  return check_selector("spec.nodeSelector", p.node_selector);
+  auto selector = Selector::parse(p.node_selector);
+  if (!selector) return field_error("spec.nodeSelector", selector.error().message);
+  p.parsed_selector.selector = std::move(*selector);
+  return {};
 }
 
 Status validate_node(Node& n) {
