@@ -1,6 +1,6 @@
-// blockd: the node agent. `blockd --config FILE` runs it; `--cleanup` removes everything it owns
-// in the kernel (routes with its protocol number, neighbour/FDB entries on its devices, its
-// devices, its nftables table) and exits; `--check-config` checks the file and exits.
+// blockd: the node agent (ARCHITECTURE.md). `blockd --config FILE` runs it; `--cleanup` removes
+// everything it owns in the kernel (routes with its protocol number, neighbour/FDB entries on
+// its devices, its devices, its nftables table) and exits; `--check-config` checks the file and exits.
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 

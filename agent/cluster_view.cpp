@@ -2,42 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "ipam/keys.hpp"
-#include "ipam/resources/resource_codec.hpp"
-
 namespace blockd::agent {
-
-ClusterView build_view(const ipam::ListResult& listing) {
-  ClusterView view;
-  view.revision = listing.revision;
-  for (const auto& kv : listing.kvs) {
-    if (kv.key.starts_with(ipam::keys::kBlocks)) {
-      auto b = ipam::AllocationBlock::from_json(kv.value);
-      if (b) {
-        view.blocks.push_back(std::move(*b));
-      } else {
-        view.problems.push_back(kv.key + ": " + b.error().message);
-      }
-    } else if (kv.key.starts_with(ipam::keys::kResources)) {
-      auto doc = nlohmann::json::parse(kv.value, nullptr, false);
-      auto r = doc.is_discarded() ? Result<ipam::Resource>(internal("not JSON")) : ipam::resource_from_json(doc);
-      if (!r) {
-        view.problems.push_back(kv.key + ": " + r.error().message);
-        continue;
-      }
-      std::visit(
-          [&](auto&& res) {
-            using T = std::decay_t<decltype(res)>;
-            if constexpr (std::is_same_v<T, ipam::IPPool>) view.pools.push_back(res);
-            if constexpr (std::is_same_v<T, ipam::Node>) view.nodes.emplace(res.name, res);
-            if constexpr (std::is_same_v<T, ipam::BGPPeer>) view.bgp_peers.push_back(res);
-            if constexpr (std::is_same_v<T, ipam::BGPConfiguration>) view.bgp_configurations.push_back(res);
-          },
-          *r);
-    }
-  }
-  return view;
-}
 
 ClusterWatcher::ClusterWatcher(ipam::Datastore& store, Callback on_change)
     : store_(store), on_change_(std::move(on_change)) {}

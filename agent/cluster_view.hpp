@@ -1,5 +1,5 @@
 // The agent's view of the cluster: pools, nodes, blocks and BGP peers, read from the Datastore
-// in one snapshot and kept current by a watch (DESIGN.md, Data flow).
+// in one snapshot and kept current by a watch (ARCHITECTURE.md, Data flow).
 #pragma once
 
 #include <atomic>
@@ -10,24 +10,17 @@
 #include <thread>
 #include <vector>
 
-#include "ipam/block.hpp"
+#include "ipam/cluster_listing.hpp"
 #include "ipam/store/datastore.hpp"
-#include "ipam/resources/resources.hpp"
 
 namespace blockd::agent {
 
-struct ClusterView {
-  std::vector<ipam::IPPool> pools;
-  std::map<std::string, ipam::Node> nodes;
-  std::vector<ipam::AllocationBlock> blocks;
-  std::vector<ipam::BGPPeer> bgp_peers;
-  std::vector<ipam::BGPConfiguration> bgp_configurations;
-  std::int64_t revision = 0;
-  std::vector<std::string> problems;  // records that could not be read (named, skipped)
-};
+// The pools, nodes, blocks and BGP resources the agent routes and peers from (one decoded
+// listing, ipam/cluster_listing.hpp).
+using ClusterView = ipam::ClusterListing;
 
 // Decodes every key under /blockd/v1/ of a listing into a view.
-ClusterView build_view(const ipam::ListResult& listing);
+inline ClusterView build_view(const ipam::ListResult& listing) { return ipam::decode_listing(listing); }
 
 // Lists, then watches from the listed revision in its own thread; on every change (and after a
 // compaction or a dropped watch: a relist) it rebuilds the view and calls on_change with it.

@@ -1,4 +1,4 @@
-// blockd's configuration file (DESIGN.md, "Agent configuration"). Every field is checked at
+// blockd's configuration file (ARCHITECTURE.md, "Agent configuration"). Every field is checked at
 // start; an error names the field and the rule: `node.address: "10.0.0.10" needs a prefix length`.
 #pragma once
 

@@ -9,6 +9,7 @@
 #include "agent/node_handles.hpp"
 #include "agent/printable.hpp"
 #include "ipam/keys.hpp"
+#include "ipam/pool_selection.hpp"
 #include "ipam/resource_store.hpp"
 #include "ipam/resources/selector.hpp"
 #include "netlink/device.hpp"
@@ -20,10 +21,6 @@ namespace {
 using nlohmann::json;
 
 constexpr auto kPeriodicReconcile = std::chrono::seconds(30);
-// Workload gateway: ptp gives every pod's host-side veth this address; like Calico's
-// 169.254.1.1 it is link-local, so it never collides with a pool.
-constexpr const char* kGatewayV4 = "169.254.1.1";
-constexpr const char* kGatewayV6 = "fe80::1";
 
 // A stable, locally administered MAC from the node name (FNV-1a), when none is configured.
 std::string derived_mac(const std::string& node) {
@@ -36,8 +33,9 @@ std::string derived_mac(const std::string& node) {
   return buf;
 }
 
-bool selects(const std::string& selector, const ipam::Labels& labels) {
-  auto s = ipam::Selector::parse(selector);
+// A BGPPeer's spec.nodeSelector against this node's labels.
+bool peer_selects(const ipam::BGPPeer& peer, const ipam::Labels& labels) {
+  auto s = ipam::Selector::parse(peer.node_selector);
   return s && s->matches(labels);
 }
 
@@ -188,7 +186,7 @@ Status NodeAgent::setup_vxlan(const ClusterView& view) {
   const ipam::Labels labels = labels_of_this_node(view);
   bool wanted = config_.dataplane.vtep_address.has_value();
   for (const auto& p : view.pools) {
-    wanted = wanted || (p.vxlan_mode != ipam::EncapMode::Never && p.cidr.is_v4() && selects(p.node_selector, labels));
+    wanted = wanted || (p.vxlan_mode != ipam::EncapMode::Never && p.cidr.is_v4() && ipam::selects(p, labels));
   }
   if (!wanted || vxlan_ready_) return {};
   vtep_mac_ = config_.dataplane.vtep_mac.empty() ? derived_mac(config_.node.name) : config_.dataplane.vtep_mac;
@@ -256,7 +254,7 @@ std::vector<bgp::PeerConfig> NodeAgent::desired_peers(const ClusterView& view) {
   for (const auto& r : view.bgp_peers) {
     // Calico: spec.node names one node; spec.nodeSelector selects nodes; neither means all.
     if (!r.node.empty() && r.node != config_.node.name) continue;
-    if (!r.node_selector.empty() && !selects(r.node_selector, labels)) continue;
+    if (!r.node_selector.empty() && !peer_selects(r, labels)) continue;
     bgp::PeerConfig p;
     p.address = r.peer_ip;
     p.peer_as = r.as_number;

@@ -12,15 +12,6 @@ namespace {
 using ipam::Address;
 using ipam::Prefix;
 
-netlink::EncapsulationMode mode_of(ipam::EncapMode m) {
-  switch (m) {
-    case ipam::EncapMode::Always: return netlink::EncapsulationMode::Always;
-    case ipam::EncapMode::CrossSubnet: return netlink::EncapsulationMode::CrossSubnet;
-    case ipam::EncapMode::Never: break;
-  }
-  return netlink::EncapsulationMode::Never;
-}
-
 class Planner {
  public:
   Planner(const ClusterView& view, const ThisNode& self, const std::vector<LearnedRoute>& learned)
@@ -81,7 +72,7 @@ class Planner {
     }
     const ipam::IPPool* pool = pool_of(dst);
     netlink::PoolEncapsulation encap;
-    if (pool) encap = {mode_of(pool->ipip_mode), mode_of(pool->vxlan_mode)};
+    if (pool) encap = {pool->ipip_mode, pool->vxlan_mode};
     switch (netlink::decide_path(encap, *local, remote->address)) {
       case netlink::RoutePath::Direct:
         plan_.kernel.routes.push_back(netlink::Route::direct(dst, remote->address));

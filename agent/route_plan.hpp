@@ -1,4 +1,4 @@
-// The RoutePlan (DESIGN.md, Routes): a pure function of the cluster view, this node and the
+// The RoutePlan (ARCHITECTURE.md, Routes): a pure function of the cluster view, this node and the
 // routes learned over BGP, giving what to advertise to the ToR and what the kernel must hold.
 //   own affine block        -> advertise the block (adjacent own blocks merged); blackhole
 //   address borrowed here   -> advertise the /32 (/128); the CNI plugin routes it to the pod

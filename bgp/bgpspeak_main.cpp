@@ -82,10 +82,8 @@ void dump_received(const Speaker& speaker, const std::string& path) {
   std::rename(tmp.c_str(), path.c_str());
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  CLI::App app{"bgpspeak: announce the prefixes of a file over BGP"};
+// The command line as given.
+struct Flags {
   std::uint32_t local_as = 0;
   std::string router_id;
   std::vector<std::string> peers;
@@ -100,20 +98,100 @@ int main(int argc, char** argv) {
   int ttl_hops = 0;
   std::string dump;
   std::string log_level = "info";
-  app.add_option("--local-as", local_as, "our AS number")->required();
-  app.add_option("--router-id", router_id, "BGP identifier (IPv4 address)")->required();
-  app.add_option("--peer", peers, "peer as ADDRESS:AS (repeatable)")->required();
-  app.add_option("--password", password, "TCP-MD5 password for every peer");
-  app.add_option("--port", port, "BGP port: listen on it and connect to it (default 179)");
-  app.add_option("--listen", listen, "listen (and connect from) this address only");
-  app.add_option("--announce", announce, "file of prefixes to announce, one per line")->required();
-  app.add_flag("--passive", passive, "wait for peers to connect");
-  app.add_option("--hold-time", hold_time, "hold time offered (0 or >= 3 seconds)");
-  app.add_option("--graceful-restart", gr_time, "enable graceful restart with this restart time (seconds)");
-  app.add_flag("--restarting", restarting, "set the graceful restart Restart State bit (we just restarted)");
-  app.add_option("--ttl-security", ttl_hops, "GTSM: accept peers at most this many hops away");
-  app.add_option("--dump-received", dump, "write received routes to this file on every change");
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
+};
+
+void add_flags(CLI::App& app, Flags& f) {
+  app.add_option("--local-as", f.local_as, "our AS number")->required();
+  app.add_option("--router-id", f.router_id, "BGP identifier (IPv4 address)")->required();
+  app.add_option("--peer", f.peers, "peer as ADDRESS:AS (repeatable)")->required();
+  app.add_option("--password", f.password, "TCP-MD5 password for every peer");
+  app.add_option("--port", f.port, "BGP port: listen on it and connect to it (default 179)");
+  app.add_option("--listen", f.listen, "listen (and connect from) this address only");
+  app.add_option("--announce", f.announce, "file of prefixes to announce, one per line")->required();
+  app.add_flag("--passive", f.passive, "wait for peers to connect");
+  app.add_option("--hold-time", f.hold_time, "hold time offered (0 or >= 3 seconds)");
+  app.add_option("--graceful-restart", f.gr_time, "enable graceful restart with this restart time (seconds)");
+  app.add_flag("--restarting", f.restarting, "set the graceful restart Restart State bit (we just restarted)");
+  app.add_option("--ttl-security", f.ttl_hops, "GTSM: accept peers at most this many hops away");
+  app.add_option("--dump-received", f.dump, "write received routes to this file on every change");
+  app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error");
+}
+
+// What the speaker runs with, checked; a UserError names the flag that is wrong.
+struct Setup {
+  SpeakerConfig config;
+  std::vector<PeerConfig> peers;
+  std::vector<AdvertisedRoute> routes;
+};
+
+Setup setup_from(const Flags& f) {
+  Setup s;
+  SpeakerConfig& config = s.config;
+  config.local_as = f.local_as;
+  auto id = Address::parse(f.router_id);
+  if (!id || !id->is_v4()) throw UserError{"--router-id " + f.router_id + ": must be an IPv4 address"};
+  config.router_id = *id;
+  config.listen_port = f.port;
+  if (!f.listen.empty()) {
+    auto a = Address::parse(f.listen);
+    if (!a) throw UserError{"--listen " + f.listen + ": " + a.error().message};
+    config.listen_address = *a;
+  }
+  if (f.hold_time == 1 || f.hold_time == 2) throw UserError{"--hold-time: must be 0 or at least 3"};
+  config.hold_time = f.hold_time;
+  if (f.gr_time >= 0) {
+    if (f.gr_time > 4095) throw UserError{"--graceful-restart: at most 4095 seconds"};
+    config.graceful_restart = {true, static_cast<std::uint16_t>(f.gr_time), f.restarting};
+  }
+  if (f.ttl_hops < 0 || f.ttl_hops > 254) throw UserError{"--ttl-security: must be 1..254"};
+  if (f.password.size() > kMaxTcpMd5Password) throw UserError{"--password: at most 80 octets (the kernel's TCP-MD5 key limit)"};
+  for (const auto& p : f.peers) {
+    PeerConfig pc = parse_peer(p);
+    pc.password = f.password;
+    pc.passive = f.passive;
+    pc.port = f.port;
+    if (f.ttl_hops > 0) pc.ttl_security_hops = f.ttl_hops;
+    s.peers.push_back(pc);
+  }
+  if (auto v = validate(config); !v) throw UserError{"--local-as/--router-id: " + v.error().message};
+  if (auto v = validate(s.peers); !v) throw UserError{"--peer: " + v.error().message};
+  auto r = read_announce(f.announce);
+  if (!r) throw UserError{r.error().message};
+  s.routes = std::move(*r);
+  return s;
+}
+
+// Until SIGTERM or SIGINT (a graceful stop when graceful restart is on); SIGHUP re-reads the
+// announce file and sends the difference.
+void run_until_signalled(boost::asio::io_context& io, Speaker& speaker, const Flags& f, bool graceful) {
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      auto r = read_announce(f.announce);
+      if (!r) {
+        spdlog::error("SIGHUP: {} (keeping the previous set)", r.error().message);
+      } else {
+        spdlog::info("SIGHUP: announcing {} prefix(es) from {}", r->size(), f.announce);
+        speaker.set_advertise(std::move(*r));
+      }
+      signals.async_wait(on_signal);
+      return;
+    }
+    spdlog::info("bgpspeak: signal {}, stopping{}", sig, graceful ? " (graceful restart: peers keep our routes)" : "");
+    speaker.stop(graceful);
+    speaker.when_drained([&] { io.stop(); });  // the Cease NOTIFICATIONs go out first (bounded)
+  };
+  signals.async_wait(on_signal);
+  io.run();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"bgpspeak: announce the prefixes of a file over BGP"};
+  Flags f;
+  add_flags(app, f);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -123,82 +201,29 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  SpeakerConfig config;
-  std::vector<PeerConfig> peer_configs;
-  std::vector<AdvertisedRoute> routes;
+  Setup setup;
   try {
-    config.local_as = local_as;
-    auto id = Address::parse(router_id);
-    if (!id || !id->is_v4()) throw UserError{"--router-id " + router_id + ": must be an IPv4 address"};
-    config.router_id = *id;
-    config.listen_port = port;
-    if (!listen.empty()) {
-      auto a = Address::parse(listen);
-      if (!a) throw UserError{"--listen " + listen + ": " + a.error().message};
-      config.listen_address = *a;
-    }
-    if (hold_time == 1 || hold_time == 2) throw UserError{"--hold-time: must be 0 or at least 3"};
-    config.hold_time = hold_time;
-    if (gr_time >= 0) {
-      if (gr_time > 4095) throw UserError{"--graceful-restart: at most 4095 seconds"};
-      config.graceful_restart = {true, static_cast<std::uint16_t>(gr_time), restarting};
-    }
-    if (ttl_hops < 0 || ttl_hops > 254) throw UserError{"--ttl-security: must be 1..254"};
-    if (password.size() > kMaxTcpMd5Password) throw UserError{"--password: at most 80 octets (the kernel's TCP-MD5 key limit)"};
-    for (const auto& p : peers) {
-      PeerConfig pc = parse_peer(p);
-      pc.password = password;
-      pc.passive = passive;
-      pc.port = port;
-      if (ttl_hops > 0) pc.ttl_security_hops = ttl_hops;
-      peer_configs.push_back(pc);
-    }
-    if (auto s = validate(config); !s) throw UserError{"--local-as/--router-id: " + s.error().message};
-    if (auto s = validate(peer_configs); !s) throw UserError{"--peer: " + s.error().message};
-    auto r = read_announce(announce);
-    if (!r) throw UserError{r.error().message};
-    routes = std::move(*r);
+    setup = setup_from(f);
   } catch (const UserError& e) {
     std::cerr << "bgpspeak: " << e.message << "\n";
     return 1;
   }
-  spdlog::set_level(spdlog::level::from_str(log_level));
+  spdlog::set_level(spdlog::level::from_str(f.log_level));
 
   boost::asio::io_context io;
-  Speaker speaker(io, config);
-  (void)speaker.set_peers(peer_configs);
-  speaker.set_advertise(routes);
-  if (!dump.empty()) {
-    speaker.on_received_change([&] { dump_received(speaker, dump); });
-    dump_received(speaker, dump);
+  Speaker speaker(io, setup.config);
+  (void)speaker.set_peers(setup.peers);
+  speaker.set_advertise(setup.routes);
+  if (!f.dump.empty()) {
+    speaker.on_received_change([&] { dump_received(speaker, f.dump); });
+    dump_received(speaker, f.dump);
   }
   if (auto s = speaker.start(); !s) {
     spdlog::error("{}", s.error().message);
     return exit_status(s.error());
   }
-  spdlog::info("bgpspeak: AS {} router-id {}, {} peer(s), announcing {} prefix(es) from {}", local_as, router_id,
-               peer_configs.size(), routes.size(), announce);
-
-  boost::asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
-  std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec, int sig) {
-    if (ec) return;
-    if (sig == SIGHUP) {
-      auto r = read_announce(announce);
-      if (!r) {
-        spdlog::error("SIGHUP: {} (keeping the previous set)", r.error().message);
-      } else {
-        spdlog::info("SIGHUP: announcing {} prefix(es) from {}", r->size(), announce);
-        speaker.set_advertise(std::move(*r));
-      }
-      signals.async_wait(on_signal);
-      return;
-    }
-    const bool graceful = config.graceful_restart.enabled;
-    spdlog::info("bgpspeak: signal {}, stopping{}", sig, graceful ? " (graceful restart: peers keep our routes)" : "");
-    speaker.stop(graceful);
-    speaker.when_drained([&] { io.stop(); });  // the Cease NOTIFICATIONs go out first (bounded)
-  };
-  signals.async_wait(on_signal);
-  io.run();
+  spdlog::info("bgpspeak: AS {} router-id {}, {} peer(s), announcing {} prefix(es) from {}", f.local_as, f.router_id,
+               setup.peers.size(), setup.routes.size(), f.announce);
+  run_until_signalled(io, speaker, f, setup.config.graceful_restart.enabled);
   return 0;
 }

@@ -1,5 +1,7 @@
 #include "bgp/fsm.hpp"
 
+#include "ipam/net/backoff.hpp"
+
 // g++ 12 reports a false -Wmaybe-uninitialized when moving std::variant<..., std::string> (GCC bug 105593 family).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -109,9 +111,7 @@ Actions Fsm::to_idle(TimePoint now, std::string reason, std::optional<Notificati
   if (enabled_ && restart) {
     // DampPeerOscillations: each consecutive failure doubles the wait before the restart.
     ++failures_;
-    Duration wait = config_.idle_hold;
-    for (unsigned i = 1; i < failures_ && wait < config_.max_connect_retry; ++i) wait *= 2;
-    idle_hold_at_ = now + std::min(wait, config_.max_connect_retry);
+    idle_hold_at_ = now + doubling_backoff(config_.idle_hold, failures_, config_.max_connect_retry);
   }
   return out;
 }

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "bgp/codec/capabilities.hpp"
-#include "bgp/clock.hpp"
+#include "ipam/net/clock.hpp"
 #include "bgp/codec/message.hpp"
 
 namespace blockd::bgp {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "bgp/codec/capabilities.hpp"
-#include "bgp/clock.hpp"
+#include "ipam/net/clock.hpp"
 
 namespace blockd::bgp {
 

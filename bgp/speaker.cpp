@@ -28,13 +28,6 @@ struct Speaker::Core : SessionEnv {
   void set_md5_keys(const PeerConfig& peer, bool remove);
 };
 
-namespace {
-const SteadyClock& steady_clock() {
-  static const SteadyClock clock;
-  return clock;
-}
-}  // namespace
-
 std::string as_number_problem(std::uint32_t as) {
   if (as == 0) return "AS 0 is reserved and never valid in a session (RFC 7607)";
   if (as == kAsTrans) return "AS 23456 is AS_TRANS, reserved to stand in for 4-octet AS numbers (RFC 6793)";

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "bgp/clock.hpp"
+#include "ipam/net/clock.hpp"
 #include "bgp/export_policy.hpp"
 #include "ipam/net/prefix.hpp"
 #include "ipam/net/result.hpp"

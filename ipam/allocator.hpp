@@ -1,4 +1,4 @@
-// The block allocator, with Calico's semantics (DESIGN.md, Allocation):
+// The block allocator, with Calico's semantics (ARCHITECTURE.md, Allocation):
 //   1. candidate pools (pool_selection.hpp);
 //   2. a free address in a block affine to the node;
 //   3. else claim a free block of a candidate pool for the node and allocate in it (try_claim);
@@ -73,7 +73,7 @@ class Allocator {
   // The address of req.family the handle (as last read) already holds, if any.
   Result<std::optional<AllocatedAddress>> held_address(const AllocationContext& ctx, const AllocationRequest& req,
                                                        const KeyValue& handle_kv);
-  // One step of DESIGN.md's order: it allocated, found no room, or lost a race (retry all).
+  // One step of the order above: it allocated, found no room, or lost a race (retry all).
   struct Attempt {
     enum class Outcome { Allocated, NoRoom, Retry } outcome = Outcome::NoRoom;
     AllocatedAddress address;

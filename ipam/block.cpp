@@ -137,12 +137,6 @@ std::optional<Allocation> AllocationBlock::allocation_of(const Address& a) const
   return it->second;
 }
 
-std::size_t AllocationBlock::count_for_handle(const std::string& handle) const {
-  std::size_t n = 0;
-  for (const auto& [_, a] : allocations_) n += a.handle == handle;
-  return n;
-}
-
 Result<HandleRecord> HandleRecord::from_json(const std::string& text) {
   const json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return internal("handle record is not JSON");

@@ -30,7 +30,6 @@ class AllocationBlock {
 
   const Prefix& cidr() const { return cidr_; }
   const std::string& affinity() const { return affinity_; }  // node name, "" when none
-  void set_affinity(std::string node) { affinity_ = std::move(node); }
   const std::map<std::uint32_t, Allocation>& allocations() const { return allocations_; }
 
   std::size_t capacity() const { return static_cast<std::size_t>(cidr_.size()); }
@@ -44,7 +43,6 @@ class AllocationBlock {
   // Frees one address; nullopt if it was not allocated (or not in this block).
   std::optional<Allocation> release(const Address& a);
   std::optional<Allocation> allocation_of(const Address& a) const;
-  std::size_t count_for_handle(const std::string& handle) const;
 
  private:
   Prefix cidr_;

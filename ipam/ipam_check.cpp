@@ -4,59 +4,21 @@
 #include <set>
 
 #include "ipam/block.hpp"
+#include "ipam/cluster_listing.hpp"
 #include "ipam/keys.hpp"
 #include "ipam/pool_selection.hpp"
-#include "ipam/resources/resource_codec.hpp"
-#include "ipam/resources/selector.hpp"
 
 namespace blockd::ipam {
+namespace {
 
-Result<CheckReport> check_ipam(Datastore& store) {
-  // One list of everything: blocks, handles, affinities and resources at one revision, so a
-  // concurrent allocation can not show up as a half-made leak.
-  auto all = store.list(kKeyRoot);
-  if (!all) return all.error();
-  CheckReport report;
-  std::map<std::string, Node> nodes;
-  std::vector<IPPool> pools;
-  std::map<Prefix, AllocationBlock> blocks;
-  std::map<std::string, HandleRecord> handles;  // by handle id
-  std::set<std::pair<std::string, std::string>> affinity_index;  // (node, block id)
+// Per handle, per block: how many addresses the blocks hold.
+using Held = std::map<std::string, std::map<Prefix, std::uint32_t>>;
 
-  for (const auto& kv : all->kvs) {
-    if (kv.key.starts_with(keys::kBlocks)) {
-      auto b = AllocationBlock::from_json(kv.value);
-      if (!b) {
-        report.problems.push_back(kv.key + ": " + b.error().message);
-        continue;
-      }
-      blocks.emplace(b->cidr(), std::move(*b));
-    } else if (kv.key.starts_with(keys::kHandles)) {
-      auto h = HandleRecord::from_json(kv.value);
-      if (!h) {
-        report.problems.push_back(kv.key + ": " + h.error().message);
-        continue;
-      }
-      handles.emplace(h->handle, std::move(*h));
-    } else if (kv.key.starts_with(keys::kAffinity)) {
-      const std::string rest = kv.key.substr(keys::kAffinity.size());
-      const auto slash = rest.rfind('/');
-      affinity_index.insert({rest.substr(0, slash), rest.substr(slash + 1)});
-    } else if (kv.key.starts_with(keys::kResources)) {
-      auto r = resource_from_json(nlohmann::json::parse(kv.value, nullptr, false));
-      if (!r) {
-        report.problems.push_back(kv.key + ": " + r.error().message);
-        continue;
-      }
-      if (auto* n = std::get_if<Node>(&*r)) nodes.emplace(n->name, *n);
-      if (auto* p = std::get_if<IPPool>(&*r)) pools.push_back(*p);
-    }
-  }
-  report.blocks = blocks.size();
-  report.handles = handles.size();
-
-  // Per handle, per block: what the blocks hold.
-  std::map<std::string, std::map<Prefix, std::uint32_t>> held;
+// Blocks: no overlap, affinity to an existing node and in its index, inside a pool, and every
+// allocation's handle exists. Returns what the blocks hold per handle.
+Held check_blocks(const std::map<Prefix, AllocationBlock>& blocks, const ClusterListing& listing,
+                  const std::map<std::string, HandleRecord>& handles, CheckReport& report) {
+  Held held;
   const AllocationBlock* previous = nullptr;
   for (const auto& [cidr, block] : blocks) {
     if (previous && previous->cidr().overlaps(cidr)) {
@@ -65,17 +27,17 @@ Result<CheckReport> check_ipam(Datastore& store) {
     previous = &block;
     report.allocations += block.used();
     if (!block.affinity().empty()) {
-      if (!nodes.count(block.affinity())) {
+      if (!listing.nodes.count(block.affinity())) {
         report.problems.push_back("block " + cidr.str() + " is affine to node " + block.affinity() +
                                   ", which does not exist");
       }
-      if (!affinity_index.count({block.affinity(), keys::block_id(cidr)})) {
+      if (!listing.affinities.count({block.affinity(), keys::block_id(cidr)})) {
         report.problems.push_back("block " + cidr.str() + " is affine to " + block.affinity() +
                                   " but missing from that node's affinity index");
       }
     }
     bool in_pool = false;
-    for (const auto& p : pools) in_pool = in_pool || p.cidr.contains(cidr);
+    for (const auto& p : listing.pools) in_pool = in_pool || p.cidr.contains(cidr);
     if (!in_pool) report.warnings.push_back("block " + cidr.str() + " lies in no IP pool (its pool was deleted)");
     for (const auto& [ordinal, a] : block.allocations()) {
       ++held[a.handle][cidr];
@@ -85,7 +47,13 @@ Result<CheckReport> check_ipam(Datastore& store) {
       }
     }
   }
-  for (const auto& [node, id] : affinity_index) {
+  return held;
+}
+
+// The affinity index names only blocks that say they are the node's.
+void check_affinity_index(const std::map<Prefix, AllocationBlock>& blocks, const ClusterListing& listing,
+                          CheckReport& report) {
+  for (const auto& [node, id] : listing.affinities) {
     auto cidr = keys::block_from_id(id);
     auto it = cidr ? blocks.find(*cidr) : blocks.end();
     if (it == blocks.end() || it->second.affinity() != node) {
@@ -93,6 +61,10 @@ Result<CheckReport> check_ipam(Datastore& store) {
                                 (cidr ? cidr->str() : id) + ", but the block does not say so");
     }
   }
+}
+
+// Handles and blocks agree on how many addresses each handle holds in each block.
+void check_handles(const std::map<std::string, HandleRecord>& handles, Held& held, CheckReport& report) {
   for (const auto& [id, record] : handles) {
     for (const auto& [cidr, count] : record.blocks) {
       const std::uint32_t actual = held.count(id) && held[id].count(cidr) ? held[id][cidr] : 0;
@@ -112,13 +84,38 @@ Result<CheckReport> check_ipam(Datastore& store) {
       }
     }
   }
+}
 
-  const auto gaps = selection_gaps(nodes, pools);
+void warn_selection_gaps(const ClusterListing& listing, CheckReport& report) {
+  const auto gaps = selection_gaps(listing.nodes, listing.pools);
   for (const auto& name : gaps.unselected_nodes) {
-    report.warnings.push_back("node " + name + " (labels: " + format_labels(nodes.at(name).labels) +
+    report.warnings.push_back("node " + name + " (labels: " + format_labels(listing.nodes.at(name).labels) +
                               ") is selected by no enabled IP pool: its workloads will get no address");
   }
   for (const auto& pool : gaps.idle_pools) report.warnings.push_back("IP pool " + pool + " selects no node");
+}
+
+}  // namespace
+
+Result<CheckReport> check_ipam(Datastore& store) {
+  // One list of everything: blocks, handles, affinities and resources at one revision, so a
+  // concurrent allocation can not show up as a half-made leak.
+  auto all = store.list(kKeyRoot);
+  if (!all) return all.error();
+  ClusterListing listing = decode_listing(*all, ListingDepth::Audit);
+  CheckReport report;
+  report.problems = std::move(listing.problems);
+  std::map<Prefix, AllocationBlock> blocks;
+  for (auto& b : listing.blocks) blocks.emplace(b.cidr(), std::move(b));
+  std::map<std::string, HandleRecord> handles;  // by handle id
+  for (auto& h : listing.handles) handles.emplace(h.handle, std::move(h));
+  report.blocks = blocks.size();
+  report.handles = handles.size();
+
+  Held held = check_blocks(blocks, listing, handles, report);
+  check_affinity_index(blocks, listing, report);
+  check_handles(handles, held, report);
+  warn_selection_gaps(listing, report);
   return report;
 }
 

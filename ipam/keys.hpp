@@ -1,4 +1,4 @@
-// Where everything lives in the Datastore (DESIGN.md: keys under /blockd/v1/).
+// Where everything lives in the Datastore (keys under /blockd/v1/).
 //   /blockd/v1/resources/<kind>/<name>           a resource in Calico's JSON shape
 //   /blockd/v1/ipam/blocks/<block key>           an AllocationBlock
 //   /blockd/v1/ipam/affinity/<node>/<block key>  index: the blocks affine to a node

@@ -6,6 +6,12 @@
 
 namespace blockd::ipam {
 
+bool selector_matches(const IPPool& pool, const Labels& labels) {
+  if (pool.parsed_selector.selector) return pool.parsed_selector.selector->matches(labels);
+  auto selector = Selector::parse(pool.node_selector);
+  return selector && selector->matches(labels);
+}
+
 PoolChoice choose_pools(const std::vector<IPPool>& pools, const Labels& labels, Family family,
                         const std::vector<std::string>& only) {
   PoolChoice choice;
@@ -33,13 +39,10 @@ PoolChoice choose_pools(const std::vector<IPPool>& pools, const Labels& labels, 
       reject("allowedUses does not include Workload");
       continue;
     }
-    auto selector = Selector::parse(pool.node_selector);
-    if (!selector) {
-      reject("selector does not parse: " + selector.error().message);
-      continue;
-    }
-    if (!selector->matches(labels)) {
-      reject("selector " + selector->text() + " does not match");
+    if (!selector_matches(pool, labels)) {
+      auto selector = Selector::parse(pool.node_selector);
+      reject(selector ? "selector " + selector->text() + " does not match"
+                      : "selector does not parse: " + selector.error().message);
       continue;
     }
     choice.candidates.push_back(pool);
@@ -59,8 +62,7 @@ SelectionGaps selection_gaps(const std::map<std::string, Node>& nodes, const std
   for (const auto& [name, node] : nodes) {
     bool selected = false;
     for (std::size_t i = 0; i < pools.size(); ++i) {
-      auto s = Selector::parse(pools[i].node_selector);
-      if (s && s->matches(node.labels)) {
+      if (selector_matches(pools[i], node.labels)) {
         ++selected_by_pool[i];
         // A Manual pool gives a node nothing unless a request names it.
         selected = selected || (!pools[i].disabled && pools[i].assignment_mode == AssignmentMode::Automatic);

@@ -1,4 +1,4 @@
-// Which pools a node may allocate from (DESIGN.md, Allocation step 1), and why each other pool
+// Which pools a node may allocate from (ARCHITECTURE.md, Allocation step 1), and why each other pool
 // was passed over, so "no address" errors can name every pool and the reason.
 #pragma once
 
@@ -9,6 +9,15 @@
 #include "ipam/resources/resources.hpp"
 
 namespace blockd::ipam {
+
+// Whether the pool's nodeSelector matches the labels (false when it does not parse). Uses the
+// selector the codec or validation parsed, else parses the text.
+bool selector_matches(const IPPool& pool, const Labels& labels);
+// Whether the pool selects a node with these labels for new addresses: Calico's rule, a disabled
+// pool selects no node whatever its nodeSelector says.
+inline bool selects(const IPPool& pool, const Labels& labels) {
+  return !pool.disabled && selector_matches(pool, labels);
+}
 
 struct PoolRejection {
   std::string pool;

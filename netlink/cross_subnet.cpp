@@ -17,8 +17,8 @@ RoutePath decide_path(const PoolEncapsulation& pool, const ipam::InterfaceAddres
   // An address of the other family is never on this node's subnet.
   const bool same_subnet = remote_node.family() == this_node.address.family() &&
                            this_node.subnet().contains(remote_node);
-  const auto tunnels = [&](EncapsulationMode m) {
-    return m == EncapsulationMode::Always || (m == EncapsulationMode::CrossSubnet && !same_subnet);
+  const auto tunnels = [&](ipam::EncapMode m) {
+    return m == ipam::EncapMode::Always || (m == ipam::EncapMode::CrossSubnet && !same_subnet);
   };
   if (tunnels(pool.vxlan)) return RoutePath::Vxlan;
   if (tunnels(pool.ipip)) return RoutePath::Ipip;

@@ -5,15 +5,14 @@
 
 #include <cstdint>
 
+#include "ipam/net/encap_mode.hpp"
 #include "ipam/net/prefix.hpp"
 
 namespace blockd::netlink {
 
-enum class EncapsulationMode : std::uint8_t { Never, Always, CrossSubnet };
-
 struct PoolEncapsulation {
-  EncapsulationMode ipip = EncapsulationMode::Never;
-  EncapsulationMode vxlan = EncapsulationMode::Never;
+  ipam::EncapMode ipip = ipam::EncapMode::Never;
+  ipam::EncapMode vxlan = ipam::EncapMode::Never;
 };
 
 enum class RoutePath : std::uint8_t {

@@ -264,33 +264,18 @@ const char* kind_name(NatPlan::Kind k) {
   return "?";
 }
 
-NatPlan plan_nat(const NatDesired& desired, const std::optional<NatListing>& listed) {
-  // all_pools covers the natOutgoing pools even if the caller left one out of it.
-  std::vector<Prefix> all = desired.all_pools;
-  all.insert(all.end(), desired.nat_pools.begin(), desired.nat_pools.end());
-  std::vector<SetUpdate> whole;
-  for (Family f : kFamilies) {
-    whole.push_back({all_pools_set(f), set_elements(all, f), {}});
-    whole.push_back({nat_pools_set(f), set_elements(desired.nat_pools, f), {}});
-  }
+namespace {
 
-  NatPlan plan;
-  if (!listed) {
-    plan.kind = NatPlan::Kind::Create;
-    plan.defects.push_back("table missing");
-    plan.sets = std::move(whole);
-    return plan;
-  }
-
-  // The shape: anything wrong here is repaired by recreating the table.
+// The table's shape (flags, sets, chain): anything wrong here is repaired by recreating it.
+std::vector<std::string> shape_defects(const NatListing& listed) {
   std::vector<std::string> shape;
-  for (const auto& f : listed->table_flags) shape.push_back("table has flag " + f);
-  for (const auto& o : listed->other_objects) shape.push_back("unexpected " + o);
+  for (const auto& f : listed.table_flags) shape.push_back("table has flag " + f);
+  for (const auto& o : listed.other_objects) shape.push_back("unexpected " + o);
   const auto wanted_sets = expected_sets();
   for (const auto& name : wanted_sets) {
-    auto it = std::find_if(listed->sets.begin(), listed->sets.end(),
+    auto it = std::find_if(listed.sets.begin(), listed.sets.end(),
                            [&](const ListedSet& s) { return s.name == name; });
-    if (it == listed->sets.end()) {
+    if (it == listed.sets.end()) {
       shape.push_back("set " + name + " missing");
       continue;
     }
@@ -300,11 +285,11 @@ NatPlan plan_nat(const NatDesired& desired, const std::optional<NatListing>& lis
       shape.push_back("set " + name + " has flags other than interval");
     for (const auto& o : it->oddities) shape.push_back("set " + name + ": " + o);
   }
-  for (const auto& s : listed->sets)
+  for (const auto& s : listed.sets)
     if (std::find(wanted_sets.begin(), wanted_sets.end(), s.name) == wanted_sets.end())
       shape.push_back("unexpected set " + s.name);
   bool chain_found = false;
-  for (const auto& c : listed->chains) {
+  for (const auto& c : listed.chains) {
     if (c.name != kNatChain) {
       shape.push_back("unexpected chain " + c.name);
       continue;
@@ -314,14 +299,19 @@ NatPlan plan_nat(const NatDesired& desired, const std::optional<NatListing>& lis
       shape.push_back(std::string("chain ") + kNatChain + " is not type nat hook postrouting priority srcnat policy accept");
   }
   if (!chain_found) shape.push_back(std::string("chain ") + kNatChain + " missing");
+  return shape;
+}
 
-  // The elements, compared as address ranges.
+// The element changes that bring the listed sets to `whole`, compared as address ranges. An
+// update nft would refuse (see below) is a shape defect: the table is rebuilt instead.
+std::vector<SetUpdate> element_updates(const std::vector<SetUpdate>& whole, const NatListing& listed,
+                                       std::vector<std::string>& shape) {
   std::vector<SetUpdate> updates;
   for (const auto& want : whole) {
-    auto it = std::find_if(listed->sets.begin(), listed->sets.end(),
+    auto it = std::find_if(listed.sets.begin(), listed.sets.end(),
                            [&](const ListedSet& s) { return s.name == want.set; });
     const std::vector<SetElement> none;
-    const auto& have = it == listed->sets.end() ? none : it->elements;
+    const auto& have = it == listed.sets.end() ? none : it->elements;
     const auto same = [](const SetElement& a, const SetElement& b) {
       return a.first == b.first && a.last == b.last;
     };
@@ -340,17 +330,13 @@ NatPlan plan_nat(const NatDesired& desired, const std::optional<NatListing>& lis
           shape.push_back("set " + want.set + ": " + a.text + " replaces overlapping " + r.text);
     if (!u.add.empty() || !u.remove.empty()) updates.push_back(std::move(u));
   }
+  return updates;
+}
 
-  if (!shape.empty()) {
-    plan.kind = NatPlan::Kind::Rebuild;
-    plan.defects = std::move(shape);
-    plan.sets = std::move(whole);
-    return plan;
-  }
-
-  // The rules: exactly one masquerade rule per family in the chain.
+// The rules: exactly one masquerade rule per family in the chain; others are deleted.
+void plan_rules(const NatListing& listed, NatPlan& plan) {
   bool have_rule[2] = {false, false};
-  for (const auto& r : listed->rules) {
+  for (const auto& r : listed.rules) {
     bool ours = false;
     for (Family f : kFamilies) {
       const int i = f == Family::V4 ? 0 : 1;
@@ -369,6 +355,36 @@ NatPlan plan_nat(const NatDesired& desired, const std::optional<NatListing>& lis
     plan.add_rules.push_back(f);
     plan.defects.push_back(std::string(family_name(f)) + " masquerade rule missing");
   }
+}
+
+}  // namespace
+
+NatPlan plan_nat(const NatDesired& desired, const std::optional<NatListing>& listed) {
+  // all_pools covers the natOutgoing pools even if the caller left one out of it.
+  std::vector<Prefix> all = desired.all_pools;
+  all.insert(all.end(), desired.nat_pools.begin(), desired.nat_pools.end());
+  std::vector<SetUpdate> whole;
+  for (Family f : kFamilies) {
+    whole.push_back({all_pools_set(f), set_elements(all, f), {}});
+    whole.push_back({nat_pools_set(f), set_elements(desired.nat_pools, f), {}});
+  }
+
+  NatPlan plan;
+  if (!listed) {
+    plan.kind = NatPlan::Kind::Create;
+    plan.defects.push_back("table missing");
+    plan.sets = std::move(whole);
+    return plan;
+  }
+  std::vector<std::string> shape = shape_defects(*listed);
+  std::vector<SetUpdate> updates = element_updates(whole, *listed, shape);
+  if (!shape.empty()) {
+    plan.kind = NatPlan::Kind::Rebuild;
+    plan.defects = std::move(shape);
+    plan.sets = std::move(whole);
+    return plan;
+  }
+  plan_rules(*listed, plan);
   plan.sets = std::move(updates);
   if (!plan.delete_rules.empty() || !plan.add_rules.empty() || !plan.sets.empty())
     plan.kind = NatPlan::Kind::Update;

@@ -1,4 +1,4 @@
-// blockd's nftables table for natOutgoing (DESIGN.md, Routes): desired-state and
+// blockd's nftables table for natOutgoing (ARCHITECTURE.md, Routes): desired-state and
 // level-triggered like the route programmer. reconcile() lists the table, plans the difference
 // (nat_ruleset.hpp) and applies it as one nft transaction: set elements added and deleted for a
 // pool change, the table recreated when someone deleted or edited it. It names only its own

@@ -6,6 +6,8 @@
 #include <map>
 #include <set>
 
+#include "ipam/net/backoff.hpp"
+
 namespace blockd::netlink {
 namespace {
 
@@ -47,6 +49,30 @@ std::vector<Change<T>> diff_entries(const std::vector<T>& desired, const std::ve
   }
   for (const auto& a : actual)
     if (!wanted.contains(key(a))) out.push_back({Op::Delete, a});
+  return out;
+}
+
+// Neighbour and FDB entries that are not valid or not on one of blockd's devices are reported,
+// never applied.
+template <class Entry>
+void report_unusable(const std::vector<Entry>& entries, const char* what, const std::vector<std::string>& devices,
+                     ReconcileReport& report) {
+  for (const auto& e : entries) {
+    if (auto s = e.validate(); !s) {
+      report.failed.push_back({std::string(what) + " " + e.str(), s.error()});
+    } else if (!owned(devices, e.device)) {
+      report.failed.push_back(
+          {std::string(what) + " " + e.str(), invalid("device " + e.device + " is not one of blockd's devices")});
+    }
+  }
+}
+
+// The valid entries wanted on one device.
+template <class Entry>
+std::vector<Entry> wanted_on(const std::vector<Entry>& entries, const std::string& device) {
+  std::vector<Entry> out;
+  for (const auto& e : entries)
+    if (e.device == device && e.validate()) out.push_back(e);
   return out;
 }
 
@@ -131,12 +157,12 @@ RouteDiff diff_routes(const std::vector<Route>& desired,
   return diff;
 }
 
-Programmer::Programmer(Kernel& kernel, ProgrammerConfig config, Clock clock)
-    : kernel_(kernel), config_(std::move(config)), clock_(std::move(clock)) {}
+Programmer::Programmer(Kernel& kernel, ProgrammerConfig config, const Clock& clock)
+    : kernel_(kernel), config_(std::move(config)), clock_(clock) {}
 
 bool Programmer::deferred(const std::string& key) const {
   auto it = backoff_.find(key);
-  return it != backoff_.end() && clock_() < it->second.not_before;
+  return it != backoff_.end() && clock_.now() < it->second.not_before;
 }
 
 void Programmer::record(const std::string& key, const std::string& item, const Error& e,
@@ -144,9 +170,8 @@ void Programmer::record(const std::string& key, const std::string& item, const E
   planned_.insert(key);
   auto& b = backoff_[key];
   ++b.attempts;
-  auto delay = config_.initial_backoff * (1LL << std::min(b.attempts - 1, 20u));
-  if (delay > config_.max_backoff) delay = config_.max_backoff;
-  b.not_before = clock_() + delay;
+  const auto delay = doubling_backoff(config_.initial_backoff, b.attempts, config_.max_backoff);
+  b.not_before = clock_.now() + delay;
   spdlog::warn("netlink: {} failed: {} (attempt {}, retry in {} ms)", item, e.message, b.attempts,
                delay.count());
   report.failed.push_back({item, e});
@@ -182,13 +207,21 @@ void Programmer::apply(std::vector<Change<T>> changes, ChangeCounts& counts,
 Result<ReconcileReport> Programmer::reconcile(const DesiredState& desired) {
   ReconcileReport report;
   planned_.clear();
+  if (auto s = reconcile_routes(desired.routes, report); !s) return s.error();
+  if (auto s = reconcile_entries(desired, report); !s) return s.error();
+  // Forget the back-off of items that need no change any more.
+  std::erase_if(backoff_, [&](const auto& kv) { return !planned_.contains(kv.first); });
+  planned_.clear();
+  return report;
+}
 
+Status Programmer::reconcile_routes(const std::vector<Route>& desired, ReconcileReport& report) {
   // Desired routes: stamp the protocol, drop invalid and duplicate ones (reported).
   std::vector<Route> routes;
-  routes.reserve(desired.routes.size());
+  routes.reserve(desired.size());
   std::unordered_map<RouteKey, std::size_t> index;
-  index.reserve(desired.routes.size());
-  for (const auto& r : desired.routes) {
+  index.reserve(desired.size());
+  for (const auto& r : desired) {
     if (auto s = r.validate(); !s) {
       report.failed.push_back({"route " + r.str(), s.error()});
       continue;
@@ -216,30 +249,15 @@ Result<ReconcileReport> Programmer::reconcile(const DesiredState& desired) {
   desired_index_ = std::move(index);
   report.routes.unchanged = diff.unchanged;
   apply(std::move(diff.changes), report.routes, report, &Kernel::apply_routes);
+  return {};
+}
 
-  // Neighbour and FDB entries, per owned device.
+Status Programmer::reconcile_entries(const DesiredState& desired, ReconcileReport& report) {
+  report_unusable(desired.neighbours, "neighbour", config_.owned_devices, report);
+  report_unusable(desired.fdb, "fdb", config_.owned_devices, report);
   std::vector<NeighbourChange> neigh_changes;
   std::vector<FdbChange> fdb_changes;
-  for (const auto& n : desired.neighbours) {
-    if (auto s = n.validate(); !s) report.failed.push_back({"neighbour " + n.str(), s.error()});
-    else if (!owned(config_.owned_devices, n.device))
-      report.failed.push_back({"neighbour " + n.str(),
-                               invalid("device " + n.device + " is not one of blockd's devices")});
-  }
-  for (const auto& f : desired.fdb) {
-    if (auto s = f.validate(); !s) report.failed.push_back({"fdb " + f.str(), s.error()});
-    else if (!owned(config_.owned_devices, f.device))
-      report.failed.push_back(
-          {"fdb " + f.str(), invalid("device " + f.device + " is not one of blockd's devices")});
-  }
   for (const auto& device : config_.owned_devices) {
-    std::vector<Neighbour> want_n;
-    for (const auto& n : desired.neighbours)
-      if (n.device == device && n.validate()) want_n.push_back(n);
-    std::vector<FdbEntry> want_f;
-    for (const auto& f : desired.fdb)
-      if (f.device == device && f.validate()) want_f.push_back(f);
-
     auto have_n = kernel_.dump_neighbours(device);
     auto have_f = kernel_.dump_fdb(device);
     // A missing device holds no entries; the desired ones fail on apply and are retried.
@@ -249,20 +267,16 @@ Result<ReconcileReport> Programmer::reconcile(const DesiredState& desired) {
       return have_f.error().within("dumping fdb of " + device);
     const std::vector<Neighbour> no_n;
     const std::vector<FdbEntry> no_f;
-    auto nd = diff_entries(want_n, have_n ? *have_n : no_n,
+    auto nd = diff_entries(wanted_on(desired.neighbours, device), have_n ? *have_n : no_n,
                            [](const Neighbour& n) { return n.address; }, report.neighbours.unchanged);
     neigh_changes.insert(neigh_changes.end(), nd.begin(), nd.end());
-    auto fd = diff_entries(want_f, have_f ? *have_f : no_f,
+    auto fd = diff_entries(wanted_on(desired.fdb, device), have_f ? *have_f : no_f,
                            [](const FdbEntry& f) { return f.mac; }, report.fdb.unchanged);
     fdb_changes.insert(fdb_changes.end(), fd.begin(), fd.end());
   }
   apply(std::move(neigh_changes), report.neighbours, report, &Kernel::apply_neighbours);
   apply(std::move(fdb_changes), report.fdb, report, &Kernel::apply_fdb);
-
-  // Forget the back-off of items that need no change any more.
-  std::erase_if(backoff_, [&](const auto& kv) { return !planned_.contains(kv.first); });
-  planned_.clear();
-  return report;
+  return {};
 }
 
 bool Programmer::needs_resync(const RouteEvent& event) const {
@@ -282,7 +296,7 @@ bool Programmer::needs_resync(const RouteEvent& event) const {
 }
 
 void Programmer::retry_refused_now() {
-  const auto now = clock_();
+  const auto now = clock_.now();
   for (auto& [key, b] : backoff_) b.not_before = std::min(b.not_before, now);
 }
 

@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ipam/net/clock.hpp"
 #include "ipam/net/result.hpp"
 #include "netlink/kernel.hpp"
 #include "netlink/route.hpp"
@@ -76,9 +77,8 @@ RouteDiff diff_routes(const std::vector<Route>& desired,
 
 class Programmer {
  public:
-  using Clock = std::function<std::chrono::steady_clock::time_point()>;
-
-  Programmer(Kernel& kernel, ProgrammerConfig config, Clock clock = default_clock());
+  // The clock times the back-off of refused changes (tests pass a FakeClock).
+  Programmer(Kernel& kernel, ProgrammerConfig config, const Clock& clock = steady_clock());
 
   // Converges the kernel to `desired`. An error only when the kernel could not be read
   // (nothing was changed); refusals of single changes are in the report and retried with
@@ -102,9 +102,6 @@ class Programmer {
   std::optional<std::chrono::steady_clock::time_point> next_retry() const;
 
   const ProgrammerConfig& config() const { return config_; }
-  static Clock default_clock() {
-    return [] { return std::chrono::steady_clock::now(); };
-  }
 
  private:
   struct Backoff {
@@ -114,13 +111,18 @@ class Programmer {
   template <class T>
   void apply(std::vector<Change<T>> changes, ChangeCounts& counts, ReconcileReport& report,
              std::vector<Status> (Kernel::*apply_fn)(std::span<const Change<T>>));
+  // Stamps blockd's protocol on the desired routes, reports invalid and duplicate ones, and
+  // applies the difference to the kernel's. An error only when the kernel could not be read.
+  Status reconcile_routes(const std::vector<Route>& desired, ReconcileReport& report);
+  // The same for the neighbour and FDB entries on each of blockd's devices.
+  Status reconcile_entries(const DesiredState& desired, ReconcileReport& report);
   bool deferred(const std::string& item_key) const;
   void record(const std::string& item_key, const std::string& item, const Error& e,
               ReconcileReport& report);
 
   Kernel& kernel_;
   ProgrammerConfig config_;
-  Clock clock_;
+  const Clock& clock_;
   std::vector<Route> desired_routes_;  // of the last reconcile, stamped
   std::unordered_map<RouteKey, std::size_t> desired_index_;
   std::map<std::string, Backoff> backoff_;               // by item key, only refused items

@@ -22,7 +22,7 @@ using ipam::Prefix;
 inline constexpr std::uint8_t kDefaultRouteProtocol = 200;
 inline constexpr std::uint32_t kMainTable = 254;  // RT_TABLE_MAIN
 
-// What a route is for (DESIGN.md "Routes"). The kernel does not store the kind: a dumped route's
+// What a route is for (ARCHITECTURE.md, Routes). The kernel does not store the kind: a dumped route's
 // kind is inferred from its shape (type, gateway, onlink, device kind).
 enum class RouteKind : std::uint8_t {
   Blackhole,  // this node's own affine block: drop what no workload claims

@@ -1,4 +1,4 @@
-// blockctl's commands (DESIGN.md, Interfaces). Each returns a Status; main() turns an error
+// blockctl's commands (ARCHITECTURE.md, Interfaces). Each returns a Status; main() turns an error
 // into a message on stderr and exit status 1 (the user's error) or 2 (internal/environment).
 #pragma once
 

@@ -8,7 +8,7 @@
 #include "ipam/block.hpp"
 #include "ipam/ipam_check.hpp"
 #include "ipam/keys.hpp"
-#include "ipam/resources/selector.hpp"
+#include "ipam/pool_selection.hpp"
 
 namespace blockd::agent::blockctl {
 namespace {
@@ -100,9 +100,8 @@ Status ipam_show(Datastore& store, bool show_blocks, const std::optional<std::st
       used += b.used();
       ++claimed;
     }
-    auto selector = Selector::parse(p.node_selector);
     std::size_t selected = 0;
-    for (const auto& n : *nodes) selected += selector && selector->matches(n.labels);
+    for (const auto& n : *nodes) selected += ipam::selector_matches(p, n.labels);
     const uint128 total = p.cidr.size();
     t.add({"IP Pool " + p.name, p.cidr.str(), to_string(total), to_string(used) + " (" + percent(used, total) + ")",
            to_string(total - used) + " (" + percent(total - used, total) + ")",

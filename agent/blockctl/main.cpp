@@ -1,9 +1,12 @@
-// blockctl: the operator's CLI (DESIGN.md, Interfaces).
+// blockctl: the operator's CLI (ARCHITECTURE.md, Interfaces).
 #include <CLI/CLI.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
 #include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "agent/blockctl/commands.hpp"
 #include "agent/bounded_input.hpp"
@@ -40,84 +43,166 @@ int fail(const Error& e) {
   return exit_status(e);
 }
 
+std::optional<std::string> optional_text(const std::string& s) {
+  return s.empty() ? std::nullopt : std::optional(s);
+}
+
+// What the command line said, filled in by CLI11.
+struct Options {
+  std::string datastore, config;
+  std::string file, output, kind, name;
+  std::vector<std::string> names;  // delete KIND NAME
+  std::string label_kind;
+  std::vector<std::string> label_changes;
+  bool overwrite = false;
+  AllocateOptions alloc;
+  std::string release_ip, release_handle;
+  bool release_empty = false;
+  bool show_blocks = false;
+  std::string show_ip;
+  std::string socket;
+  std::string migrate_from, migrate_to;
+  bool migrate_overwrite = false;
+  std::string which;  // routes summary|advertised|received|kernel
+};
+
+// The subcommands, to ask which one was given.
+struct Commands {
+  CLI::App *create, *apply, *replace, *del, *get, *label;
+  CLI::App *allocate, *release, *show, *check;
+  CLI::App *node_status, *migrate, *routes;
+};
+
+void add_resource_commands(CLI::App& app, Options& o, Commands& c) {
+  c.create = app.add_subcommand("create", "create resources from a YAML file (- for stdin)");
+  c.apply = app.add_subcommand("apply", "create or update resources from a YAML file");
+  c.replace = app.add_subcommand("replace", "update existing resources from a YAML file");
+  for (auto* cmd : {c.create, c.apply, c.replace}) {
+    cmd->add_option("-f,--filename", o.file, "YAML file, - for stdin")->required();
+  }
+  c.del = app.add_subcommand("delete", "delete resources: -f FILE, or KIND NAME");
+  auto* del_file = c.del->add_option("-f,--filename", o.file, "YAML file, - for stdin");
+  c.del->add_option("kind_name", o.names, "KIND NAME")->excludes(del_file)->expected(2);
+  c.get = app.add_subcommand("get", "show resources: ippool, node, bgppeer, bgpconfig, workload");
+  c.get->add_option("kind", o.kind, "resource kind (any of Calico's aliases)")->required();
+  c.get->add_option("name", o.name, "one resource by name");
+  c.get->add_option("-o,--output", o.output, "wide, yaml or json");
+
+  c.label = app.add_subcommand("label", "change node labels: label nodes NAME key=value... | key-");
+  c.label->add_option("kind", o.label_kind, "nodes")->required();
+  c.label->add_option("name", o.name, "node name")->required();
+  c.label->add_option("changes", o.label_changes, "key=value to set, key- to remove")->required();
+  c.label->add_flag("--overwrite", o.overwrite, "allow changing a label that has another value");
+}
+
+void add_ipam_commands(CLI::App& app, Options& o, Commands& c) {
+  auto* ipam = app.add_subcommand("ipam", "IP address management");
+  ipam->require_subcommand(1);
+  c.allocate = ipam->add_subcommand("allocate", "allocate one address for a node; prints it");
+  c.allocate->add_option("--node", o.alloc.node, "node name")->required();
+  c.allocate->add_option("--handle", o.alloc.handle, "handle (one per workload)")->required();
+  c.allocate->add_option("--pool", o.alloc.pools, "only from this pool (repeatable)");
+  c.allocate->add_flag("--ipv6", o.alloc.ipv6, "allocate an IPv6 address");
+  c.release = ipam->add_subcommand("release", "release an address or every address of a handle");
+  auto* rip = c.release->add_option("--ip", o.release_ip, "address to release");
+  c.release->add_option("--handle", o.release_handle, "handle to release")->excludes(rip);
+  c.release->add_flag("--release-empty-blocks", o.release_empty, "give a block back to its pool once it is empty");
+  c.show = ipam->add_subcommand("show", "pool and block usage");
+  c.show->add_flag("--show-blocks", o.show_blocks, "list every block with its affinity");
+  c.show->add_option("--ip", o.show_ip, "show who holds one address");
+  c.check = ipam->add_subcommand("check", "find leaks and inconsistencies (non-zero exit on any)");
+}
+
+// Runtime commands ask the running blockd over its control socket; datastore migrate and
+// routes summary read stores.
+void add_runtime_commands(CLI::App& app, Options& o, Commands& c) {
+  const std::string socket_help = "blockd's control socket (default: $BLOCKD_SOCKET, the config's control.socket, "
+                                  "/run/blockd/blockd.sock)";
+  auto* node = app.add_subcommand("node", "the running agent");
+  node->require_subcommand(1);
+  c.node_status = node->add_subcommand("status", "BGP peers of this node, as calicoctl node status");
+  c.node_status->add_option("--socket", o.socket, socket_help);
+  auto* datastore_cmd = app.add_subcommand("datastore", "the datastore itself");
+  datastore_cmd->require_subcommand(1);
+  c.migrate = datastore_cmd->add_subcommand("migrate", "copy all resources and IPAM state to another store");
+  c.migrate->add_option("--from", o.migrate_from, "source store URL")->required();
+  c.migrate->add_option("--to", o.migrate_to, "target store URL")->required();
+  c.migrate->add_flag("--overwrite", o.migrate_overwrite, "replace what the target already holds");
+  c.routes = app.add_subcommand(
+      "routes", "summary (the default): the cluster's route reduction, from the datastore; "
+                "advertised, received or kernel: routes of the running agent");
+  c.routes->add_option("which", o.which, "summary, advertised, received or kernel")
+      ->check(CLI::IsMember({"summary", "advertised", "received", "kernel"}));
+  c.routes->add_option("--socket", o.socket, socket_help);
+  c.routes->add_option("-o,--output", o.output, "wide or json");
+}
+
+bool wants_routes_summary(const Commands& c, const Options& o) {
+  return c.routes->parsed() && (o.which.empty() || o.which == "summary");
+}
+
+// node status, routes advertised|received|kernel: over the running agent's control socket.
+Status run_agent_command(const Commands& c, const Options& o) {
+  auto path = control_socket(o.socket, o.config);
+  if (!path) return path.error();
+  if (c.node_status->parsed()) return node_status(*path, std::cout);
+  auto format = parse_output_format(o.output);
+  return format ? routes(*path, o.which, *format, std::cout) : Status(format.error());
+}
+
+Status run_migrate(const Options& o) {
+  auto from = ipam::open_datastore(o.migrate_from);
+  if (!from) return from.error().within("--from");
+  auto to = ipam::open_datastore(o.migrate_to);
+  if (!to) return to.error().within("--to");
+  return datastore_migrate(**from, **to, o.migrate_overwrite, std::cout);
+}
+
+// The commands that read or change the datastore.
+Status run_store_command(ipam::Datastore& ds, const Commands& c, const Options& o) {
+  if (c.create->parsed()) return apply_file(ds, o.file, ipam::WriteMode::Create, std::cout);
+  if (c.apply->parsed()) return apply_file(ds, o.file, ipam::WriteMode::Apply, std::cout);
+  if (c.replace->parsed()) return apply_file(ds, o.file, ipam::WriteMode::Replace, std::cout);
+  if (c.del->parsed()) {
+    if (!o.file.empty()) return delete_file(ds, o.file, std::cout);
+    if (o.names.size() == 2) return delete_named(ds, o.names[0], o.names[1], std::cout);
+    return invalid("delete: give -f FILE or KIND NAME");
+  }
+  if (c.get->parsed()) {
+    auto format = parse_output_format(o.output);
+    return format ? agent::blockctl::get(ds, o.kind, optional_text(o.name), *format, std::cout) : Status(format.error());
+  }
+  if (c.label->parsed()) {
+    auto k = ipam::canonical_kind(o.label_kind);
+    return (k && *k == "Node") ? label_node(ds, o.name, o.label_changes, o.overwrite, std::cout)
+                               : Status(invalid("label: only nodes can be labelled (blockctl label nodes NAME key=value)"));
+  }
+  if (c.allocate->parsed()) return ipam_allocate(ds, o.alloc, std::cout);
+  if (c.release->parsed()) {
+    return ipam_release(ds, optional_text(o.release_ip), optional_text(o.release_handle), o.release_empty, std::cout);
+  }
+  if (c.show->parsed()) return ipam_show(ds, o.show_blocks, optional_text(o.show_ip), std::cout);
+  if (c.check->parsed()) return ipam_check(ds, std::cout);
+  if (wants_routes_summary(c, o)) {
+    auto format = parse_output_format(o.output);
+    return format ? agent::blockctl::routes_summary(ds, *format, std::cout) : Status(format.error());
+  }
+  return {};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"blockctl: inspect and change blockd's pools, nodes, BGP peers and IPAM; ask the running agent"};
   app.require_subcommand(1);
+  Options o;
+  Commands c{};
   app.set_version_flag("--version", "blockctl " + std::string(version()));
-  std::string datastore, config;
-  auto* ds_opt = app.add_option("--datastore", datastore, "sqlite:///abs/path.db or etcd://host:port[,host:port]");
-  app.add_option("--config", config, "a blockd config file; its datastore is used")->excludes(ds_opt);
-
-  std::string file, output, kind, name;
-  std::vector<std::string> names;
-  auto* create = app.add_subcommand("create", "create resources from a YAML file (- for stdin)");
-  auto* apply = app.add_subcommand("apply", "create or update resources from a YAML file");
-  auto* replace = app.add_subcommand("replace", "update existing resources from a YAML file");
-  for (auto* c : {create, apply, replace}) c->add_option("-f,--filename", file, "YAML file, - for stdin")->required();
-  auto* del = app.add_subcommand("delete", "delete resources: -f FILE, or KIND NAME");
-  auto* del_file = del->add_option("-f,--filename", file, "YAML file, - for stdin");
-  del->add_option("kind_name", names, "KIND NAME")->excludes(del_file)->expected(2);
-  auto* get = app.add_subcommand("get", "show resources: ippool, node, bgppeer, bgpconfig, workload");
-  get->add_option("kind", kind, "resource kind (any of Calico's aliases)")->required();
-  get->add_option("name", name, "one resource by name");
-  get->add_option("-o,--output", output, "wide, yaml or json");
-
-  auto* label = app.add_subcommand("label", "change node labels: label nodes NAME key=value... | key-");
-  std::string label_kind;
-  std::vector<std::string> label_changes;
-  bool overwrite = false;
-  label->add_option("kind", label_kind, "nodes")->required();
-  label->add_option("name", name, "node name")->required();
-  label->add_option("changes", label_changes, "key=value to set, key- to remove")->required();
-  label->add_flag("--overwrite", overwrite, "allow changing a label that has another value");
-
-  auto* ipam = app.add_subcommand("ipam", "IP address management");
-  ipam->require_subcommand(1);
-  AllocateOptions alloc;
-  auto* allocate = ipam->add_subcommand("allocate", "allocate one address for a node; prints it");
-  allocate->add_option("--node", alloc.node, "node name")->required();
-  allocate->add_option("--handle", alloc.handle, "handle (one per workload)")->required();
-  allocate->add_option("--pool", alloc.pools, "only from this pool (repeatable)");
-  allocate->add_flag("--ipv6", alloc.ipv6, "allocate an IPv6 address");
-  std::string release_ip, release_handle;
-  bool release_empty = false;
-  auto* release = ipam->add_subcommand("release", "release an address or every address of a handle");
-  auto* rip = release->add_option("--ip", release_ip, "address to release");
-  release->add_option("--handle", release_handle, "handle to release")->excludes(rip);
-  release->add_flag("--release-empty-blocks", release_empty, "give a block back to its pool once it is empty");
-  bool show_blocks = false;
-  std::string show_ip;
-  auto* show = ipam->add_subcommand("show", "pool and block usage");
-  show->add_flag("--show-blocks", show_blocks, "list every block with its affinity");
-  show->add_option("--ip", show_ip, "show who holds one address");
-  auto* check = ipam->add_subcommand("check", "find leaks and inconsistencies (non-zero exit on any)");
-
-  // Runtime commands: these ask the running blockd over its control socket.
-  std::string socket;
-  const std::string socket_help = "blockd's control socket (default: $BLOCKD_SOCKET, the config's control.socket, "
-                                  "/run/blockd/blockd.sock)";
-  auto* node = app.add_subcommand("node", "the running agent");
-  node->require_subcommand(1);
-  auto* node_status_cmd = node->add_subcommand("status", "BGP peers of this node, as calicoctl node status");
-  node_status_cmd->add_option("--socket", socket, socket_help);
-  auto* datastore_cmd = app.add_subcommand("datastore", "the datastore itself");
-  datastore_cmd->require_subcommand(1);
-  std::string migrate_from, migrate_to;
-  bool migrate_overwrite = false;
-  auto* migrate = datastore_cmd->add_subcommand("migrate", "copy all resources and IPAM state to another store");
-  migrate->add_option("--from", migrate_from, "source store URL")->required();
-  migrate->add_option("--to", migrate_to, "target store URL")->required();
-  migrate->add_flag("--overwrite", migrate_overwrite, "replace what the target already holds");
-  std::string which;
-  auto* routes_cmd = app.add_subcommand(
-      "routes", "summary (the default): the cluster's route reduction, from the datastore; "
-                "advertised, received or kernel: routes of the running agent");
-  routes_cmd->add_option("which", which, "summary, advertised, received or kernel")
-      ->check(CLI::IsMember({"summary", "advertised", "received", "kernel"}));
-  routes_cmd->add_option("--socket", socket, socket_help);
-  routes_cmd->add_option("-o,--output", output, "wide or json");
+  auto* ds_opt = app.add_option("--datastore", o.datastore, "sqlite:///abs/path.db or etcd://host:port[,host:port]");
+  app.add_option("--config", o.config, "a blockd config file; its datastore is used")->excludes(ds_opt);
+  add_resource_commands(app, o, c);
+  add_ipam_commands(app, o, c);
+  add_runtime_commands(app, o, c);
 
   try {
     app.parse(argc, argv);
@@ -128,73 +213,18 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  const bool routes_summary_cmd = routes_cmd->parsed() && (which.empty() || which == "summary");
-  if (node_status_cmd->parsed() || (routes_cmd->parsed() && !routes_summary_cmd)) {
-    auto path = control_socket(socket, config);
-    if (!path) return fail(path.error());
-    Status status;
-    if (node_status_cmd->parsed()) {
-      status = node_status(*path, std::cout);
-    } else {
-      auto format = parse_output_format(output);
-      status = format ? routes(*path, which, *format, std::cout) : Status(format.error());
-    }
-    if (!status) return fail(status.error());
-    return 0;
-  }
-
-  if (migrate->parsed()) {
-    auto from = ipam::open_datastore(migrate_from);
-    if (!from) return fail(from.error().within("--from"));
-    auto to = ipam::open_datastore(migrate_to);
-    if (!to) return fail(to.error().within("--to"));
-    if (auto ok = datastore_migrate(**from, **to, migrate_overwrite, std::cout); !ok) return fail(ok.error());
-    return 0;
-  }
-
-  auto url = datastore_url(datastore, config);
-  if (!url) return fail(url.error());
-  auto store = ipam::open_datastore(*url);
-  if (!store) return fail(store.error());
-  ipam::Datastore& ds = **store;
-  for (const auto& w : ds.warnings()) std::cerr << "warning: " << agent::printable(w) << '\n';
-
   Status status;
-  if (create->parsed()) {
-    status = apply_file(ds, file, ipam::WriteMode::Create, std::cout);
-  } else if (apply->parsed()) {
-    status = apply_file(ds, file, ipam::WriteMode::Apply, std::cout);
-  } else if (replace->parsed()) {
-    status = apply_file(ds, file, ipam::WriteMode::Replace, std::cout);
-  } else if (del->parsed()) {
-    if (!file.empty()) {
-      status = delete_file(ds, file, std::cout);
-    } else if (names.size() == 2) {
-      status = delete_named(ds, names[0], names[1], std::cout);
-    } else {
-      status = invalid("delete: give -f FILE or KIND NAME");
-    }
-  } else if (get->parsed()) {
-    auto format = parse_output_format(output);
-    status = format ? agent::blockctl::get(ds, kind, name.empty() ? std::nullopt : std::optional(name), *format, std::cout)
-                    : Status(format.error());
-  } else if (label->parsed()) {
-    auto k = ipam::canonical_kind(label_kind);
-    status = (k && *k == "Node") ? label_node(ds, name, label_changes, overwrite, std::cout)
-                                 : Status(invalid("label: only nodes can be labelled (blockctl label nodes NAME key=value)"));
-  } else if (allocate->parsed()) {
-    status = ipam_allocate(ds, alloc, std::cout);
-  } else if (release->parsed()) {
-    status = ipam_release(ds, release_ip.empty() ? std::nullopt : std::optional(release_ip),
-                          release_handle.empty() ? std::nullopt : std::optional(release_handle), release_empty,
-                          std::cout);
-  } else if (show->parsed()) {
-    status = ipam_show(ds, show_blocks, show_ip.empty() ? std::nullopt : std::optional(show_ip), std::cout);
-  } else if (check->parsed()) {
-    status = ipam_check(ds, std::cout);
-  } else if (routes_summary_cmd) {
-    auto format = parse_output_format(output);
-    status = format ? routes_summary(ds, *format, std::cout) : Status(format.error());
+  if (c.node_status->parsed() || (c.routes->parsed() && !wants_routes_summary(c, o))) {
+    status = run_agent_command(c, o);
+  } else if (c.migrate->parsed()) {
+    status = run_migrate(o);
+  } else {
+    auto url = datastore_url(o.datastore, o.config);
+    if (!url) return fail(url.error());
+    auto store = ipam::open_datastore(*url);
+    if (!store) return fail(store.error());
+    for (const auto& w : (*store)->warnings()) std::cerr << "warning: " << agent::printable(w) << '\n';
+    status = run_store_command(**store, c, o);
   }
   if (!status) return fail(status.error());
   return 0;

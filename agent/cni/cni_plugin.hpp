@@ -45,22 +45,9 @@ struct PluginError {
   std::string details;
 };
 
-// A value or a CNI error (Result<T> carries blockd's ErrorCode; CNI needs its own numbers).
+// A value or a CNI error (CNI needs its own numbers, not blockd's ErrorCode).
 template <class T>
-class Outcome {
- public:
-  Outcome(T value) : v_(std::move(value)) {}             // NOLINT(google-explicit-constructor)
-  Outcome(PluginError error) : v_(std::move(error)) {}   // NOLINT(google-explicit-constructor)
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  const T& value() const { return std::get<0>(v_); }
-  const T& operator*() const { return value(); }
-  const T* operator->() const { return &value(); }
-  const PluginError& error() const { return std::get<1>(v_); }
-
- private:
-  std::variant<T, PluginError> v_;
-};
+using Outcome = Result<T, PluginError>;
 
 struct Environment {
   std::string command;  // ADD, DEL, CHECK, VERSION

@@ -338,6 +338,58 @@ const AttributeRule* rule_for(std::uint8_t type) {
 
 void raise(ParsedUpdate& out, UpdateAction a) { out.action = std::max(out.action, a); }
 
+// One path attribute's header and value (RFC 4271 §4.3). False when the header is cut short or
+// the length runs past the attributes (RFC 7606 §4).
+struct AttributeHeader {
+  std::uint8_t flags = 0;
+  std::uint8_t type = 0;
+  ByteView value;
+  std::size_t header_size() const { return (flags & attr::kExtendedLength) ? 4 : 3; }
+};
+
+bool read_attribute(WireReader& r, AttributeHeader& h) {
+  std::uint16_t length = 0;
+  r.u8(h.flags);
+  bool header_ok = r.u8(h.type);
+  if (header_ok && (h.flags & attr::kExtendedLength)) {
+    header_ok = r.u16(length);
+  } else if (header_ok) {
+    std::uint8_t l = 0;
+    header_ok = r.u8(l);
+    length = l;
+  }
+  return header_ok && r.take(length, h.value);
+}
+
+// RFC 7606 §3d: NLRI without the mandatory attributes is treat-as-withdraw (NEXT_HOP is
+// mandatory only for the classic NLRI field, RFC 4760 §3).
+void check_mandatory(ParsedUpdate& out, bool classic_nlri, bool mp_nlri) {
+  if (!(classic_nlri || mp_nlri) || out.action >= UpdateAction::TreatAsWithdraw) return;
+  const PathAttributes& a = out.attributes;
+  std::string missing;
+  if (!a.origin) missing += " ORIGIN";
+  if (!a.as_path) missing += " AS_PATH";
+  if (classic_nlri && !a.next_hop) missing += " NEXT_HOP";
+  if (!missing.empty()) {
+    raise(out, UpdateAction::TreatAsWithdraw);
+    out.problems.push_back("missing well-known attribute" + missing + ": treat-as-withdraw");
+  }
+}
+
+// The UPDATE's prefixes by the action decided: announced, or all withdrawn (treat-as-withdraw).
+void settle_prefixes(ParsedUpdate& out, std::vector<Prefix> withdrawn, std::vector<Prefix> nlri,
+                     const Reading& reading) {
+  out.withdrawn = std::move(withdrawn);
+  out.withdrawn.insert(out.withdrawn.end(), reading.mp_withdrawn.begin(), reading.mp_withdrawn.end());
+  if (out.action == UpdateAction::TreatAsWithdraw) {
+    out.withdrawn.insert(out.withdrawn.end(), nlri.begin(), nlri.end());
+    out.withdrawn.insert(out.withdrawn.end(), reading.mp_announced.begin(), reading.mp_announced.end());
+  } else {
+    out.announced = std::move(nlri);
+    out.announced.insert(out.announced.end(), reading.mp_announced.begin(), reading.mp_announced.end());
+  }
+}
+
 }  // namespace
 
 ParsedUpdate parse_update(const UpdateMessage& update, const SessionContext& context) {
@@ -370,34 +422,25 @@ ParsedUpdate parse_update(const UpdateMessage& update, const SessionContext& con
   std::size_t attribute_count = 0;
   WireReader r(update.path_attributes);
   while (!r.empty()) {
-    std::uint8_t flags = 0;
-    std::uint8_t type = 0;
-    std::uint16_t length = 0;
-    ByteView value;
-    r.u8(flags);
+    AttributeHeader header;
     // RFC 7606 §4: too few octets for a header, or a length past the attributes, is
     // treat-as-withdraw; the NLRI are still found from the total path attribute length.
-    bool header_ok = r.u8(type);
-    if (header_ok && (flags & attr::kExtendedLength)) {
-      header_ok = r.u16(length);
-    } else if (header_ok) {
-      std::uint8_t l = 0;
-      header_ok = r.u8(l);
-      length = l;
-    }
-    if (!header_ok || !r.take(length, value)) {
+    if (!read_attribute(r, header)) {
       raise(out, UpdateAction::TreatAsWithdraw);
       out.problems.push_back("path attribute runs past the total path attribute length");
       break;
     }
     ++attribute_count;
+    const std::uint8_t flags = header.flags;
+    const std::uint8_t type = header.type;
+    const ByteView value = header.value;
     const AttributeRule* rule = rule_for(type);
     if (!rule) {
       // RFC 4271 §6.3: an unrecognized well-known attribute is an error; unknown optional
       // attributes are not ours to read (transitive ones would be passed on, we originate only).
       if (!(flags & attr::kOptional)) {
-        Bytes data(update.path_attributes.begin() + static_cast<std::ptrdiff_t>(r.position() - value.size()) -
-                       ((flags & attr::kExtendedLength) ? 4 : 3),
+        Bytes data(update.path_attributes.begin() +
+                       static_cast<std::ptrdiff_t>(r.position() - value.size() - header.header_size()),
                    update.path_attributes.begin() + static_cast<std::ptrdiff_t>(r.position()));
         return fail(err::kUnrecognizedWellKnown, "unrecognized well-known attribute " + std::to_string(type),
                     std::move(data));
@@ -441,30 +484,8 @@ ParsedUpdate parse_update(const UpdateMessage& update, const SessionContext& con
 
   PathAttributes& a = out.attributes;
   if (reading.as4_path && a.as_path) a.as_path = merge_as4_path(*a.as_path, *reading.as4_path);
-
-  // RFC 7606 §3d: NLRI without the mandatory attributes is treat-as-withdraw (NEXT_HOP is
-  // mandatory only for the classic NLRI field, RFC 4760 §3).
-  const bool has_nlri = !nlri.empty() || !reading.mp_announced.empty();
-  if (has_nlri && out.action < UpdateAction::TreatAsWithdraw) {
-    std::string missing;
-    if (!a.origin) missing += " ORIGIN";
-    if (!a.as_path) missing += " AS_PATH";
-    if (!nlri.empty() && !a.next_hop) missing += " NEXT_HOP";
-    if (!missing.empty()) {
-      raise(out, UpdateAction::TreatAsWithdraw);
-      out.problems.push_back("missing well-known attribute" + missing + ": treat-as-withdraw");
-    }
-  }
-
-  out.withdrawn = std::move(withdrawn);
-  out.withdrawn.insert(out.withdrawn.end(), reading.mp_withdrawn.begin(), reading.mp_withdrawn.end());
-  if (out.action == UpdateAction::TreatAsWithdraw) {
-    out.withdrawn.insert(out.withdrawn.end(), nlri.begin(), nlri.end());
-    out.withdrawn.insert(out.withdrawn.end(), reading.mp_announced.begin(), reading.mp_announced.end());
-  } else {
-    out.announced = std::move(nlri);
-    out.announced.insert(out.announced.end(), reading.mp_announced.begin(), reading.mp_announced.end());
-  }
+  check_mandatory(out, !nlri.empty(), !reading.mp_announced.empty());
+  settle_prefixes(out, std::move(withdrawn), std::move(nlri), reading);
   // RFC 4724 §2: End-of-RIB for other families is an UPDATE holding only an empty MP_UNREACH.
   if (attribute_count == 1 && reading.mp_unreach_family && out.withdrawn.empty() && update.nlri.empty() &&
       update.withdrawn_routes.empty()) {

@@ -4,17 +4,6 @@
 
 namespace blockd::bgp {
 
-const char* message_type_name(MessageType t) {
-  switch (t) {
-    case MessageType::Open: return "OPEN";
-    case MessageType::Update: return "UPDATE";
-    case MessageType::Notification: return "NOTIFICATION";
-    case MessageType::Keepalive: return "KEEPALIVE";
-    case MessageType::RouteRefresh: return "ROUTE-REFRESH";
-  }
-  return "unknown";
-}
-
 bool operator==(const UpdateMessage& a, const UpdateMessage& b) {
   return std::ranges::equal(a.withdrawn_routes, b.withdrawn_routes) &&
          std::ranges::equal(a.path_attributes, b.path_attributes) && std::ranges::equal(a.nlri, b.nlri);

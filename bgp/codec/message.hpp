@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bgp/codec/wire.hpp"
+#include "ipam/net/result.hpp"
 
 namespace blockd::bgp {
 
@@ -25,7 +26,6 @@ enum class MessageType : std::uint8_t {
   Keepalive = 4,
   RouteRefresh = 5,
 };
-const char* message_type_name(MessageType t);
 
 // NOTIFICATION error codes (RFC 4271 §4.5) and the subcodes we send.
 namespace err {
@@ -105,24 +105,7 @@ struct WireError {
 };
 
 template <class T>
-class [[nodiscard]] WireResult {
- public:
-  WireResult(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  WireResult(WireError e) : v_(std::move(e)) {}  // NOLINT(google-explicit-constructor)
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  T& value() & { return std::get<0>(v_); }
-  const T& value() const& { return std::get<0>(v_); }
-  T&& value() && { return std::get<0>(std::move(v_)); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  const WireError& error() const { return std::get<1>(v_); }
-
- private:
-  std::variant<T, WireError> v_;
-};
+using WireResult = Result<T, WireError>;
 
 WireError wire_error(std::uint8_t code, std::uint8_t subcode, std::string reason, Bytes data = {});
 

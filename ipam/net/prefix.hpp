@@ -81,8 +81,6 @@ class Prefix {
   Address at(uint128 n) const;
   // Ordinal of an address inside this prefix; the address must be contained.
   uint128 ordinal(const Address& a) const;
-  // The prefix of length `len` (>= length()) that contains a.
-  Prefix enclosing(const Address& a, unsigned len) const { return make(a, len); }
 
   // The sub-prefixes of length block_len in address order, computed lazily (an IPv6 /64 has
   // 2^58 /122 blocks).

@@ -33,16 +33,18 @@ inline Error exhausted(std::string message) { return {ErrorCode::Exhausted, std:
 inline Error unavailable(std::string message) { return {ErrorCode::Unavailable, std::move(message)}; }
 inline Error internal(std::string message) { return {ErrorCode::Internal, std::move(message)}; }
 
-// Exit status of DESIGN.md: 1 for the user's error, 2 for an internal or environment failure.
+// Exit status (ARCHITECTURE.md, Interfaces): 1 for the user's error, 2 for an internal or environment failure.
 inline int exit_status(const Error& e) {
   return (e.code == ErrorCode::Unavailable || e.code == ErrorCode::Internal) ? 2 : 1;
 }
 
-template <class T>
+// Result<T, E>: a T, or the error E. E is blockd's Error everywhere but where a protocol fixes
+// its own error shape: a BGP NOTIFICATION (bgp::WireError), a CNI error (cni::PluginError).
+template <class T, class E = Error>
 class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
+  Result(E error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -55,24 +57,24 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  const Error& error() const { assert(!ok()); return std::get<1>(v_); }
+  const E& error() const { assert(!ok()); return std::get<1>(v_); }
 
  private:
-  std::variant<T, Error> v_;
+  std::variant<T, E> v_;
 };
 
-template <>
-class [[nodiscard]] Result<void> {
+template <class E>
+class [[nodiscard]] Result<void, E> {
  public:
   Result() = default;
-  Result(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
+  Result(E error) : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
-  const Error& error() const { assert(!ok_); return error_; }
+  const E& error() const { assert(!ok_); return error_; }
 
  private:
-  Error error_;
+  E error_;
   bool ok_ = true;
 };
 

@@ -7,17 +7,6 @@
 
 namespace blockd::ipam {
 
-const char* encap_mode_name(EncapMode m) {
-  switch (m) {
-    case EncapMode::Never:
-      return "Never";
-    case EncapMode::Always:
-      return "Always";
-    case EncapMode::CrossSubnet:
-      return "CrossSubnet";
-  }
-  return "Never";
-}
 
 const char* assignment_mode_name(AssignmentMode m) {
   return m == AssignmentMode::Manual ? "Manual" : "Automatic";

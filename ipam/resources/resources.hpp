@@ -10,15 +10,13 @@
 #include <variant>
 #include <vector>
 
+#include "ipam/net/encap_mode.hpp"
 #include "ipam/net/prefix.hpp"
 #include "ipam/net/result.hpp"
+#include "ipam/resources/labels.hpp"
+#include "ipam/resources/selector.hpp"
 
 namespace blockd::ipam {
-
-using Labels = std::map<std::string, std::string>;
-
-enum class EncapMode { Never, Always, CrossSubnet };
-const char* encap_mode_name(EncapMode m);
 
 // Calico's IPPool spec.assignmentMode: an Automatic pool serves any request whose node it
 // selects; a Manual pool only a request that names it (Calico's determinePools).
@@ -40,7 +38,10 @@ struct IPPool {
   // Calico's spec.namespaceSelector: a CNI call carries no namespace labels, so blockd accepts
   // only a selector that picks every namespace ("" or all(); validation.cpp).
   std::string namespace_selector;
-  // Extensions (DESIGN.md): allowedUses as in later Calico; strictAffinity per pool (Calico has
+  // node_selector parsed, kept by the codec and validation so it is parsed once; pools built in
+  // code leave it empty and selects() parses the text (pool_selection.hpp).
+  ParsedSelector parsed_selector;
+  // Extensions (ARCHITECTURE.md, Resources): allowedUses as in later Calico; strictAffinity per pool (Calico has
   // it cluster-wide in IPAMConfig): when true a node never borrows from another node's block.
   std::vector<std::string> allowed_uses = {"Workload", "Tunnel"};
   bool strict_affinity = false;

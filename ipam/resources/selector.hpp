@@ -6,11 +6,12 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
-#include "ipam/resources/resources.hpp"
 #include "ipam/net/result.hpp"
+#include "ipam/resources/labels.hpp"
 
 namespace blockd::ipam {
 
@@ -30,6 +31,13 @@ class Selector {
  private:
   std::shared_ptr<const Node> root_;  // shared: Selectors are cheap to copy
   std::string text_;
+};
+
+// A selector parsed from a resource's text field, carried beside it. Derived from the text, so it
+// takes no part in the resource's equality.
+struct ParsedSelector {
+  std::optional<Selector> selector;
+  friend bool operator==(const ParsedSelector&, const ParsedSelector&) { return true; }
 };
 
 // Kubernetes label rules, shared by selectors, resource labels and annotation keys. Key: an optional DNS-subdomain

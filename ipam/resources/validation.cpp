@@ -199,6 +199,7 @@ Status validate_pool(IPPool& p) {
   auto node_selector = Selector::parse(p.node_selector);
   if (!node_selector) return field_error("spec.nodeSelector", node_selector.error().message);
   if (node_selector->text().empty()) p.node_selector = "all()";
+  p.parsed_selector.selector = std::move(*node_selector);
   return check_namespace_selector(p.namespace_selector);
 }
 

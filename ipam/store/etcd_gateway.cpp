@@ -19,6 +19,8 @@
 #include <mutex>
 #include <thread>
 
+#include "ipam/net/backoff.hpp"
+
 namespace blockd::ipam {
 namespace {
 
@@ -391,7 +393,9 @@ struct EtcdGateway::Impl {
     std::vector<std::string> failures;
     const std::size_t n = options.endpoints.size();
     for (int round = 0; round < options.rounds; ++round) {
-      if (round > 0) std::this_thread::sleep_for(options.backoff * (1 << (round - 1)));
+      if (round > 0) {
+        std::this_thread::sleep_for(doubling_backoff(options.backoff, round, std::chrono::milliseconds::max()));
+      }
       const std::size_t first = preferred.load();
       for (std::size_t i = 0; i < n; ++i) {
         const std::size_t ep = (first + i) % n;

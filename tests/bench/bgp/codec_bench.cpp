@@ -1,5 +1,5 @@
 // UPDATE encode/decode rates and the memory of a 1,000,000-prefix Adj-RIB-Out.
-// Prints DESIGN.md's BENCH lines (no reference tool runs here: ours only).
+// Prints BENCH lines (ARCHITECTURE.md, Interfaces) (no reference tool runs here: ours only).
 #include <chrono>
 #include <cstdio>
 #include <fstream>

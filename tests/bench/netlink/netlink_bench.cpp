@@ -1,6 +1,6 @@
 // Install, no-change reconcile and removal of N routes by blockd's programmer, against
 // `ip -batch` with the same routes in the same namespace and run; medians over several runs.
-// Prints DESIGN.md's `BENCH name ours=... ref=... ratio=...` lines.
+// Prints the `BENCH name ours=... ref=... ratio=...` lines.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>

@@ -14,6 +14,7 @@
 #include "netlink/programmer.hpp"
 #include "netlink/route_watch.hpp"
 #include "netns.hpp"
+#include "tests/support/fake_clock.hpp"
 
 namespace blockd::netlink {
 namespace {
@@ -251,8 +252,8 @@ TEST_F(KernelTest, RouteEventsTriggerAResyncOnlyForChangesByHand) {
 TEST_F(KernelTest, AWorkloadDeviceThatComesBackGetsItsRoutesBack) {
   auto watch = ns.enter([] { return RouteWatch::open(); });
   ASSERT_TRUE(watch.ok()) << watch.error().message;
-  std::chrono::steady_clock::time_point now{};
-  Programmer p(*kernel, config(), [&] { return now; });
+  FakeClock clock;
+  Programmer p(*kernel, config(), clock);
   (void)reconcile(p, every_kind());
   (void)(*watch)->read();
   // The workload's veth goes away: the kernel flushes its routes (IPv4 without RTM_DELROUTE).
@@ -271,7 +272,7 @@ TEST_F(KernelTest, AWorkloadDeviceThatComesBackGetsItsRoutesBack) {
   must(ns.ip("link set cali1p up"));
   events = (*watch)->wait(std::chrono::seconds(5));
   EXPECT_TRUE(resync());
-  now += std::chrono::hours(1);  // past the back-off of the refused routes
+  clock.advance(std::chrono::hours(1));  // past the back-off of the refused routes
   report = reconcile(p, every_kind());
   EXPECT_TRUE(report.converged()) << report.summary();
   EXPECT_EQ(routes_v4(), kExpectedV4);
@@ -337,8 +338,8 @@ TEST_F(KernelTest, ReplacesNeighbourAndFdbEntriesInPlace) {
 TEST_F(KernelTest, AMissingOwnedDeviceHoldsNothingAndItsEntriesFailUntilItExists) {
   auto c = config();
   c.owned_devices.push_back("vxlan.later");
-  std::chrono::steady_clock::time_point now{};
-  Programmer p(*kernel, c, [&] { return now; });
+  FakeClock clock;
+  Programmer p(*kernel, c, clock);
   auto s = every_kind();
   s.neighbours.push_back({addr("10.0.4.0"), mac("66:00:00:00:00:04"), "vxlan.later"});
   auto report = reconcile(p, s);
@@ -349,7 +350,7 @@ TEST_F(KernelTest, AMissingOwnedDeviceHoldsNothingAndItsEntriesFailUntilItExists
 
   // The device appears; after the back-off the entry is written.
   must(ns.ip("link add name vxlan.later type vxlan id 7 dstport 4789 nolearning"));
-  now += std::chrono::hours(1);
+  clock.advance(std::chrono::hours(1));
   report = reconcile(p, s);
   EXPECT_TRUE(report.converged()) << report.summary();
   EXPECT_EQ(report.neighbours.added, 1u);

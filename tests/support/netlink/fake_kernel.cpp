@@ -10,11 +10,6 @@ Result<std::vector<Route>> FakeKernel::dump_routes(std::uint8_t protocol) {
   return out;
 }
 
-Status FakeKernel::check_device(const std::string& device) const {
-  if (device.empty() || devices_.empty() || devices_.contains(device)) return {};
-  return not_found("Cannot find device \"" + device + "\" (ENODEV)");
-}
-
 std::vector<Status> FakeKernel::apply_routes(std::span<const RouteChange> changes) {
   ++counts_.batches;
   std::vector<Status> out;
@@ -35,10 +30,6 @@ std::vector<Status> FakeKernel::apply_routes(std::span<const RouteChange> change
       routes_.erase(it);
       ++counts_.deletes;
       out.emplace_back();
-      continue;
-    }
-    if (auto s = check_device(c.value.device); !s) {
-      out.push_back(s);
       continue;
     }
     routes_[key(c.value)] = c.value;
@@ -65,10 +56,6 @@ std::vector<Status> FakeKernel::apply_neighbours(std::span<const NeighbourChange
       out.emplace_back();
       continue;
     }
-    if (auto s = check_device(c.value.device); !s) {
-      out.push_back(s);
-      continue;
-    }
     neighbours_[k] = c.value;
     out.emplace_back();
   }
@@ -90,10 +77,6 @@ std::vector<Status> FakeKernel::apply_fdb(std::span<const FdbChange> changes) {
     if (c.op == Op::Delete) {
       fdb_.erase(k);
       out.emplace_back();
-      continue;
-    }
-    if (auto s = check_device(c.value.device); !s) {
-      out.push_back(s);
       continue;
     }
     fdb_[k] = c.value;

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <map>
-#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -32,7 +31,6 @@ class FakeKernel final : public Kernel {
   void refuse(const Prefix& destination, Error error) { refusals_[destination] = std::move(error); }
   void accept(const Prefix& destination) { refusals_.erase(destination); }
   void fail_dumps(bool fail) { fail_dumps_ = fail; }
-  void set_devices(std::set<std::string> devices) { devices_ = std::move(devices); }
 
   struct Counts {
     std::size_t adds = 0, replaces = 0, deletes = 0, batches = 0;
@@ -43,13 +41,11 @@ class FakeKernel final : public Kernel {
  private:
   using Key = std::tuple<std::uint32_t, Prefix, std::uint32_t>;  // table, destination, metric
   static Key key(const Route& r) { return {r.table, r.destination, r.effective_metric()}; }
-  Status check_device(const std::string& device) const;
 
   std::map<Key, Route> routes_;
   std::map<std::pair<std::string, Address>, Neighbour> neighbours_;
   std::map<std::pair<std::string, Mac>, FdbEntry> fdb_;
   std::map<Prefix, Error> refusals_;
-  std::set<std::string> devices_;  // empty: every device exists
   bool fail_dumps_ = false;
   Counts counts_;
 };

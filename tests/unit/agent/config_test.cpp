@@ -1,4 +1,4 @@
-// blockd's configuration: DESIGN.md's example loads; every bad field is named.
+// blockd's configuration: ARCHITECTURE.md's example loads; every bad field is named.
 #include "agent/config.hpp"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// RoutePlan, one case per behaviour of DESIGN.md "Routes".
+// RoutePlan, one case per behaviour of ARCHITECTURE.md, Routes.
 #include "agent/route_plan.hpp"
 
 #include <gtest/gtest.h>

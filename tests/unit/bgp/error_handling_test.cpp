@@ -1,5 +1,6 @@
-// Every row of /work/shared/reference/bgp-error-handling.md (RFC 4271 §6, RFC 7606, RFC 6793,
-// RFC 8654) as a table: the input a broken peer sends and the action the speaker must take.
+// The error handling RFC 4271 §6, RFC 6608, RFC 7606, RFC 6793 and RFC 8654 require, as a
+// table: the input a broken peer sends and the action the speaker must take (the codec decides
+// per attribute in its own table, kRules in bgp/codec/attributes.cpp).
 #include <gtest/gtest.h>
 
 #include "bgp/codec/attributes.hpp"

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "bgp/fsm.hpp"
+#include "tests/support/fake_clock.hpp"
 
 namespace blockd::bgp {
 namespace {

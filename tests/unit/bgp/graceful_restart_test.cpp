@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "bgp/graceful_restart.hpp"
+#include "tests/support/fake_clock.hpp"
 
 namespace blockd::bgp {
 namespace {

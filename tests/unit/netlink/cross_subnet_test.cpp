@@ -5,7 +5,7 @@
 namespace blockd::netlink {
 namespace {
 
-using M = EncapsulationMode;
+using M = ipam::EncapMode;
 
 ipam::InterfaceAddress node(const char* s) { return ipam::InterfaceAddress::parse(s).value(); }
 ipam::Address addr(const char* s) { return ipam::Address::parse(s).value(); }

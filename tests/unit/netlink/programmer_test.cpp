@@ -5,12 +5,12 @@
 #include <algorithm>
 
 #include "tests/support/netlink/fake_kernel.hpp"
+#include "tests/support/fake_clock.hpp"
 
 namespace blockd::netlink {
 namespace {
 
 using namespace std::chrono_literals;
-using time_point = std::chrono::steady_clock::time_point;
 
 Prefix pfx(const char* s) { return Prefix::parse(s).value(); }
 Address addr(const char* s) { return Address::parse(s).value(); }
@@ -60,8 +60,8 @@ class ProgrammerTest : public ::testing::Test {
   std::vector<Route> ours() { return kernel.dump_routes(kOurs).value(); }
 
   FakeKernel kernel;
-  time_point now{};
-  Programmer programmer{kernel, config(), [this] { return now; }};
+  FakeClock clock;
+  Programmer programmer{kernel, config(), clock};
 };
 
 TEST_F(ProgrammerTest, InstallsEveryKindWithItsProtocol) {
@@ -90,7 +90,7 @@ TEST_F(ProgrammerTest, SecondReconcileChangesNothing) {
 TEST_F(ProgrammerTest, RestartedProgrammerKeepsExistingRoutes) {
   (void)reconcile(programmer, every_kind());
   kernel.reset_counts();
-  Programmer restarted(kernel, config(), [this] { return now; });
+  Programmer restarted(kernel, config(), clock);
   const auto report = reconcile(restarted, every_kind());
   EXPECT_EQ(report.routes.removed, 0u);
   EXPECT_EQ(report.routes.unchanged, 8u);
@@ -187,23 +187,23 @@ TEST_F(ProgrammerTest, RetriesARefusedRouteWithBackoff) {
   kernel.refuse(pfx("10.0.2.0/26"), unavailable("Network is down"));
   (void)reconcile(programmer, every_kind());
   ASSERT_TRUE(programmer.next_retry().has_value());
-  EXPECT_EQ(*programmer.next_retry(), now + 1s);
+  EXPECT_EQ(*programmer.next_retry(), clock.now() + 1s);
 
   // Before the back-off ends the route is not tried again.
-  now += 500ms;
+  clock.advance(500ms);
   auto report = reconcile(programmer, every_kind());
   EXPECT_EQ(report.routes.deferred, 1u);
   EXPECT_TRUE(report.failed.empty());
 
   // After it, it is tried and fails again: the back-off doubles.
-  now += 600ms;
+  clock.advance(600ms);
   report = reconcile(programmer, every_kind());
   EXPECT_EQ(report.failed.size(), 1u);
-  EXPECT_EQ(*programmer.next_retry(), now + 2s);
+  EXPECT_EQ(*programmer.next_retry(), clock.now() + 2s);
 
   // The kernel accepts it now.
   kernel.accept(pfx("10.0.2.0/26"));
-  now += 2s;
+  clock.advance(2s);
   report = reconcile(programmer, every_kind());
   EXPECT_EQ(report.routes.added, 1u);
   EXPECT_TRUE(report.converged());
@@ -215,11 +215,11 @@ TEST_F(ProgrammerTest, RetriesRefusedRoutesAtOnceAfterALinkChange) {
   kernel.refuse(pfx("10.0.2.0/26"), unavailable("Nexthop device is not up (ENETDOWN)"));
   for (int i = 0; i < 4; ++i) {
     (void)reconcile(programmer, every_kind());
-    now += 10s;
+    clock.advance(10s);
   }
   // It is up again: still deferred until the link change is told.
   kernel.accept(pfx("10.0.2.0/26"));
-  now -= 9s;
+  clock.advance(-9s);
   auto report = reconcile(programmer, every_kind());
   EXPECT_EQ(report.routes.deferred, 1u);
   programmer.retry_refused_now();
@@ -234,17 +234,17 @@ TEST_F(ProgrammerTest, ARouteRefusedAgainAfterALinkChangeKeepsDoublingItsBackoff
   (void)reconcile(programmer, every_kind());
   programmer.retry_refused_now();
   (void)reconcile(programmer, every_kind());
-  EXPECT_EQ(*programmer.next_retry(), now + 2s);
+  EXPECT_EQ(*programmer.next_retry(), clock.now() + 2s);
 }
 
 TEST_F(ProgrammerTest, BackoffIsCapped) {
   kernel.refuse(pfx("10.0.2.0/26"), unavailable("Network is down"));
   for (int i = 0; i < 6; ++i) {
     (void)reconcile(programmer, every_kind());
-    now += 10s;
+    clock.advance(10s);
   }
-  now -= 10s;
-  EXPECT_EQ(*programmer.next_retry(), now + 4s);
+  clock.advance(-10s);
+  EXPECT_EQ(*programmer.next_retry(), clock.now() + 4s);
 }
 
 TEST_F(ProgrammerTest, ForgetsTheBackoffOfARouteNoLongerWanted) {
@@ -320,7 +320,7 @@ TEST_F(ProgrammerTest, CleanupRemovesEverythingBlockdOwns) {
 TEST_F(ProgrammerTest, ProtocolIsConfigurable) {
   auto c = config();
   c.protocol = 42;
-  Programmer p42(kernel, c, [this] { return now; });
+  Programmer p42(kernel, c, clock);
   (void)reconcile(p42, every_kind());
   EXPECT_EQ(kernel.dump_routes(42).value().size(), 8u);
   // The default programmer (protocol 200) sees none of them as its own.

@@ -1,0 +1,37 @@
+// One listing of everything under /blockd/v1/, decoded: the agent's view of the cluster
+// (agent/cluster_view.hpp) and `ipam check` (ipam_check.hpp) both read the store through it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ipam/block.hpp"
+#include "ipam/resources/resources.hpp"
+#include "ipam/store/datastore.hpp"
+
+namespace blockd::ipam {
+
+struct ClusterListing {
+  std::vector<IPPool> pools;
+  std::map<std::string, Node> nodes;
+  std::vector<AllocationBlock> blocks;
+  std::vector<BGPPeer> bgp_peers;
+  std::vector<BGPConfiguration> bgp_configurations;
+  std::vector<HandleRecord> handles;                          // ListingDepth::Audit only
+  std::set<std::pair<std::string, std::string>> affinities;   // (node, block id); Audit only
+  std::int64_t revision = 0;
+  std::vector<std::string> problems;  // records that could not be read (named, skipped)
+};
+
+enum class ListingDepth {
+  Routing,  // resources and blocks: what the agent routes and peers from
+  Audit,    // also the handles and the affinity index, for `ipam check`
+};
+
+ClusterListing decode_listing(const ListResult& listing, ListingDepth depth = ListingDepth::Routing);
+
+}  // namespace blockd::ipam
