@@ -4,7 +4,7 @@
 # 50 workloads per node (800), then 1,000 create/delete cycles on random nodes. Asserts:
 #   1. every workload's address (as CNI returned it) lies in its rack's pool;
 #   2. the ToR's table equals the routes the store implies: per node, its affine blocks (sibling
-#      blocks merged into their aggregate, DESIGN.md "Routes") plus a /32 per borrowed address,
+#      blocks merged into their aggregate, ARCHITECTURE.md) plus a /32 per borrowed address,
 #      next hop the node; and its block routes cover exactly the store's affine blocks;
 #   3. after the churn: `blockctl ipam check` exits 0, the ToR's table again equals the store's
 #      routes (no stale route), and every node's kernel routes of protocol 200 are exactly what
