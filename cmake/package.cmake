@@ -11,7 +11,7 @@ workload addresses from IP pools chosen by node labels (Calico's IPPool semantic
 advertises each address block to the top-of-rack router over BGP as one route, and
 programs routes to the other nodes' blocks over netlink (direct, IPIP or VXLAN).
 The package holds blockd, the blockctl CLI and the CNI IPAM plugin blockd-ipam.")
-set(CPACK_PACKAGE_FILE_NAME blockd)  # the DEB generator names the file (CPACK_DEBIAN_FILE_NAME)
+set(CPACK_PACKAGE_FILE_NAME blockd)  # the staging folder; CPACK_DEBIAN_FILE_NAME names the .deb
 set(CPACK_PACKAGE_DIRECTORY ${PROJECT_BINARY_DIR})
 # Install with DESTDIR under /usr, so absolute destinations (/etc, /lib/systemd, /usr/lib/cni)
 # land in the package and the unit names /usr/bin/blockd.

@@ -17,7 +17,9 @@ cmake --build build-asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan -L unit --output-on-failure -j "$jobs"
 
-# -O3 finds warnings -O2 does not (GCC 12's -Wrestrict); GoogleTest is not needed here.
+# A packager's build: Release, the programs alone (no GoogleTest). clang++, as it needs about a
+# third less CPU than g++ at -O3 (ipam/allocator.cpp: 8.1 s against 11.7 s), and the other
+# builds are g++ (and clang for the fuzz targets alone).
 CXX=clang++ cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DBLOCKD_WERROR=ON -DBUILD_TESTING=OFF >/dev/null
 cmake --build build-release -j "$jobs"
 

@@ -53,26 +53,32 @@ done
 # Depends against the libraries: NEEDED of each binary (direct) and everything it loads (ldd).
 dpkg-deb -x "$deb" "$tmp/root"
 binaries=("$tmp/root/usr/bin/blockd" "$tmp/root/usr/bin/blockctl" "$tmp/root$cni_dir/blockd-ipam")
-package_of() {  # the package owning a library file, as dpkg knows it (usrmerge: try /usr too)
-  local path=$1 owner
-  for candidate in "$path" "$(readlink -f "$path")" "/usr$path" "${path#/usr}"; do
-    owner=$(dpkg -S "$candidate" 2>/dev/null | head -1 | cut -d: -f1) && [ -n "$owner" ] && { echo "$owner"; return; }
-  done
-  echo "UNOWNED:$path"
-}
-names_of() {  # a package and the virtual packages it provides (libspdlog1.10: libspdlog1.10-fmt9)
-  echo "$1"
-  dpkg-query -W -f='${Provides}' "$1" 2>/dev/null | tr ',' '\n' | sed 's/(.*)//; s/ //g' | grep -v '^$' || true
-}
-declare -A direct=() loaded=()
+# Each binary's libraries: NEEDED (direct) and all ldd resolves (loaded), as soname and path.
+declare -A soname_path=() direct_soname=()
 for bin in "${binaries[@]}"; do
-  mapfile -t needed < <(objdump -p "$bin" | awk '$1 == "NEEDED" {print $2}')
+  for n in $(objdump -p "$bin" | awk '$1 == "NEEDED" {print $2}'); do direct_soname[$n]=1; done
   while read -r soname path; do
-    [ -n "$path" ] && [ -e "$path" ] || continue
-    pkg=$(package_of "$path")
-    for name in $(names_of "$pkg"); do loaded[$name]=1; done
-    for n in "${needed[@]}"; do [ "$n" = "$soname" ] && direct[$pkg]=1; done
+    [ -n "$path" ] && [ -e "$path" ] && soname_path[$soname]=$path
   done < <(ldd "$bin" | awk '$2 == "=>" {print $1, $3}')
+done
+# Their packages, in one dpkg -S (usrmerge: dpkg may know a library under /lib or /usr/lib).
+declare -A owner=()
+paths=()
+for path in "${soname_path[@]}"; do paths+=("$path" "/usr${path#/usr}" "${path#/usr}"); done
+while IFS= read -r line; do
+  pkg=${line%%:*} path=${line##*: }
+  owner[$path]=$pkg owner[/usr${path#/usr}]=$pkg owner[${path#/usr}]=$pkg
+done < <(dpkg -S "${paths[@]}" 2>/dev/null | grep -v '^diversion' || true)
+# A package's names: its own and the virtual packages it provides (libspdlog1.10-fmt9).
+declare -A provides=()
+while read -r pkg rest; do
+  provides[$pkg]=$(echo "$rest" | tr ',' '\n' | sed 's/(.*)//; s/ //g' | grep -v '^$' | tr '\n' ' ' || true)
+done < <(dpkg-query -W -f='${Package} ${Provides}\n' $(printf '%s\n' "${owner[@]}" | sort -u))
+declare -A direct=() loaded=()
+for soname in "${!soname_path[@]}"; do
+  pkg=${owner[${soname_path[$soname]}]:-UNOWNED:${soname_path[$soname]}}
+  for name in "$pkg" ${provides[$pkg]:-}; do loaded[$name]=1; done
+  [ -n "${direct_soname[$soname]:-}" ] && direct[$pkg]=1
 done
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "Depends: $depends"
@@ -88,7 +94,7 @@ for pkg in "${!declared[@]}"; do
 done
 for pkg in "${!direct[@]}"; do
   named=0
-  for name in $(names_of "$pkg"); do [ -n "${declared[$name]:-}" ] && named=1; done
+  for name in "$pkg" ${provides[$pkg]:-}; do [ -n "${declared[$name]:-}" ] && named=1; done
   [ "$named" = 1 ] || fail "the programs link a library of $pkg, which Depends does not name"
 done
 echo "libraries linked come from: $(echo "${!direct[@]}" | tr ' ' '\n' | sort | tr '\n' ' ')"
