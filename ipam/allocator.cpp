@@ -353,6 +353,15 @@ Result<AllocatedAddress> Allocator::allocate(const AllocationContext& ctx, const
                      " compare-and-swap races in a row; the store is too contended, try again");
 }
 
+Result<std::optional<AllocationBlock>> Allocator::read_block(const Prefix& cidr) {
+  auto kv = store_.get(keys::block(cidr));
+  if (!kv) return kv.error();
+  if (!kv->has_value()) return std::optional<AllocationBlock>{};
+  auto block = AllocationBlock::from_json((*kv)->value);
+  if (!block) return block.error().within(keys::block(cidr));
+  return std::optional<AllocationBlock>{std::move(*block)};
+}
+
 Result<std::optional<AllocatedAddress>> Allocator::held_address(const AllocationContext& ctx,
                                                                 const AllocationRequest& req,
                                                                 const KeyValue& handle_kv) {
@@ -361,16 +370,14 @@ Result<std::optional<AllocatedAddress>> Allocator::held_address(const Allocation
   if (!record) return record.error().within(handle_kv.key);
   for (const auto& [cidr, count] : record->blocks) {
     if (cidr.family() != req.family) continue;
-    auto block_kv = store_.get(keys::block(cidr));
-    if (!block_kv) return block_kv.error();
-    if (!block_kv->has_value()) continue;
-    auto block = AllocationBlock::from_json((*block_kv)->value);
-    if (!block) return block.error().within(keys::block(cidr));
-    for (const auto& [ordinal, a] : block->allocations()) {
+    auto block = read_block(cidr);
+    if (!block) return block.error();
+    if (!block->has_value()) continue;
+    for (const auto& [ordinal, a] : (*block)->allocations()) {
       if (a.handle != req.handle) continue;
       const IPPool* pool = pool_holding(ctx.pools, cidr);
       return std::optional<AllocatedAddress>{
-          AllocatedAddress{cidr.at(ordinal), cidr, pool ? pool->name : "", block->affinity() != ctx.node, true}};
+          AllocatedAddress{cidr.at(ordinal), cidr, pool ? pool->name : "", (*block)->affinity() != ctx.node, true}};
     }
   }
   return std::optional<AllocatedAddress>{};
@@ -502,12 +509,10 @@ Result<std::vector<Address>> Allocator::addresses_of(const std::string& handle) 
   auto record = HandleRecord::from_json((*handle_kv)->value);
   if (!record) return record.error().within(keys::handle(handle));
   for (const auto& [cidr, count] : record->blocks) {
-    auto block_kv = store_.get(keys::block(cidr));
-    if (!block_kv) return block_kv.error();
-    if (!block_kv->has_value()) continue;
-    auto block = AllocationBlock::from_json((*block_kv)->value);
-    if (!block) return block.error().within(keys::block(cidr));
-    for (const auto& [ordinal, a] : block->allocations()) {
+    auto block = read_block(cidr);
+    if (!block) return block.error();
+    if (!block->has_value()) continue;
+    for (const auto& [ordinal, a] : (*block)->allocations()) {
       if (a.handle == handle) out.push_back(cidr.at(ordinal));
     }
   }

@@ -70,6 +70,8 @@ class Allocator {
   Result<std::vector<Address>> addresses_of(const std::string& handle);
 
  private:
+  // A block as stored now (none when absent), for the read-only lookups by handle.
+  Result<std::optional<AllocationBlock>> read_block(const Prefix& cidr);
   // The address of req.family the handle (as last read) already holds, if any.
   Result<std::optional<AllocatedAddress>> held_address(const AllocationContext& ctx, const AllocationRequest& req,
                                                        const KeyValue& handle_kv);
