@@ -115,7 +115,7 @@ TEST(AgentConfig, EveryBadFieldIsNamed) {
 TEST(AgentConfig, UnreadableFileIsNamed) {
   auto r = load_agent_config("/nonexistent/blockd.yaml");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().message, "--config /nonexistent/blockd.yaml: cannot read the file");
+  EXPECT_EQ(r.error().message, "--config /nonexistent/blockd.yaml: cannot read /nonexistent/blockd.yaml (no such file or not readable)");
 }
 
 }  // namespace

@@ -32,8 +32,9 @@ TEST(Printable, TableCellsAreEscaped) {
   t.add({"net.\x1b[2Jc1\nnode-b   192.168.9.9", "192.168.0.5"});
   std::ostringstream out;
   t.print(out);
-  EXPECT_EQ(out.str().find('\x1b'), std::string::npos) << out.str();
-  EXPECT_EQ(std::count(out.str().begin(), out.str().end(), '\n'), 2) << "one line per row: " << out.str();
+  const std::string printed = out.str();
+  EXPECT_EQ(printed.find('\x1b'), std::string::npos) << printed;
+  EXPECT_EQ(std::count(printed.begin(), printed.end(), '\n'), 2) << "one line per row: " << printed;
 }
 
 }  // namespace
