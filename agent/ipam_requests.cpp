@@ -11,7 +11,8 @@ using json = nlohmann::json;
 
 Status only_fields(const char* what, const json& body, std::initializer_list<const char*> known) {
   if (!body.is_object()) return invalid(std::string(what) + ": the body must be a JSON object");
-  for (const auto& [key, _] : body.items()) {
+  for (const auto& item : body.items()) {
+    const std::string& key = item.key();  // not a structured binding: clang 14 cannot capture one
     if (std::none_of(known.begin(), known.end(), [&](const char* k) { return key == k; })) {
       std::string list;
       for (const char* k : known) list += (list.empty() ? "" : ", ") + std::string(k);
