@@ -18,12 +18,12 @@
 
 using namespace blockd;
 using namespace blockd::netlink;
-using Clock = std::chrono::steady_clock;
+using Stopwatch = std::chrono::steady_clock;
 
 namespace {
 
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
+double seconds_since(Stopwatch::time_point t) {
+  return std::chrono::duration<double>(Stopwatch::now() - t).count();
 }
 
 double median(std::vector<double> v) {
@@ -87,15 +87,15 @@ int main(int argc, char** argv) {
     if (profile_noop) {
       (void)programmer.reconcile(desired);
       for (int i = 0; i < profile_noop; ++i) {
-        const auto t = Clock::now();
+        const auto t = Stopwatch::now();
         (void)programmer.reconcile(desired);
         const double total = seconds_since(t) * 1000;
-        auto t2 = Clock::now();
+        auto t2 = Stopwatch::now();
         auto actual = (*kernel)->dump_routes(kDefaultRouteProtocol).value();
         const double dump = seconds_since(t2) * 1000;
         std::vector<Route> stamped = routes;
         for (auto& r : stamped) r.protocol = kDefaultRouteProtocol;
-        t2 = Clock::now();
+        t2 = Stopwatch::now();
         auto diff = diff_routes(stamped, actual);
         const double d = seconds_since(t2) * 1000;
         std::printf("noop %.1fms (dump %.1fms, diff %.1fms)\n", total, dump, d);
@@ -104,25 +104,25 @@ int main(int argc, char** argv) {
     }
     std::vector<double> ours_add, ref_add, ours_del, ref_del, ours_noop;
     for (int run = 0; run < runs; ++run) {
-      auto t = Clock::now();
+      auto t = Stopwatch::now();
       test::must(ns.ip("-batch " + add_file));
       ref_add.push_back(seconds_since(t));
       if (count_ours() != n) fail("ip -batch did not install every route");
-      t = Clock::now();
+      t = Stopwatch::now();
       test::must(ns.ip("-batch " + del_file));
       ref_del.push_back(seconds_since(t));
       if (count_ours() != 0) fail("ip -batch did not remove every route");
 
-      t = Clock::now();
+      t = Stopwatch::now();
       auto installed = programmer.reconcile(desired);
       ours_add.push_back(seconds_since(t));
       if (!installed || installed->routes.added != n || count_ours() != n)
         fail("the programmer did not install every route");
-      t = Clock::now();
+      t = Stopwatch::now();
       auto noop = programmer.reconcile(desired);
       ours_noop.push_back(seconds_since(t));
       if (!noop || noop->routes.unchanged != n) fail("the no-change reconcile changed something");
-      t = Clock::now();
+      t = Stopwatch::now();
       auto removed = programmer.cleanup();
       ours_del.push_back(seconds_since(t));
       if (!removed || removed->routes.removed != n || count_ours() != 0)
