@@ -103,3 +103,29 @@ lab_test_cleanup() {
   ! declare -F docker_down >/dev/null || docker_down
   exit $rc
 }
+
+# The agent tests' part: agent_test_setup PREFIX NETNS...: the start the scripts of
+# tests/e2e/agent share. Makes the scratch folder $work (readable by uid 65534, which some
+# tests run as) and the namespaces PREFIX-NETNS with lo up; collects PIDs in $pids. On exit
+# (pass or fail) kills those PIDs, deletes those namespaces and $work; a failure first prints
+# the tail of every log in $work.
+agent_test_setup() {
+  agent_prefix=$1; shift
+  agent_netns=("$@")
+  work=$(mktemp -d "/tmp/blockd-$agent_prefix.XXXXXX")
+  chmod 755 "$work"
+  pids=()
+  trap agent_test_cleanup EXIT INT TERM
+  local ns
+  for ns in "${agent_netns[@]}"; do ip netns add "$agent_prefix-$ns"; ip -n "$agent_prefix-$ns" link set lo up; done
+}
+agent_test_cleanup() {
+  local rc=$? pid ns
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  sleep 0.3
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  for ns in "${agent_netns[@]}"; do ip netns del "$agent_prefix-$ns" 2>/dev/null || true; done
+  if [ $rc -ne 0 ]; then echo "--- logs (failure, rc=$rc)"; tail -n 40 "$work"/*.log 2>/dev/null || true; fi
+  rm -rf "$work"
+  exit $rc
+}

@@ -13,29 +13,11 @@
 set -euo pipefail
 build=$(cd "${1:?usage: local_flood.sh BUILD_DIR}" && pwd)
 . "$(dirname "$0")/../lib.sh"
-# blockctl and blockd-ipam: beside blockd, or in their own target folders (agent/blockctl/, agent/cni/).
-blockctl=$build/agent/blockctl; [ -d "$blockctl" ] && blockctl=$blockctl/blockctl
-ipam_dir=$build/agent; [ -x "$build/agent/cni/blockd-ipam" ] && ipam_dir=$build/agent/cni
+blockctl=$build/agent/blockctl
+ipam_dir=$build/agent
 
-p=hf$$
-ns=$p-n1
-work=$(mktemp -d /tmp/blockd-flood.XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() {
-  local rc=$?
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  sleep 0.3
-  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  ip netns del "$ns" 2>/dev/null || true
-  if [ $rc -ne 0 ]; then echo "--- blockd log (failure, rc=$rc)"; tail -n 40 "$work"/*.log 2>/dev/null || true; fi
-  rm -rf "$work"
-  exit $rc
-}
-trap cleanup EXIT INT TERM
-
-ip netns add "$ns"
-ip -n "$ns" link set lo up
+agent_test_setup hf$$ n1
+ns=hf$$-n1
 store="sqlite://$work/store.db"
 "$blockctl" --datastore "$store" create -f - >/dev/null <<YAML
 apiVersion: projectcalico.org/v3

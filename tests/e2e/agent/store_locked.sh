@@ -10,27 +10,11 @@
 set -euo pipefail
 build=$(cd "${1:?usage: store_locked.sh BUILD_DIR}" && pwd)
 . "$(dirname "$0")/../lib.sh"
-# blockctl and blockd-ipam: beside blockd, or in their own target folders (agent/blockctl/, agent/cni/).
-blockctl=$build/agent/blockctl; [ -d "$blockctl" ] && blockctl=$blockctl/blockctl
-ipam_dir=$build/agent; [ -x "$build/agent/cni/blockd-ipam" ] && ipam_dir=$build/agent/cni
+blockctl=$build/agent/blockctl
+ipam_dir=$build/agent
 
 p=hs$$
-work=$(mktemp -d /tmp/blockd-locked.XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() {
-  local rc=$?
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  sleep 0.3
-  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  for n in tor n1; do ip netns del "$p-$n" 2>/dev/null || true; done
-  if [ $rc -ne 0 ]; then echo "--- logs (failure, rc=$rc)"; tail -n 40 "$work"/*.log 2>/dev/null || true; fi
-  rm -rf "$work"
-  exit $rc
-}
-trap cleanup EXIT INT TERM
-
-for n in tor n1; do ip netns add "$p-$n"; ip -n "$p-$n" link set lo up; done
+agent_test_setup $p tor n1
 ip link add "$p-t" type veth peer name eth0 netns "$p-n1"
 ip link set "$p-t" netns "$p-tor"
 ip -n "$p-tor" addr add 10.0.0.1/24 dev "$p-t"

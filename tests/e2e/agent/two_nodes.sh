@@ -14,25 +14,8 @@ build=$(cd "${1:?usage: two_nodes.sh BUILD_DIR}" && pwd)
 . "$(dirname "$0")/../lib.sh"
 
 p=bd$$
-work=$(mktemp -d /tmp/blockd-e2e.XXXXXX)
-chmod 755 "$work"
-pids=()
-cleanup() {
-  local rc=$?
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  sleep 0.3
-  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  for ns in tor n1 n2 p1 p2 p3; do ip netns del "$p-$ns" 2>/dev/null || true; done
-  if [ $rc -ne 0 ]; then
-    echo "--- logs (failure, rc=$rc)"; tail -n 40 "$work"/*.log 2>/dev/null || true
-  fi
-  rm -rf "$work"
-  exit $rc
-}
-trap cleanup EXIT INT TERM
-
 # Underlay: a bridge in the ToR namespace, each node's eth0 on it.
-for ns in tor n1 n2 p1 p2 p3; do ip netns add "$p-$ns"; ip -n "$p-$ns" link set lo up; done
+agent_test_setup $p tor n1 n2 p1 p2 p3
 ip -n "$p-tor" link add br0 type bridge
 ip -n "$p-tor" addr add 10.0.0.1/24 dev br0
 ip -n "$p-tor" link set br0 up
