@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <vector>
 
 #include "ipam/store/memory_store.hpp"
 #include "ipam/store/sqlite_store.hpp"
@@ -10,13 +11,27 @@
 namespace blockd::ipam::testing {
 namespace {
 
-std::string temp_db() {
-  static int n = 0;
-  auto dir = std::filesystem::temp_directory_path() /
-             ("blockd-ds-" + std::to_string(getpid()) + "-" + std::to_string(n++));
-  std::filesystem::remove_all(dir);
-  return (dir / "store.db").string();
-}
+// Every folder temp_db made, removed when the test program ends (pass or fail).
+class TempFolders : public ::testing::Environment {
+ public:
+  std::filesystem::path make() {
+    auto dir = std::filesystem::temp_directory_path() /
+               ("blockd-ds-" + std::to_string(getpid()) + "-" + std::to_string(made_.size()));
+    std::filesystem::remove_all(dir);
+    made_.push_back(dir);
+    return dir;
+  }
+  void TearDown() override {
+    for (const auto& dir : made_) std::filesystem::remove_all(dir);
+  }
+
+ private:
+  std::vector<std::filesystem::path> made_;
+};
+TempFolders* const temp_folders =
+    static_cast<TempFolders*>(::testing::AddGlobalTestEnvironment(new TempFolders));
+
+std::string temp_db() { return (temp_folders->make() / "store.db").string(); }
 
 INSTANTIATE_TEST_SUITE_P(Memory, DatastoreConformance,
                          ::testing::Values(StoreFactory{"memory", [] { return std::make_unique<MemoryStore>(); }}),
