@@ -44,6 +44,12 @@ struct FamilySockets {
   udp::socket tx;
 };
 
+SessionStatus status_of(const Entry& e) {
+  const Session& s = e.session;
+  return {e.peer.address, s.state(), s.remote_state(), s.local_diagnostic(), s.local_discriminator(),
+          s.remote_discriminator(), s.tx_interval(), s.detection_time(), e.state_changes};
+}
+
 }  // namespace
 
 struct Transport::Core : std::enable_shared_from_this<Transport::Core> {
@@ -195,11 +201,7 @@ void Transport::Core::act(Entry& e, const Actions& a) {
     ++e.state_changes;
     spdlog::info("bfd: peer {}: {} ({})", e.peer.address.str(), to_string(*a.state_changed),
                  to_string(e.session.local_diagnostic()));
-    if (callback) {
-      asio::post(io, [cb = callback, peer = e.peer.address, s = *a.state_changed, d = e.session.local_diagnostic()] {
-        cb(peer, s, d);
-      });
-    }
+    if (callback) asio::post(io, [cb = callback, status = status_of(e)] { cb(status); });
   }
 }
 
@@ -315,11 +317,7 @@ void Transport::set_peers(std::vector<PeerSession> peers) {
 std::vector<SessionStatus> Transport::sessions() const {
   std::lock_guard lock(core_->mu);
   std::vector<SessionStatus> out;
-  for (const auto& [address, e] : core_->sessions) {
-    const Session& s = e->session;
-    out.push_back({address, s.state(), s.remote_state(), s.local_diagnostic(), s.local_discriminator(),
-                   s.remote_discriminator(), s.tx_interval(), s.detection_time(), e->state_changes});
-  }
+  for (const auto& [address, e] : core_->sessions) out.push_back(status_of(*e));
   return out;
 }
 

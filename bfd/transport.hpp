@@ -71,8 +71,8 @@ class Transport {
   std::vector<SessionStatus> sessions() const;
   DropCounters drops() const;
 
-  // Posted to the io_context when a session's state changes.
-  using StateCallback = std::function<void(const Address& peer, State state, Diagnostic diagnostic)>;
+  // Posted to the io_context when a session's state changes, with the session as it then is.
+  using StateCallback = std::function<void(const SessionStatus& session)>;
   void on_state_change(StateCallback callback);
 
   struct Core;

@@ -60,7 +60,7 @@ void comes_up_and_goes_down(const char* loopback) {
   ASSERT_TRUE(p.a.start().ok());
   ASSERT_TRUE(p.b.start().ok());
   std::vector<std::pair<Address, State>> seen;
-  p.a.on_state_change([&](const Address& from, State s, Diagnostic) { seen.emplace_back(from, s); });
+  p.a.on_state_change([&](const SessionStatus& s) { seen.emplace_back(s.address, s.state); });
   p.a.set_peers({{peer, kFast}});
   p.b.set_peers({{peer, kFast}});
   ASSERT_TRUE(p.run_until([&] { return Pair::state_of(p.a) == State::Up && Pair::state_of(p.b) == State::Up; }));
