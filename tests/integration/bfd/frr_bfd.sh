@@ -4,7 +4,7 @@
 # (kernel programming off) peers with it with bfd {300, 300, 3} and a 30 s hold time. Asserts:
 #   1. BFD comes Up on both sides and the BGP session is Established (blockctl node status shows
 #      the peer up with BFD Up; FRR's `show bfd peers` says up);
-#   2. FRR's packets dropped with nftables in its namespace (links left up): blockd's BFD goes
+#   2. FRR's traffic dropped both ways with nftables in its namespace (links left up): blockd's BFD goes
 #      Down with "control detection time expired" and its BGP session ends, well before the hold
 #      time (waited for at most 10 s of the 30 s); the drop-to-down time is printed;
 #   3. the drop removed: BFD Up again and the session Established again.
@@ -14,62 +14,14 @@ blockd_bin=${1:?usage: frr_bfd.sh BLOCKD BLOCKCTL v4|v6}
 blockctl_bin=${2:?usage: frr_bfd.sh BLOCKD BLOCKCTL v4|v6}
 family=${3:?usage: frr_bfd.sh BLOCKD BLOCKCTL v4|v6}
 
-P="bfd$$"
-TOR="${P}t"
-NODE="${P}n"
-FRR_NAME="$P"
-WORK=$(mktemp -d "/tmp/${P}.XXXX")
-chmod 755 "$WORK"
-PIDS=()
-cleanup() {
-  local rc=$?
-  if [ $rc -ne 0 ]; then
-    echo "---- failed; logs:" >&2
-    for f in "$WORK"/*.log; do [ -e "$f" ] && { echo "== $f" >&2; tail -n 40 "$f" >&2; }; done
-  fi
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  done
-  ip netns del "$TOR" 2>/dev/null || true
-  ip netns del "$NODE" 2>/dev/null || true
-  rm -rf "/var/run/frr/$FRR_NAME" "$WORK"
-  exit $rc
-}
-trap cleanup EXIT INT TERM
-fail() { echo "FAIL: $*" >&2; exit 1; }
-wait_for() {  # DESCRIPTION SECONDS COMMAND...
-  local what=$1 secs=$2
-  shift 2
-  local end=$((SECONDS + secs))
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -ge $end ] && fail "timed out waiting for: $what"
-    sleep 0.1
-  done
-  echo "ok: $what"
-}
+. "$(dirname "$0")/lib.sh"
+lab_names
+lab_links
 
-# ToR 10.78.0.1 / fd78::1, node 10.78.0.2 / fd78::2.
-ip netns add "$TOR"
-ip netns add "$NODE"
-ip link add "${P}a" type veth peer name "${P}b"
-ip link set "${P}a" netns "$TOR"
-ip link set "${P}b" netns "$NODE"
-ip -n "$TOR" addr add 10.78.0.1/24 dev "${P}a"
-ip -n "$NODE" addr add 10.78.0.2/24 dev "${P}b"
-ip -n "$TOR" addr add fd78::1/64 dev "${P}a" nodad
-ip -n "$NODE" addr add fd78::2/64 dev "${P}b" nodad
-for ns in "$TOR" "$NODE"; do ip -n "$ns" link set lo up; done
-ip -n "$TOR" link set "${P}a" up
-ip -n "$NODE" link set "${P}b" up
 if [ "$family" = v6 ]; then tor_ip=fd78::1 node_ip=fd78::2; else tor_ip=10.78.0.1 node_ip=10.78.0.2; fi
 
-# FRR: zebra, bfdd, bgpd in the ToR namespace, one pathspace named for this run.
-run="/var/run/frr/$FRR_NAME"
-mkdir -p "$run"
-chown frr:frr "$run"
-cat >"$WORK/frr.conf" <<CONF
+# FRR: zebra, bfdd, bgpd in the ToR namespace.
+frr_conf=$(cat <<CONF
 frr defaults datacenter
 hostname ${P}tor
 bfd
@@ -95,23 +47,15 @@ router bgp 65001
 !
 ip route 10.200.0.0/24 blackhole
 CONF
-chown frr:frr "$WORK/frr.conf"
-for daemon in zebra bfdd bgpd; do
-  ip netns exec "$TOR" "/usr/lib/frr/$daemon" -N "$FRR_NAME" -d -f "$WORK/frr.conf" -i "$run/$daemon.pid" \
-    -z "$run/zserv.api" >"$WORK/$daemon.log" 2>&1
-  wait_for "$daemon pid file" 10 test -s "$run/$daemon.pid"
-  PIDS+=("$(cat "$run/$daemon.pid")")
-done
-vtysh_() { vtysh -N "$FRR_NAME" "$@"; }
+)
+start_frr "$frr_conf"
 
 # blockd in the node namespace, on its own SQLite store, programming no kernel routes.
-mkdir -m 700 "$WORK/store"
-store="sqlite://$WORK/store/store.db"
 v6_line=""
 [ "$family" = v6 ] && v6_line="addressV6: fd78::2/64,"
-cat >"$WORK/blockd.yaml" <<CONF
+start_blockd "$blockd_bin" "$(cat <<CONF
 node: {name: ${P}-node, address: 10.78.0.2/24, $v6_line asNumber: 65002}
-datastore: $store
+datastore: $STORE
 bgp:
   holdTime: 30
   peers:
@@ -120,9 +64,7 @@ dataplane: {programKernel: false}
 control: {socket: $WORK/blockd.sock, metrics: "127.0.0.1:9195"}
 log: {level: info}
 CONF
-ip netns exec "$NODE" "$blockd_bin" --config "$WORK/blockd.yaml" >>"$WORK/blockd.log" 2>&1 &
-PIDS+=($!)
-wait_for "blockd answers on its control socket" 20 test -S "$WORK/blockd.sock"
+)"
 
 status() { "$blockctl_bin" node status --socket "$WORK/blockd.sock"; }
 # The row of the peer: | ADDRESS | TYPE | STATE | BFD | ...
@@ -134,12 +76,8 @@ wait_for "FRR's BFD session with blockd up" 30 frr_bfd_is up
 wait_for "blockd's peer Established with BFD Up" 40 peer_row up Up
 status
 
-# 2. FRR goes silent: every packet it sends to the node dropped, the link left up.
-ip netns exec "$TOR" nft -f - <<NFT
-table inet ${P} {
-  chain out { type filter hook output priority 0; oifname "${P}a" drop; }
-}
-NFT
+# 2. FRR goes silent: its traffic with the node dropped both ways, the link left up.
+silence "$TOR" "${P}a"
 dropped_at=$(date +%s.%N)
 wait_for "blockd's BFD Down and its BGP session ended (before the 30 s hold time)" 10 peer_row start Down
 down_at=$(date +%s.%N)
@@ -152,7 +90,7 @@ python3 -c "import sys; print('BFD-detected session end after %.0f ms (300 ms x 
 status
 
 # 3. Back.
-ip netns exec "$TOR" nft delete table inet "${P}"
+unsilence "$TOR"
 wait_for "FRR's BFD session up again" 30 frr_bfd_is up
 wait_for "blockd's peer Established again with BFD Up" 40 peer_row up Up
 changes=$(ip netns exec "$NODE" curl -s http://127.0.0.1:9195/metrics | awk '$1 == "blockd_bfd_state_changes_total" {print $2}')
