@@ -5,6 +5,8 @@
 # setting, each failed BFD_BENCH_ROUNDS times (default 10):
 #   bfd 100 ms x 3 and bfd 300 ms x 3 (hold time 30 s), against
 #   no BFD with the most aggressive hold time FRR accepts (3 s; keepalive 1 s), the reference.
+# Also BFD's own cost: blockd's CPU time over BFD_BENCH_CPU_SECONDS (default 20) with its session
+# at 100 ms x 3, against the same without BFD (1 peer; user + system time from /proc).
 # Prints `BENCH failover_<setting>_vs_hold3s ours=MEDIAN ref=MEDIAN ratio=... ours_max=... ref_max=...`.
 # Timing on a shared machine is noisy; the route is polled every few milliseconds.
 # Usage: failover_bench.sh BUILD_DIR
@@ -19,6 +21,15 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 tor_routes_block() { ip -n "$TOR" route show "$1" | grep -q "via 10.78.0.2"; }
 # The node's block as the ToR's kernel has it from BGP (the allocator picks which /26).
 node_block() { ip -n "$TOR" route show proto bgp | awk '/^192\.168\.0\..* via 10\.78\.0\.2/ {print $1; exit}'; }
+# cpu_ms PID SECONDS: the CPU time (user + system, ms) PID uses over SECONDS.
+cpu_ms() {
+  local tick before after
+  tick=$(getconf CLK_TCK)
+  before=$(awk '{print $14 + $15}' "/proc/$1/stat")
+  sleep "$2"
+  after=$(awk '{print $14 + $15}' "/proc/$1/stat")
+  echo $(((after - before) * 1000 / tick))
+}
 has_node_block() { [ -n "$(node_block)" ]; }
 results=$(mktemp -d "/tmp/${BASE_P}results.XXXX")
 trap 'rm -rf "$results"; on_exit' EXIT INT TERM
@@ -70,11 +81,14 @@ bgp:
 dataplane: {programKernel: false}
 control: {socket: $WORK/blockd.sock, metrics: \"\"}
 log: {level: warning}" >&2
+  BLOCKD_PID=${PIDS[-1]}
   wait_for "the node registered" 20 "$blockctl_bin" --datastore "$STORE" get node "${P}-node" >&2
   "$blockctl_bin" --datastore "$STORE" ipam allocate --node "${P}-node" --handle bench-1 >/dev/null
   wait_for "$setting: the ToR has the node's block" "${BFD_BENCH_WAIT:-120}" has_node_block >&2
   local block
   block=$(node_block)
+  sleep 3  # past start-up (registration, first replans)
+  cpu_ms "$BLOCKD_PID" "${BFD_BENCH_CPU_SECONDS:-20}" >"$results/$setting.cpu"
   for i in $(seq 1 "$rounds"); do
     wait_for "$setting round $i: the ToR routes $block to the node" "${BFD_BENCH_WAIT:-120}" tor_routes_block "$block" >&2
     sleep 1  # BFD past its poll sequence, at its negotiated rate
@@ -106,3 +120,6 @@ for setting in bfd300 bfd100; do
   awk -v n="$name" -v o="${median[$setting]}" -v r="${median[hold3]}" -v om="${max[$setting]}" -v rm="${max[hold3]}" -v k="$rounds" \
     'BEGIN {printf "BENCH failover_%s_vs_hold3s ours=%.3fs ref=%.3fs ratio=%.2f ours_max=%.3fs ref_max=%.3fs rounds=%d\n", n, o, r, o / r, om, rm, k}'
 done
+ours_cpu=$(cat "$results/bfd100.cpu")
+ref_cpu=$(cat "$results/hold3.cpu")
+echo "BENCH bfd_cpu_100x3_vs_no_bfd ours=${ours_cpu}ms ref=${ref_cpu}ms over=${BFD_BENCH_CPU_SECONDS:-20}s"
