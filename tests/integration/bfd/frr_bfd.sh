@@ -3,7 +3,8 @@
 # network namespaces this test creates. FRR is the ToR (`neighbor X bfd profile fast`); blockd
 # (kernel programming off) peers with it with bfd {300, 300, 3} and a 30 s hold time. Asserts:
 #   1. BFD comes Up on both sides and the BGP session is Established (blockctl node status shows
-#      the peer up with BFD Up; FRR's `show bfd peers` says up);
+#      the peer up with BFD Up; FRR's `show bfd peers` says up, with blockd's intervals as the
+#      poll sequence after Up set them);
 #   2. FRR's traffic dropped both ways with nftables in its namespace (links left up): blockd's BFD goes
 #      Down with "control detection time expired" and its BGP session ends, well before the hold
 #      time (waited for at most 10 s of the 30 s); the drop-to-down time is printed;
@@ -74,6 +75,15 @@ frr_bfd_is() { vtysh_ -c "show bfd peer $node_ip json" | python3 -c "import json
 # 1. Up.
 wait_for "FRR's BFD session with blockd up" 30 frr_bfd_is up
 wait_for "blockd's peer Established with BFD Up" 40 peer_row up Up
+# blockd advertised 1 s while not Up (RFC 5880 §6.8.3) and 300 ms after its poll sequence: FRR
+# has the new intervals only if it took the Poll and answered with Final.
+frr_sees_blockd_at() {  # TX_MS RX_MS MULT
+  vtysh_ -c "show bfd peer $node_ip json" | python3 -c "
+import json, sys
+p = json.load(sys.stdin)
+sys.exit((p['remote-transmit-interval'], p['remote-receive-interval'], p['remote-detect-multiplier']) != ($1, $2, $3))"
+}
+wait_for "FRR sees blockd's negotiated timers (300 ms, 300 ms, x3)" 10 frr_sees_blockd_at 300 300 3
 status
 
 # 2. FRR goes silent: its traffic with the node dropped both ways, the link left up.
