@@ -103,7 +103,8 @@ status
 unsilence "$TOR"
 wait_for "FRR's BFD session up again" 30 frr_bfd_is up
 wait_for "blockd's peer Established again with BFD Up" 40 peer_row up Up
-changes=$(ip netns exec "$NODE" curl -s http://127.0.0.1:9195/metrics | awk '$1 == "blockd_bfd_state_changes_total" {print $2}')
+changes=$(ip netns exec "$NODE" python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:9195/metrics').read().decode())" |
+  awk '$1 == "blockd_bfd_state_changes_total" {print $2}')
 [ "${changes:-0}" -ge 4 ] || fail "blockd_bfd_state_changes_total is ${changes:-absent}, expected at least 4 (Up, Down, Up)"
 echo "ok: blockd_bfd_state_changes_total $changes"
 grep -E "bfd: peer|BFD says" "$WORK/blockd.log"
