@@ -8,7 +8,9 @@
 #   2. FRR's traffic dropped both ways with nftables in its namespace (links left up): blockd's BFD goes
 #      Down with "control detection time expired" and its BGP session ends, well before the hold
 #      time (waited for at most 10 s of the 30 s); the drop-to-down time is printed;
-#   3. the drop removed: BFD Up again and the session Established again.
+#   3. the drop removed: BFD Up again and the session Established again;
+#   4. blockd stopped with SIGTERM: its BFD AdminDown is not a path failure to FRR, so graceful
+#      restart keeps the node's block at the ToR.
 # Usage: frr_bfd.sh BLOCKD BLOCKCTL v4|v6   (needs root)
 set -euo pipefail
 blockd_bin=${1:?usage: frr_bfd.sh BLOCKD BLOCKCTL v4|v6}
@@ -19,7 +21,11 @@ family=${3:?usage: frr_bfd.sh BLOCKD BLOCKCTL v4|v6}
 lab_names
 lab_links
 
-if [ "$family" = v6 ]; then tor_ip=fd78::1 node_ip=fd78::2; else tor_ip=10.78.0.1 node_ip=10.78.0.2; fi
+if [ "$family" = v6 ]; then
+  tor_ip=fd78::1 node_ip=fd78::2 pool_cidr=fd00:200::/120 ip_family=-6 allocate_flag=--ipv6
+else
+  tor_ip=10.78.0.1 node_ip=10.78.0.2 pool_cidr=192.168.0.0/24 ip_family=-4 allocate_flag=
+fi
 
 # FRR: zebra, bfdd, bgpd in the ToR namespace.
 frr_conf=$(cat <<CONF
@@ -34,6 +40,7 @@ bfd
 !
 router bgp 65001
  bgp router-id 10.78.0.1
+ bgp graceful-restart
  no bgp ebgp-requires-policy
  neighbor $node_ip remote-as 65002
  neighbor $node_ip timers 10 30
@@ -66,6 +73,17 @@ control: {socket: $WORK/blockd.sock, metrics: "127.0.0.1:9195"}
 log: {level: info}
 CONF
 )"
+
+# A block for the node, so the ToR has a route to keep or lose.
+"$blockctl_bin" --datastore "$STORE" create -f - >/dev/null <<YAML
+apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: {name: pool-$family}
+spec: {cidr: $pool_cidr, nodeSelector: all()}
+YAML
+wait_for "the node registered" 20 "$blockctl_bin" --datastore "$STORE" get node "${P}-node"
+"$blockctl_bin" --datastore "$STORE" ipam allocate --node "${P}-node" --handle bfd-test $allocate_flag >/dev/null
+tor_has_block() { ip -n "$TOR" "$ip_family" route show proto bgp | grep -q "via $node_ip "; }
 
 status() { "$blockctl_bin" node status --socket "$WORK/blockd.sock"; }
 # The row of the peer: | ADDRESS | TYPE | STATE | BFD | ...
@@ -108,4 +126,15 @@ changes=$(ip netns exec "$NODE" python3 -c "import urllib.request; print(urllib.
 [ "${changes:-0}" -ge 4 ] || fail "blockd_bfd_state_changes_total is ${changes:-absent}, expected at least 4 (Up, Down, Up)"
 echo "ok: blockd_bfd_state_changes_total $changes"
 grep -E "bfd: peer|BFD says" "$WORK/blockd.log"
-echo "PASS: BFD with FRR over $family: up, silent-failure detection ending BGP, recovery"
+
+# 4. blockd stops gracefully: its BFD says AdminDown, which FRR does not take as a path failure
+#    (RFC 5882 §3.2), so graceful restart keeps the node's block at the ToR.
+wait_for "the ToR routes the node's block" 30 tor_has_block
+kill -TERM "${PIDS[-1]}"
+wait_for "FRR's BFD session down" 10 frr_bfd_is down
+vtysh_ -c "show bfd peer $node_ip json" | python3 -c "import json,sys; sys.exit(json.load(sys.stdin)['remote-diagnostic'] != 'administratively down')" ||
+  fail "FRR's BFD session is down, but not by blockd's AdminDown"
+sleep 2  # well past the 0.9 s detection time: a path failure would have withdrawn the block by now
+tor_has_block || fail "the ToR dropped the node's block on a graceful stop (BFD AdminDown taken as failure)"
+echo "ok: blockd stopped gracefully (BFD AdminDown): the ToR keeps the node's block (graceful restart)"
+echo "PASS: BFD with FRR over $family: up, silent-failure detection ending BGP, recovery, graceful stop"
