@@ -85,14 +85,13 @@ wait_for "the node registered" 20 "$blockctl_bin" --datastore "$STORE" get node 
 "$blockctl_bin" --datastore "$STORE" ipam allocate --node "${P}-node" --handle bfd-test $allocate_flag >/dev/null
 tor_has_block() { ip -n "$TOR" "$ip_family" route show proto bgp | grep -q "via $node_ip "; }
 
-status() { "$blockctl_bin" node status --socket "$WORK/blockd.sock"; }
-# The row of the peer: | ADDRESS | TYPE | STATE | BFD | ...
-peer_row() { status | grep -E "^\| $tor_ip +\| config +\| $1 +\| $2 +\|"; }
+BLOCKCTL=$blockctl_bin
+status() { node_status; }
 frr_bfd_is() { vtysh_ -c "show bfd peer $node_ip json" | python3 -c "import json,sys; sys.exit(json.load(sys.stdin)['status'] != '$1')"; }
 
 # 1. Up.
 wait_for "FRR's BFD session with blockd up" 30 frr_bfd_is up
-wait_for "blockd's peer Established with BFD Up" 40 peer_row up Up
+wait_for "blockd's peer Established with BFD Up" 40 peer_row "$tor_ip" up Up
 # blockd advertised 1 s while not Up (RFC 5880 §6.8.3) and 300 ms after its poll sequence: FRR
 # has the new intervals only if it took the Poll and answered with Final.
 frr_sees_blockd_at() {  # TX_MS RX_MS MULT
@@ -107,7 +106,7 @@ status
 # 2. FRR goes silent: its traffic with the node dropped both ways, the link left up.
 silence "$TOR" "${P}a"
 dropped_at=$(date +%s.%N)
-wait_for "blockd's BFD Down and its BGP session ended (before the 30 s hold time)" 10 peer_row start Down
+wait_for "blockd's BFD Down and its BGP session ended (before the 30 s hold time)" 10 peer_row "$tor_ip" start Down
 down_at=$(date +%s.%N)
 grep -q "bfd: peer $tor_ip: Down (control detection time expired)" "$WORK/blockd.log" ||
   fail "blockd's log does not say the detection time expired"
@@ -120,7 +119,7 @@ status
 # 3. Back.
 unsilence "$TOR"
 wait_for "FRR's BFD session up again" 30 frr_bfd_is up
-wait_for "blockd's peer Established again with BFD Up" 40 peer_row up Up
+wait_for "blockd's peer Established again with BFD Up" 40 peer_row "$tor_ip" up Up
 changes=$(ip netns exec "$NODE" python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:9195/metrics').read().decode())" |
   awk '$1 == "blockd_bfd_state_changes_total" {print $2}')
 [ "${changes:-0}" -ge 4 ] || fail "blockd_bfd_state_changes_total is ${changes:-absent}, expected at least 4 (Up, Down, Up)"

@@ -87,6 +87,20 @@ start_frr() {  # CONFIG_TEXT
 }
 vtysh_() { vtysh -N "$FRR_NAME" "$@"; }
 
+start_bird() {  # CONFIG_TEXT
+  echo "$1" >"$WORK/bird.conf"
+  ip netns exec "$TOR" bird -c "$WORK/bird.conf" -s "$WORK/bird.ctl" -P "$WORK/bird.pid" >"$WORK/bird.log" 2>&1
+  wait_for "BIRD pid file" 10 test -s "$WORK/bird.pid"
+  PIDS+=("$(cat "$WORK/bird.pid")")
+}
+birdc_() { birdc -s "$WORK/bird.ctl" "$@"; }
+
+# blockctl node status and the row of one peer: | ADDRESS | TYPE | STATE | BFD | ...
+node_status() { "$BLOCKCTL" node status --socket "$WORK/blockd.sock"; }
+peer_row() {  # ADDRESS STATE BFD_STATE
+  node_status | grep -E "^\| $1 +\| config +\| $2 +\| $3 +\|"
+}
+
 start_blockd() {  # BLOCKD CONFIG_TEXT
   echo "$2" >"$WORK/blockd.yaml"
   ip netns exec "$NODE" "$1" --config "$WORK/blockd.yaml" >>"$WORK/blockd.log" 2>&1 &
