@@ -127,6 +127,21 @@ Status read_node(const Section& s, AgentConfig::NodeSection& node) {
   return {};
 }
 
+// A peer's bfd: MetalLB's BFDProfile fields, each optional, limits as bfd_profile_problem says.
+Result<BfdProfile> read_bfd(const Section& s) {
+  if (auto ok = s.check_fields({"receiveInterval", "transmitInterval", "detectMultiplier"}); !ok) return ok.error();
+  BfdProfile profile;
+  for (auto [key, target] : {std::pair{"receiveInterval", &profile.receive_interval_ms},
+                             std::pair{"transmitInterval", &profile.transmit_interval_ms},
+                             std::pair{"detectMultiplier", &profile.detect_multiplier}}) {
+    if (!s.has(key)) continue;
+    TRY(v, s.template number<std::uint32_t>(key, 0, 4294967295LL));
+    *target = v;
+  }
+  if (auto why = bfd_profile_problem(profile); !why.empty()) return invalid(s.where() + ": " + why);
+  return profile;
+}
+
 // The peers are checked as the speaker checks them (bgp::validate), so a config the agent
 // accepts never has a peer the speaker refuses.
 Status read_bgp(const Section& s, const AgentConfig::NodeSection& node, AgentConfig::BgpSection& bgp) {
@@ -161,7 +176,7 @@ Status read_bgp(const Section& s, const AgentConfig::NodeSection& node, AgentCon
     if (!peers.IsSequence()) return invalid("bgp.peers: expected a list");
     for (std::size_t i = 0; i < peers.size(); ++i) {
       Section p(peers[i], "bgp.peers[" + std::to_string(i) + "]");
-      if (auto ok = p.check_fields({"address", "asNumber", "password", "port", "passive"}); !ok) return ok;
+      if (auto ok = p.check_fields({"address", "asNumber", "password", "port", "passive", "bfd"}); !ok) return ok;
       ConfigPeer peer;
       if (!p.has("address")) return invalid(p.field("address") + ": required");
       TRY(a, p.address("address"));
@@ -188,6 +203,11 @@ Status read_bgp(const Section& s, const AgentConfig::NodeSection& node, AgentCon
       if (p.has("passive")) {
         TRY(passive, p.boolean("passive"));
         peer.passive = passive;
+      }
+      if (p.has("bfd")) {
+        auto bfd = read_bfd(p.child("bfd"));
+        if (!bfd) return bfd.error();
+        peer.bfd = *bfd;
       }
       for (const auto& other : bgp.peers) {
         if (other.address == peer.address) return invalid(p.field("address") + ": " + a.str() + " is listed twice");

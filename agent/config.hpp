@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "ipam/net/bfd_profile.hpp"
 #include "ipam/net/prefix.hpp"
 #include "ipam/resources/resources.hpp"
 #include "ipam/net/result.hpp"
@@ -19,6 +20,7 @@ struct ConfigPeer {
   std::string password;
   std::uint16_t port = 179;
   bool passive = false;
+  std::optional<BfdProfile> bfd;  // bfd: {receiveInterval, transmitInterval, detectMultiplier}
 };
 
 struct AgentConfig {

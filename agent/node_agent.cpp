@@ -1,5 +1,7 @@
 #include "agent/node_agent.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
@@ -123,6 +125,9 @@ void NodeAgent::stop() {
   // Graceful: peers keep our routes as stale until we are back (RFC 4724); the kernel keeps its
   // routes too, so workloads keep talking through a restart.
   if (speaker_) speaker_->stop(config_.bgp.graceful_restart);
+  // BFD says AdminDown, which peers do not take as a path failure (RFC 5882 §3.2): graceful
+  // restart still keeps our routes at the ToR.
+  if (bfd_) bfd_->stop();
   // Last: a store call in progress (up to SQLite's busy timeout) must not delay closing BGP.
   // It finishes; queued ones are dropped.
   if (store_worker_) store_worker_->stop();
@@ -241,6 +246,15 @@ std::vector<bgp::PeerConfig> NodeAgent::desired_peers(const ClusterView& view) {
     sources.push_back({p.address.str(), std::move(source), std::move(type)});
     peers.push_back(std::move(p));
   };
+  std::vector<bfd::PeerSession> bfd_peers;
+  auto with_bfd = [&](bgp::PeerConfig& p, const std::optional<BfdProfile>& profile) {
+    if (!profile) return;
+    for (const auto& existing : peers) {
+      if (existing.address == p.address) return;  // not the one add() keeps
+    }
+    p.bfd = true;
+    bfd_peers.push_back({p.address, bfd::timers_from(*profile)});
+  };
   for (const auto& c : config_.bgp.peers) {
     bgp::PeerConfig p;
     p.address = c.address;
@@ -248,6 +262,7 @@ std::vector<bgp::PeerConfig> NodeAgent::desired_peers(const ClusterView& view) {
     p.password = c.password;
     p.port = c.port;
     p.passive = c.passive;
+    with_bfd(p, c.bfd);
     add(p, "config", "config");
   }
   const ipam::Labels labels = labels_of_this_node(view);
@@ -260,9 +275,34 @@ std::vector<bgp::PeerConfig> NodeAgent::desired_peers(const ClusterView& view) {
     p.peer_as = r.as_number;
     p.password = r.password;
     if (r.port) p.port = *r.port;
+    with_bfd(p, r.bfd);
     add(p, "BGPPeer/" + r.name, r.node.empty() && r.node_selector.empty() ? "global" : "node specific");
   }
+  bfd_peers_ = std::move(bfd_peers);
   return peers;
+}
+
+void NodeAgent::set_bfd_peers(const std::vector<bfd::PeerSession>& peers) {
+  if (peers.empty() && !bfd_) return;
+  if (!bfd_) {
+    auto transport = std::make_unique<bfd::Transport>(io_, bfd::TransportConfig{});
+    if (auto ok = transport->start(); !ok) {
+      // The speaker holds BFD-gated sessions down meanwhile; the next replan retries.
+      spdlog::error("{}", ok.error().message);
+      return;
+    }
+    transport->on_state_change([this](const bfd::SessionStatus& s) { on_bfd_change(s); });
+    bfd_ = std::move(transport);
+  }
+  bfd_->set_peers(peers);
+}
+
+// RFC 5882 §4.3: BFD Down ends the BGP session; Up lets it start. A peer that went AdminDown
+// (it is stopping or being reconfigured) is not a failed path (§3.2): its session is left alone.
+void NodeAgent::on_bfd_change(const bfd::SessionStatus& s) {
+  ++counters_.bfd_state_changes;
+  if (s.state == bfd::State::Down && s.remote_state == bfd::State::AdminDown) return;
+  speaker_->set_path_up(s.address, s.state == bfd::State::Up);
 }
 
 void NodeAgent::schedule_replan() {
@@ -279,7 +319,19 @@ void NodeAgent::replan() {
   if (!view) return;
   ++counters_.replans;
   if (auto ok = setup_vxlan(*view); !ok) spdlog::error("{}", ok.error().message);
-  if (auto ok = speaker_->set_peers(desired_peers(*view)); !ok && ok.error().message != last_peer_error_) {
+  auto peers = desired_peers(*view);
+  // A new BFD session starts Down: its BGP session waits for Up, whatever an earlier session
+  // of the same address said.
+  if (bfd_) {
+    const auto known = bfd_->sessions();
+    for (const auto& p : bfd_peers_) {
+      if (std::none_of(known.begin(), known.end(), [&](const auto& k) { return k.address == p.address; })) {
+        speaker_->set_path_up(p.address, false);
+      }
+    }
+  }
+  set_bfd_peers(bfd_peers_);
+  if (auto ok = speaker_->set_peers(std::move(peers)); !ok && ok.error().message != last_peer_error_) {
     // Logged once per change: the periodic replan would repeat it every 30 s.
     spdlog::error("bgp peers: {}", ok.error().message);
     last_peer_error_ = ok.error().message;
@@ -404,6 +456,14 @@ NodeAgent::PeerSource NodeAgent::source_of(const ipam::Address& peer) const {
 
 json NodeAgent::peers() {
   json out = json::array();
+  const auto sessions = bfd_ ? bfd_->sessions() : std::vector<bfd::SessionStatus>{};
+  // null: no BFD on this peer; otherwise the session's state (RFC 5880 §4.1 names).
+  auto bfd_state_of = [&](const ipam::Address& peer) -> json {
+    for (const auto& s : sessions) {
+      if (s.address == peer) return std::string(bfd::to_string(s.state));
+    }
+    return nullptr;
+  };
   for (const auto& p : speaker_->peers()) {
     const PeerSource from = source_of(p.address);
     json since = nullptr;
@@ -417,7 +477,8 @@ json NodeAgent::peers() {
                    {"prefixesReceived", p.prefixes_received},
                    {"lastError", p.last_error},
                    {"source", from.source},
-                   {"peerType", from.type}});
+                   {"peerType", from.type},
+                   {"bfd", bfd_state_of(p.address)}});
   }
   // A peer the speaker refused (a rule it breaks) is listed with the reason, not left out.
   for (const auto& r : speaker_->refused()) {
@@ -623,6 +684,16 @@ std::string NodeAgent::metrics() {
   gauge("blockd_bgp_peers_established", "BGP sessions in Established.", established);
   gauge("blockd_bgp_prefixes_sent", "Prefixes in the Adj-RIBs-Out of all peers.", sent);
   gauge("blockd_bgp_prefixes_received", "Prefixes in the Adj-RIBs-In of all peers.", received);
+  std::size_t bfd_up = 0, bfd_sessions = 0;
+  if (bfd_) {
+    for (const auto& s : bfd_->sessions()) {
+      ++bfd_sessions;
+      bfd_up += s.state == bfd::State::Up;
+    }
+  }
+  gauge("blockd_bfd_sessions", "BFD sessions (peers with bfd configured).", bfd_sessions);
+  gauge("blockd_bfd_sessions_up", "BFD sessions in Up.", bfd_up);
+  counter("blockd_bfd_state_changes_total", "BFD session state changes.", counters_.bfd_state_changes.load());
   gauge("blockd_routes_advertised", "Prefixes in the advertise set.", last_plan_.advertise.size());
   gauge("blockd_kernel_routes_desired", "Kernel routes the route plan wants.", last_plan_.kernel.routes.size());
   gauge("blockd_workloads_local", "Workload addresses allocated on this node.", last_plan_.local_workloads);

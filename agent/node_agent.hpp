@@ -18,6 +18,7 @@
 #include "agent/control_api.hpp"
 #include "agent/route_plan.hpp"
 #include "agent/store_worker.hpp"
+#include "bfd/transport.hpp"
 #include "bgp/speaker.hpp"
 #include "ipam/allocator.hpp"
 #include "netlink/nat_table.hpp"
@@ -60,6 +61,10 @@ class NodeAgent : public ControlHandler {
   void release_unused_gateways(const std::vector<ipam::Address>& released, const ClusterView& view);
   Status setup_vxlan(const ClusterView& view);
   std::vector<bgp::PeerConfig> desired_peers(const ClusterView& view);
+  // BFD sessions for the peers that ask for it (RFC 5882): opened on first use, so a node
+  // without BFD peers binds no port 3784.
+  void set_bfd_peers(const std::vector<bfd::PeerSession>& peers);
+  void on_bfd_change(const bfd::SessionStatus& session);
   void schedule_replan();
   void replan();
   void watch_kernel_routes();
@@ -71,6 +76,8 @@ class NodeAgent : public ControlHandler {
   std::unique_ptr<ipam::Allocator> allocator_;
   std::unique_ptr<ClusterWatcher> watcher_;
   std::unique_ptr<bgp::Speaker> speaker_;
+  std::unique_ptr<bfd::Transport> bfd_;
+  std::vector<bfd::PeerSession> bfd_peers_;  // what desired_peers wants BFD on
   std::unique_ptr<netlink::Kernel> kernel_;
   std::unique_ptr<netlink::Programmer> programmer_;
   std::unique_ptr<netlink::NatTable> nat_;  // natOutgoing (nftables table `blockd`)
@@ -99,7 +106,8 @@ class NodeAgent : public ControlHandler {
   PeerSource source_of(const ipam::Address& peer) const;
   std::string last_peer_error_;  // the last set_peers error logged
   struct Counters {
-    std::atomic<std::uint64_t> replans = 0, allocations = 0, allocation_errors = 0, releases = 0, reconcile_errors = 0;
+    std::atomic<std::uint64_t> replans = 0, allocations = 0, allocation_errors = 0, releases = 0, reconcile_errors = 0,
+                               bfd_state_changes = 0;
     double last_reconcile_seconds = 0, total_reconcile_seconds = 0;
   } counters_;
 };

@@ -22,7 +22,11 @@ struct Speaker::Core : SessionEnv {
   std::map<Address, std::shared_ptr<Peer>> peers;
   std::vector<std::shared_ptr<tcp::acceptor>> acceptors;
   std::vector<RefusedPeer> refused;
+  std::set<Address> paths_up;  // BFD Up (set_path_up)
   bool started = false;
+
+  // RFC 5882 §4.3: a BFD-watched session is not brought up while BFD says Down.
+  bool may_run(const PeerConfig& peer) const { return !peer.bfd || paths_up.contains(peer.address); }
 
   void accept(const std::shared_ptr<tcp::acceptor>& acceptor);
   void set_md5_keys(const PeerConfig& peer, bool remove);
@@ -160,7 +164,7 @@ Status Speaker::start() {
   for (const auto& a : core_->acceptors) core_->accept(a);
   for (auto& [addr, peer] : core_->peers) {
     core_->set_md5_keys(peer->config(), false);
-    peer->start();
+    if (core_->may_run(peer->config())) peer->start();
   }
   return {};
 }
@@ -208,7 +212,7 @@ Status Speaker::set_peers(std::vector<PeerConfig> peers) {
     core_->peers.emplace(addr, peer);
     if (core_->started) {
       core_->set_md5_keys(cfg, false);
-      peer->start();
+      if (core_->may_run(cfg)) peer->start();
     }
   }
   core_->refused = refused;
@@ -233,6 +237,23 @@ void Speaker::set_advertise(std::vector<AdvertisedRoute> routes) {
   std::lock_guard lock(core_->mutex);
   core_->advertised = std::move(routes);
   for (auto& [addr, peer] : core_->peers) peer->advertise_changed();
+}
+
+void Speaker::set_path_up(const Address& address, bool up) {
+  std::lock_guard lock(core_->mutex);
+  if (up == core_->paths_up.contains(address)) return;
+  if (up) core_->paths_up.insert(address);
+  else core_->paths_up.erase(address);
+  auto it = core_->peers.find(address);
+  if (it == core_->peers.end() || !it->second->config().bfd) return;
+  if (!up) {
+    spdlog::warn("bgp peer {}: BFD says the path is down: ending the session", address.str());
+    // A Cease NOTIFICATION (not a silent close): neither side keeps the routes as stale.
+    it->second->stop(false, err::kCeaseAdminReset);
+  } else if (core_->started) {
+    spdlog::info("bgp peer {}: BFD says the path is up: starting the session", address.str());
+    it->second->start();
+  }
 }
 
 std::vector<PeerStatus> Speaker::peers() const {

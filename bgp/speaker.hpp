@@ -54,6 +54,8 @@ struct PeerConfig {
   std::optional<int> ttl_security_hops;    // GTSM (RFC 5082): accept only TTL >= 256 - hops
   std::optional<std::uint16_t> hold_time;  // default: SpeakerConfig::hold_time
   std::size_t max_prefixes = 1'000'000;    // more received: Cease 6/1 (RFC 4486), bounding memory
+  // RFC 5882 §4.3: BFD watches the path; the session runs only while set_path_up says Up.
+  bool bfd = false;
   friend bool operator==(const PeerConfig&, const PeerConfig&) = default;
 };
 
@@ -110,6 +112,12 @@ class Speaker {
   std::vector<RefusedPeer> refused() const;
   // Desired state: each peer is sent only the difference from what it has.
   void set_advertise(std::vector<AdvertisedRoute> routes);
+
+  // BFD's verdict on the path to `peer` (RFC 5882), for peers configured with `bfd`: Down
+  // ends the session at once with a Cease (Administrative Reset), flushing its routes with no
+  // graceful-restart retention (the failure is real, not a restart); while Down the session is
+  // not started (nor accepted); Up starts it. Kept per address, so a verdict may come first.
+  void set_path_up(const Address& peer, bool up);
 
   std::vector<PeerStatus> peers() const;
   std::vector<ReceivedRoute> received() const;

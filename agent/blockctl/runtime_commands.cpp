@@ -97,11 +97,19 @@ std::string peer_type(const json& peer) {
 
 void print_peers(const json& peers, bool v6, std::chrono::system_clock::time_point now, std::ostream& out) {
   out << (v6 ? "IPv6" : "IPv4") << " BGP status\n";
-  BorderedTable t({"PEER ADDRESS", "PEER TYPE", "STATE", "SINCE", "INFO"});
+  auto in_family = [&](const json& p) { return (field(p, "address").find(':') != std::string::npos) == v6; };
+  // A BFD column (the session's RFC 5880 state, "-" for a peer without BFD) only when a peer of
+  // the family has BFD, so the table is calicoctl's otherwise.
+  const bool any_bfd = std::any_of(peers.begin(), peers.end(), [&](const json& p) {
+    return in_family(p) && p.contains("bfd") && p["bfd"].is_string();
+  });
+  std::vector<std::string> columns = {"PEER ADDRESS", "PEER TYPE", "STATE", "SINCE", "INFO"};
+  if (any_bfd) columns.insert(columns.begin() + 3, "BFD");
+  BorderedTable t(columns);
   std::size_t n = 0;
   for (const auto& p : peers) {
     const std::string address = field(p, "address");
-    if ((address.find(':') != std::string::npos) != v6) continue;
+    if (!in_family(p)) continue;
     const std::string state = field(p, "state");
     const std::string error = field(p, "lastError");
     const bool up = state == "Established";
@@ -109,7 +117,10 @@ void print_peers(const json& peers, bool v6, std::chrono::system_clock::time_poi
     const std::string info = up ? state : error.empty() ? state : state + " " + error;
     // "refused": blockd will not peer with it (the INFO says which rule it breaks).
     const std::string bird_state = up ? "up" : state == "Refused" ? "refused" : "start";
-    t.add({address, peer_type(p), bird_state, up ? since_text(p.value("since", json()), now) : "", info});
+    std::vector<std::string> row = {address, peer_type(p), bird_state, up ? since_text(p.value("since", json()), now) : "",
+                                    info};
+    if (any_bfd) row.insert(row.begin() + 3, p.contains("bfd") && p["bfd"].is_string() ? p["bfd"].get<std::string>() : "-");
+    t.add(row);
     ++n;
   }
   if (n == 0) {

@@ -197,6 +197,27 @@ Status read_peer_ip(const std::string& s, BGPPeer& p) {
   return {};
 }
 
+// spec.bfd: {receiveInterval, transmitInterval, detectMultiplier}, each optional (defaults as
+// BfdProfile has them); the limits are validation's (validate_peer).
+Status read_bfd(const json& spec, std::optional<BfdProfile>& out) {
+  auto bfd = object_field(spec, "bfd", "spec");
+  if (!bfd) return bfd.error();
+  if (*bfd == nullptr) return {};
+  const json& b = **bfd;
+  const std::string path = "spec.bfd";
+  if (auto s = check_fields(b, path, {"receiveInterval", "transmitInterval", "detectMultiplier"}); !s) return s;
+  BfdProfile profile;
+  for (auto [key, target] : {std::pair{"receiveInterval", &profile.receive_interval_ms},
+                             std::pair{"transmitInterval", &profile.transmit_interval_ms},
+                             std::pair{"detectMultiplier", &profile.detect_multiplier}}) {
+    auto v = read_uint(b, key, path, 0, 0xffffffffU);
+    if (!v) return v.error();
+    if (*v) *target = static_cast<std::uint32_t>(**v);
+  }
+  out = profile;
+  return {};
+}
+
 Result<BGPPeer> decode_peer(const json& doc, std::string name) {
   BGPPeer p;
   p.name = std::move(name);
@@ -206,7 +227,7 @@ Result<BGPPeer> decode_peer(const json& doc, std::string name) {
   if (*spec == nullptr) return invalid("spec: required (a BGPPeer needs spec.peerIP and spec.asNumber)");
   const json& sp = **spec;
   const std::string path = "spec";
-  if (auto s = check_fields(sp, path, {"peerIP", "asNumber", "node", "nodeSelector", "password"}); !s) {
+  if (auto s = check_fields(sp, path, {"peerIP", "asNumber", "node", "nodeSelector", "password", "bfd"}); !s) {
     return s.error();
   }
   std::string peer_ip;
@@ -223,6 +244,7 @@ Result<BGPPeer> decode_peer(const json& doc, std::string name) {
                    "password as a plain string");
   }
   if (auto s = read_string(sp, "password", path, p.password); !s) return s.error();
+  if (auto s = read_bfd(sp, p.bfd); !s) return s.error();
   return p;
 }
 
@@ -376,6 +398,11 @@ struct ToJson {
     if (!p.node.empty()) spec["node"] = p.node;
     if (!p.node_selector.empty()) spec["nodeSelector"] = p.node_selector;
     if (!p.password.empty()) spec["password"] = p.password;
+    if (p.bfd) {
+      spec["bfd"] = {{"receiveInterval", p.bfd->receive_interval_ms},
+                     {"transmitInterval", p.bfd->transmit_interval_ms},
+                     {"detectMultiplier", p.bfd->detect_multiplier}};
+    }
     d["spec"] = std::move(spec);
     return d;
   }

@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "ipam/net/bfd_profile.hpp"
 #include "ipam/net/encap_mode.hpp"
 #include "ipam/net/prefix.hpp"
 #include "ipam/net/result.hpp"
@@ -82,6 +83,7 @@ struct BGPPeer {
   std::string node_selector;       // spec.nodeSelector: peer of the nodes it selects
   std::string password;            // TCP-MD5 (RFC 2385)
   std::optional<std::uint16_t> port;  // peerIP may be "addr:port" as in Calico
+  std::optional<BfdProfile> bfd;      // spec.bfd (blockd's, MetalLB's field names): BFD on the session
 
   friend bool operator==(const BGPPeer&, const BGPPeer&) = default;
 };

@@ -277,6 +277,9 @@ Status validate_peer(BGPPeer& p) {
     return field_error("spec.node", "must be empty when spec.nodeSelector is set (a peer is for one "
                                     "node or for the nodes the selector picks)");
   }
+  if (p.bfd) {
+    if (auto why = bfd_profile_problem(*p.bfd); !why.empty()) return field_error("spec.bfd", why);
+  }
   if (!p.node_selector.empty()) return check_selector("spec.nodeSelector", p.node_selector);
   return {};
 }

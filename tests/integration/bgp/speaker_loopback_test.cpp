@@ -180,6 +180,34 @@ TEST_F(SpeakerLoopback, CeaseOnStopFlushesRoutesAtOnce) {
   ASSERT_TRUE(eventually([&] { return b.received().empty(); }));
 }
 
+// RFC 5882 §4.3: a BFD-watched peer is not started while its path is Down; Down ends the
+// session at once and flushes its routes although both sides run graceful restart.
+TEST_F(SpeakerLoopback, BfdPathDownHoldsAndEndsTheSessionWithoutStaleRoutes) {
+  Speaker b(io, config(65002, "127.0.0.2", port_b, true));
+  PeerConfig watched = peer("127.0.0.1", 65001, port_a);
+  watched.bfd = true;
+  (void)b.set_peers({watched});
+  ASSERT_TRUE(b.start().ok());
+  Speaker a(io, config(65001, "127.0.0.1", port_a, true));
+  (void)a.set_peers({peer("127.0.0.2", 65002, port_b)});
+  a.set_advertise({{P("10.1.0.0/26"), std::nullopt, {}}});
+  ASSERT_TRUE(a.start().ok());
+  // a keeps trying (connect retry 500 ms) but b refuses while its path is Down.
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(b.peers().at(0).state, "Idle");
+  EXPECT_FALSE(established(a));
+  b.set_path_up(A("127.0.0.1"), true);
+  ASSERT_TRUE(eventually([&] { return received(b, "10.1.0.0/26"); }));
+  b.set_path_up(A("127.0.0.1"), false);
+  EXPECT_TRUE(b.received().empty()) << "flushed at once, not kept as stale";
+  EXPECT_EQ(b.peers().at(0).state, "Idle");
+  // a got the Cease and flushes too; it is not let back in until the path is Up again.
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_FALSE(established(b));
+  b.set_path_up(A("127.0.0.1"), true);
+  ASSERT_TRUE(eventually([&] { return received(b, "10.1.0.0/26"); }));
+}
+
 TEST_F(SpeakerLoopback, TooManyPrefixesFromAPeerEndTheSessionWithCease1) {
   Speaker a(io, config(65001, "127.0.0.1", port_a));
   Speaker b(io, config(65002, "127.0.0.2", port_b));

@@ -48,6 +48,17 @@ TEST(AgentConfig, TheDesignExampleLoads) {
   EXPECT_TRUE(c->ipam.release_empty_blocks);
 }
 
+TEST(AgentConfig, PeerBfdTakesMetalLbsNamesAndDefaults) {
+  const std::string node = "node: {name: n0, address: 10.0.0.10/24, asNumber: 65002}\n";
+  auto c = parse_agent_config(node + "bgp: {peers: [{address: 10.0.0.1, asNumber: 65001, bfd: {}},\n"
+                                     "  {address: 10.0.0.2, asNumber: 65001, bfd: {receiveInterval: 100, transmitInterval: 150, detectMultiplier: 5}},\n"
+                                     "  {address: 10.0.0.3, asNumber: 65001}]}\n");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->bgp.peers[0].bfd, (BfdProfile{300, 300, 3}));
+  EXPECT_EQ(c->bgp.peers[1].bfd, (BfdProfile{100, 150, 5}));
+  EXPECT_FALSE(c->bgp.peers[2].bfd);
+}
+
 TEST(AgentConfig, RouterIdDefaultsToTheNodeAddress) {
   auto c = parse_agent_config("node: {name: n, address: 10.1.2.3/16, asNumber: 1}");
   ASSERT_TRUE(c.ok()) << c.error().message;
@@ -90,6 +101,15 @@ TEST(AgentConfig, EveryBadFieldIsNamed) {
       {"bgp: {peers: [{address: 10.0.0.300, asNumber: 1}]}", "bgp.peers[0].address: \"10.0.0.300\" is not an IP address"},
       {"bgp: {peers: [{address: 10.0.0.2, asNumber: 1}, {address: 10.0.0.2, asNumber: 2}]}",
        "bgp.peers[1].address: 10.0.0.2 is listed twice"},
+      {"bgp: {peers: [{address: 10.0.0.1, asNumber: 1, bfd: {receiveInterval: 5}}]}",
+       "bgp.peers[0].bfd: receiveInterval 5 ms is out of range: must be 10..60000 ms"},
+      {"bgp: {peers: [{address: 10.0.0.1, asNumber: 1, bfd: {transmitInterval: 60001}}]}",
+       "bgp.peers[0].bfd: transmitInterval 60001 ms is out of range: must be 10..60000 ms"},
+      {"bgp: {peers: [{address: 10.0.0.1, asNumber: 1, bfd: {detectMultiplier: 1}}]}",
+       "bgp.peers[0].bfd: detectMultiplier 1 is out of range: must be 2..255"},
+      {"bgp: {peers: [{address: 10.0.0.1, asNumber: 1, bfd: {minimumTtl: 254}}]}",
+       "bgp.peers[0].bfd.minimumTtl: unknown field"},
+      {"bgp: {peers: [{address: 10.0.0.1, asNumber: 1, bfd: yes}]}", "bgp.peers[0].bfd: expected a mapping"},
       {"bgp: {gracefulRestart: {restartTime: 5000}}", "bgp.gracefulRestart.restartTime: 5000 is out of range (1 to 4095)"},
       {"dataplane: {vxlanDevice: a-very-long-device-name}",
        "dataplane.vxlanDevice: \"a-very-long-device-name\" is not a valid interface name (1 to 15 characters, no '/', ':' or spaces)"},

@@ -50,6 +50,7 @@ TEST(PackagedConfig, LoadsWithEveryCommentedOptionalFieldOn) {
   ASSERT_TRUE(c->bgp.listen_address.has_value());
   ASSERT_EQ(c->bgp.peers.size(), 1u);
   EXPECT_EQ(c->bgp.peers[0].password, "secret");
+  EXPECT_EQ(c->bgp.peers[0].bfd, (BfdProfile{300, 300, 3}));
   ASSERT_TRUE(c->dataplane.vtep_address.has_value());
   EXPECT_EQ(c->dataplane.vtep_mac, "02:00:0a:00:00:0a");
 }

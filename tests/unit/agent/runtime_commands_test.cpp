@@ -68,6 +68,28 @@ TEST(NodeStatus, IPv6PeersGetTheirOwnTableAndOldSessionsShowTheDate) {
       << out.str();
 }
 
+TEST(NodeStatus, ABfdColumnShowsEachPeersBfdState) {
+  const json peers = json::parse(R"([
+    {"address": "10.0.0.1", "state": "Established", "since": 3600, "source": "config", "bfd": "Up"},
+    {"address": "10.0.0.2", "state": "Idle", "since": null, "source": "config", "bfd": "Down"},
+    {"address": "10.0.0.3", "state": "Established", "since": 3600, "source": "config", "bfd": null},
+    {"address": "fd00::1", "state": "Established", "since": 3600, "source": "config", "bfd": null}
+  ])");
+  std::ostringstream out;
+  print_node_status(json::object(), peers, kNow, out);
+  EXPECT_NE(out.str().find("| PEER ADDRESS | PEER TYPE | STATE | BFD  |  SINCE   |    INFO     |"), std::string::npos)
+      << out.str();
+  EXPECT_NE(out.str().find("| 10.0.0.1     | config    | up    | Up   | 11:00:00 | Established |"), std::string::npos)
+      << out.str();
+  EXPECT_NE(out.str().find("| 10.0.0.2     | config    | start | Down |          | Idle        |"), std::string::npos)
+      << out.str();
+  EXPECT_NE(out.str().find("| 10.0.0.3     | config    | up    | -    | 11:00:00 | Established |"), std::string::npos)
+      << out.str();
+  // No IPv6 peer has BFD: that table has calicoctl's columns.
+  EXPECT_NE(out.str().find("| fd00::1      | config    | up    | 11:00:00 | Established |"), std::string::npos)
+      << out.str();
+}
+
 TEST(Routes, AdvertisedEndsWithTheRouteReductionLine) {
   const json answer = json::parse(R"({"routes": [
       {"prefix": "192.168.0.0/26", "nextHop": "10.0.0.10", "kind": "block", "communities": []},

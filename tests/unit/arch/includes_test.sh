@@ -11,11 +11,12 @@ declare -A allowed=(
   [ipam/resources]='ipam/net ipam/resources'
   [ipam/store]='ipam/net ipam/store'
   [ipam]='ipam/net ipam/resources ipam/store ipam'
+  [bfd]='ipam/net bfd'
   [bgp/codec]='ipam/net bgp/codec'
   [bgp]='ipam/net bgp/codec bgp'
   [netlink]='ipam/net netlink'
-  [agent]='ipam/net ipam/resources ipam/store ipam bgp/codec bgp netlink agent'
-  [agent/blockctl]='ipam/net ipam/resources ipam/store ipam bgp/codec bgp netlink agent agent/blockctl'
+  [agent]='ipam/net ipam/resources ipam/store ipam bfd bgp/codec bgp netlink agent'
+  [agent/blockctl]='ipam/net ipam/resources ipam/store ipam bfd bgp/codec bgp netlink agent agent/blockctl'
   [agent/cni]='ipam/net agent agent/cni'
 )
 
@@ -27,7 +28,7 @@ for folder in "${!allowed[@]}"; do
     checked=$((checked + 1))
     while IFS= read -r header; do
       # Only the project's own headers ("agent/...", "ipam/...", "tests/..."); <...> is external.
-      case $header in agent/* | bgp/* | netlink/* | ipam/* | tests/*) ;; *) continue ;; esac
+      case $header in agent/* | bfd/* | bgp/* | netlink/* | ipam/* | tests/*) ;; *) continue ;; esac
       ok=0
       for dir in ${allowed[$folder]}; do
         [ "$(dirname "$header")" = "$dir" ] && ok=1

@@ -236,6 +236,7 @@ std::vector<Resource> round_trip_samples() {
   p6.as_number = 65001;
   p6.node = "kube-node-0";
   p6.password = "true";
+  p6.bfd = BfdProfile{100, 200, 5};
 
   BGPPeer plain;
   plain.name = "tor-1";

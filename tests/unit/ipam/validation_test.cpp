@@ -444,6 +444,20 @@ TEST(BGPPeerRules, PeerAddressAsnNodeAndSelector) {
        B + "spec.password: secret references (secretKeyRef) are not supported; give the password as a plain "
            "string"},
       {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  peerSelector: all()\n"), B + "unknown field spec.peerSelector"},
+      // spec.bfd: MetalLB's BFDProfile names and limits.
+      {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  bfd: {}\n"), ""},
+      {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  bfd:\n    receiveInterval: 100\n    transmitInterval: 10\n"
+            "    detectMultiplier: 255\n"),
+       ""},
+      {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  bfd:\n    receiveInterval: 9\n"),
+       B + "spec.bfd: receiveInterval 9 ms is out of range: must be 10..60000 ms"},
+      {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  bfd:\n    transmitInterval: 60001\n"),
+       B + "spec.bfd: transmitInterval 60001 ms is out of range: must be 10..60000 ms"},
+      {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  bfd:\n    detectMultiplier: 1\n"),
+       B + "spec.bfd: detectMultiplier 1 is out of range: must be 2..255"},
+      {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  bfd:\n    echoInterval: 50\n"),
+       B + "unknown field spec.bfd.echoInterval"},
+      {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  bfd: true\n"), B + "spec.bfd: expected a mapping, got the boolean true"},
       {"apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: tor-0\n",
        B + "spec: required (a BGPPeer needs spec.peerIP and spec.asNumber)"},
   });
@@ -452,6 +466,10 @@ TEST(BGPPeerRules, PeerAddressAsnNodeAndSelector) {
   const auto& p = std::get<BGPPeer>(v6->at(0));
   EXPECT_EQ(p.peer_ip, Address::parse("fd00::1").value());
   EXPECT_EQ(p.port, std::optional<std::uint16_t>(1179));
+  EXPECT_FALSE(p.bfd);
+  auto with_bfd = parse_resources_yaml(peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  bfd:\n    receiveInterval: 100\n"));
+  ASSERT_TRUE(with_bfd.ok());
+  EXPECT_EQ(std::get<BGPPeer>(with_bfd->at(0)).bfd, (BfdProfile{100, 300, 3}));
 }
 
 TEST(BGPPeerRules, APeerForOneNodeNeedsAnAddressOfItsFamilyThere) {
