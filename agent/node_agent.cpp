@@ -368,19 +368,24 @@ void NodeAgent::replan() {
     }
   }
   if (nat_) {
-    // Every pool, disabled ones too: their running workloads still need NAT. Level-triggered:
-    // the periodic replan also repairs a table someone edited by hand.
+    // Every pool, disabled ones too: their running workloads still need NAT. Written when the
+    // pools change; the periodic replan lists the table anyway and repairs a hand-edited one.
     netlink::NatDesired nat;
     for (const auto& p : view->pools) {
       nat.all_pools.push_back(p.cidr);
       if (p.nat_outgoing) nat.nat_pools.push_back(p.cidr);
     }
-    auto report = nat_->reconcile(nat);
-    if (!report) {
-      ++counters_.reconcile_errors;
-      spdlog::error("natOutgoing: {}", report.error().message);
-    } else if (report->changed()) {
-      spdlog::info("natOutgoing: {}", report->summary());
+    if (nat_check_due_ || nat_written_ != nat) {
+      auto report = nat_->reconcile(nat);
+      if (!report) {
+        ++counters_.reconcile_errors;
+        spdlog::error("natOutgoing: {}", report.error().message);
+        nat_written_.reset();
+      } else {
+        if (report->changed()) spdlog::info("natOutgoing: {}", report->summary());
+        nat_written_ = std::move(nat);
+        nat_check_due_ = false;
+      }
     }
   }
 }
@@ -413,6 +418,7 @@ void NodeAgent::arm_periodic() {
   periodic_.expires_at(next);
   periodic_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
+    nat_check_due_ = true;
     schedule_replan();
     arm_periodic();
   });

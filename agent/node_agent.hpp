@@ -89,6 +89,11 @@ class NodeAgent : public ControlHandler {
   std::unique_ptr<MetricsServer> metrics_server_;
   boost::asio::steady_timer periodic_;
   bool replan_pending_ = false;
+  // natOutgoing pools as last written to nftables: a replan with the same ones skips the
+  // table's listing (most replans are a workload's block changing, not a pool); the periodic
+  // replan lists it anyway, to repair a table someone edited by hand.
+  std::optional<netlink::NatDesired> nat_written_;
+  bool nat_check_due_ = true;
   bool vxlan_ready_ = false;
   std::optional<ipam::Address> vtep_address_;
   std::string vtep_mac_;

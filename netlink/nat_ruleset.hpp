@@ -29,6 +29,7 @@ using ipam::Prefix;
 struct NatDesired {
   std::vector<Prefix> all_pools;
   std::vector<Prefix> nat_pools;  // the pools with natOutgoing: true
+  friend bool operator==(const NatDesired&, const NatDesired&) = default;
 };
 
 inline constexpr const char* kNatChain = "postrouting";

@@ -48,16 +48,7 @@ bool parse_prefixes(ByteView data, ipam::Family family, std::vector<Prefix>& out
     if (len > max_bits) return false;
     ByteView bytes;
     if (!r.take((len + 7u) / 8u, bytes)) return false;
-    if (family == ipam::Family::V4) {
-      std::uint32_t v = 0;
-      for (std::size_t i = 0; i < 4; ++i) v = (v << 8) | (i < bytes.size() ? bytes[i] : 0u);
-      out.push_back(Prefix::make(Address::v4(v), len));
-      continue;
-    }
-    std::array<std::uint8_t, 16> buf{};
-    std::copy(bytes.begin(), bytes.end(), buf.begin());
-    const auto address = ipam::Address::from_bytes(family, std::span(buf.data(), family == ipam::Family::V4 ? 4u : 16u));
-    out.push_back(Prefix::make(address, len));
+    out.push_back(Prefix::from_bytes(family, bytes, len));
   }
   return true;
 }

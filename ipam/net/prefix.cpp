@@ -124,14 +124,6 @@ Result<Prefix> Prefix::parse(std::string_view text) {
   return p;
 }
 
-Prefix Prefix::make(const Address& address, unsigned length) {
-  Prefix p;
-  length = std::min(length, address.bits());
-  p.length_ = static_cast<std::uint8_t>(length);
-  p.address_ = Address::from_value(address.family(), address.value() & mask_of(address.family(), length));
-  return p;
-}
-
 std::string Prefix::str() const { return address_.str() + "/" + std::to_string(length_); }
 
 bool Prefix::contains(const Address& a) const {

@@ -2,6 +2,7 @@
 // only this header and result.hpp from ipam).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <compare>
 #include <cstdint>
@@ -46,6 +47,14 @@ class Address {
   friend std::strong_ordering operator<=>(const Address& a, const Address& b);
 
  private:
+  friend class Prefix;
+  // Zeroes every bit after the first `length` (length <= bits()), on the bytes themselves: no
+  // 128-bit arithmetic, so a prefix from the wire costs a few byte operations.
+  void clear_host_bits(unsigned length) {
+    const unsigned whole = length / 8;
+    if (const unsigned part = length % 8; part != 0) bytes_[whole] &= static_cast<std::uint8_t>(0xff00u >> part);
+    for (unsigned i = (length + 7) / 8; i < bytes_.size(); ++i) bytes_[i] = 0;
+  }
   std::array<std::uint8_t, 16> bytes_{};
   Family family_ = Family::V4;
 };
@@ -58,8 +67,25 @@ class Prefix {
   // Strict: "10.0.0.0/24"; host bits set is an error naming the network meant.
   // A bare address parses as a host route (/32 or /128).
   static Result<Prefix> parse(std::string_view text);
-  // Clears host bits.
-  static Prefix make(const Address& address, unsigned length);
+  // Clears host bits (a length beyond the family's is its full length).
+  static Prefix make(const Address& address, unsigned length) {
+    Prefix p;
+    p.address_ = address;
+    p.length_ = static_cast<std::uint8_t>(std::min(length, address.bits()));
+    p.address_.clear_host_bits(p.length_);
+    return p;
+  }
+  // From the leading network-order bytes of the address (RFC 4271 §4.3: a prefix on the wire
+  // carries only the octets its length needs; the rest are zero). Clears host bits.
+  static Prefix from_bytes(Family family, std::span<const std::uint8_t> bytes, unsigned length) {
+    Prefix p;
+    p.address_.family_ = family;
+    std::copy_n(bytes.begin(), std::min<std::size_t>(bytes.size(), family == Family::V4 ? 4 : 16),
+                p.address_.bytes_.begin());
+    p.length_ = static_cast<std::uint8_t>(std::min(length, family_bits(family)));
+    p.address_.clear_host_bits(p.length_);
+    return p;
+  }
   static Prefix host(const Address& address) { return make(address, address.bits()); }
 
   const Address& address() const { return address_; }

@@ -1,5 +1,7 @@
 #include "ipam/store/sqlite_store.hpp"
 
+#include "ipam/store/file_changes.hpp"
+
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -189,26 +191,74 @@ Status drop_superseded_secrets(sqlite3* db) {
 
 class SqliteStore::SqliteWatch : public Watch {
  public:
-  SqliteWatch(sqlite3* db, std::string prefix, std::int64_t after)
-      : db_(db), prefix_(std::move(prefix)), end_(prefix_end(prefix_)), after_(after) {}
+  SqliteWatch(sqlite3* db, const std::string& path, std::string prefix, std::int64_t after)
+      : db_(db), prefix_(std::move(prefix)), end_(prefix_end(prefix_)), after_(after) {
+    const std::filesystem::path file(path);
+    const std::string name = file.filename().string();
+    writes_ = FileChanges::watch(file.parent_path().empty() ? "." : file.parent_path().string(), {name, name + "-wal"});
+  }
   ~SqliteWatch() override { sqlite3_close(db_); }
 
+  // Sleeps until a write to the file or its WAL (a commit appends to the WAL; a checkpoint
+  // writes the file) and reads the change log only when SQLite's data_version says another
+  // connection committed: an idle store costs one look a second (and the caller's wake-ups).
   Result<WatchBatch> next(std::chrono::milliseconds timeout) override {
+    using std::chrono::milliseconds;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
+    milliseconds settle{0};  // the next short look after a wake; 0: none due
+    bool woken = false;
     for (;;) {
-      auto batch = poll();
-      if (!batch || !batch->events.empty() || batch->revision > after_ ||
-          std::chrono::steady_clock::now() >= deadline) {
-        if (batch) after_ = batch->revision;
-        return batch;
+      const bool safety_due = std::chrono::steady_clock::now() - last_look_ >= kSafetyPoll;
+      if (!writes_ || woken || safety_due || !data_version_) {
+        last_look_ = std::chrono::steady_clock::now();
+        auto changed = data_version_changed();
+        if (!changed) return changed.error();
+        if (*changed) {
+          auto batch = poll();
+          if (!batch || !batch->events.empty() || batch->revision > after_) {
+            if (batch) after_ = batch->revision;
+            return batch;
+          }
+        }
       }
-      // Polling a local file: 5 ms keeps change propagation well under what a person notices
-      // while costing one indexed read.
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) return WatchBatch{{}, after_};
+      const auto wait = std::chrono::ceil<milliseconds>(deadline - now);
+      woken = false;
+      if (!writes_) {
+        // No inotify: poll, as often as before it (a local file: one indexed read).
+        std::this_thread::sleep_for(std::min(wait, milliseconds(5)));
+      } else if (settle.count() > 0) {
+        // A writer's WAL frames land (and wake us) just before it publishes the commit in the
+        // shared-memory index, which no inotify event reports: look again after 1, 2, 4 ...
+        // 128 ms, so a writer descheduled in between (a loaded host) is still seen at once.
+        std::this_thread::sleep_for(std::min(wait, settle));
+        settle = settle < kSettleLast ? settle * 2 : milliseconds(0);
+        woken = true;
+      } else if (writes_->wait(std::min(wait, kSafetyPoll))) {
+        settle = milliseconds(1);
+        woken = true;
+      }
     }
   }
 
  private:
+  // The slow look nothing wakes: a write inotify cannot see (a store on a network file system,
+  // a folder replaced under us) still arrives within a second.
+  static constexpr std::chrono::milliseconds kSafetyPoll{1000};
+  static constexpr std::chrono::milliseconds kSettleLast{128};
+
+  // PRAGMA data_version changes when another connection commits (ours only reads). It is read
+  // before the change log, so a commit between the two is seen again, never missed.
+  Result<bool> data_version_changed() {
+    Statement s(db_, "PRAGMA data_version");
+    if (s.step() != SQLITE_ROW) return sqlite_error(db_, "reading data_version");
+    const std::int64_t v = s.integer(0);
+    const bool changed = !data_version_ || *data_version_ != v;
+    data_version_ = v;
+    return changed;
+  }
+
   Result<WatchBatch> poll() {
     if (!exec(db_, "BEGIN")) return sqlite_error(db_, "starting a watch read");
     auto rev = meta_value(db_, "revision");
@@ -252,6 +302,9 @@ class SqliteStore::SqliteWatch : public Watch {
   std::string prefix_;
   std::string end_;
   std::int64_t after_;
+  std::optional<std::int64_t> data_version_;  // as of the last look; none before the first
+  std::chrono::steady_clock::time_point last_look_;
+  std::unique_ptr<FileChanges> writes_;       // null: inotify unavailable, poll instead
 };
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
@@ -408,7 +461,7 @@ Result<TransactionResult> SqliteStore::commit(const Transaction& txn) {
 Result<std::unique_ptr<Watch>> SqliteStore::watch(const std::string& prefix, std::int64_t after) {
   auto db = open_connection(path_);
   if (!db) return db.error();
-  return std::unique_ptr<Watch>(std::make_unique<SqliteWatch>(*db, prefix, after));
+  return std::unique_ptr<Watch>(std::make_unique<SqliteWatch>(*db, path_, prefix, after));
 }
 
 }  // namespace blockd::ipam

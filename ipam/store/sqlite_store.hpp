@@ -1,8 +1,9 @@
 // The embedded Datastore: one SQLite file, safe with several processes on one host.
 // Writers serialise on BEGIN IMMEDIATE; the file is in WAL mode, so a process killed at any
 // point (kill -9) leaves either the whole transaction or none of it.
-// Watches poll a change log table (history kept for the last kHistory revisions, and for keys
-// that hold secrets only their latest change).
+// Watches read a change log table (history kept for the last kHistory revisions, and for keys
+// that hold secrets only their latest change) when inotify reports a write to the file or its
+// WAL and SQLite's data_version confirms a commit; an idle store is looked at once a second.
 // The store holds BGP passwords: a file it creates is mode 0600, a folder it creates 0700, and
 // SQLite's secure_delete overwrites what is deleted; wider modes found are warnings().
 #pragma once

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Convergence in the rack tutorial's topology (examples/rack-tutorial, network namespaces): from a
+# CNI ADD that claims a new block on kube-node-0 to the block's route in the BIRD ToR's kernel
+# table, and from the DEL that empties the block to the route's removal (convergence.py).
+# Needs root. Usage: convergence.sh BUILD_DIR [SAMPLES] (default 200)
+set -euo pipefail
+build=$(cd "${1:?usage: convergence.sh BUILD_DIR [SAMPLES]}" && pwd)
+samples=${2:-200}
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../../e2e/lib.sh"
+topo=$(cd "$here/../../../examples/rack-tutorial" && pwd)/rack-tutorial.clab.yml
+lab_name=cv$$
+export CLAB_NETNS_STATE_DIR=/tmp/clab-netns-bench-$$
+. "$(dirname "$topo")/tutorial.sh"
+lab_test_setup "$build" >/dev/null
+
+clab deploy --runtime netns >/dev/null
+wait_sessions 60 || fail "BGP sessions"
+blockctl label nodes kube-node-0 rack=0 >/dev/null
+blockctl create -f - <"$(dirname "$topo")/rack-0-ippool.yaml" >/dev/null
+sock=$(on kube-node-0 echo /run/blockd/blockd.sock)
+python3 "$here/convergence.py" "clab-$lab_name-router" "clab-$lab_name-kube-node-0" "$sock" \
+  "$build/agent/blockd-ipam" 192.168.0. "$samples"
