@@ -8,13 +8,10 @@
 #include <sstream>
 
 #include "agent/ipam_requests.hpp"
-#include "agent/node_handles.hpp"
+#include "agent/peer_selection.hpp"
 #include "agent/printable.hpp"
-#include "ipam/keys.hpp"
 #include "ipam/pool_selection.hpp"
 #include "ipam/resource_store.hpp"
-#include "ipam/resources/selector.hpp"
-#include "netlink/device.hpp"
 #include "netlink/libnl_kernel.hpp"
 
 namespace blockd::agent {
@@ -23,23 +20,6 @@ namespace {
 using nlohmann::json;
 
 constexpr auto kPeriodicReconcile = std::chrono::seconds(30);
-
-// A stable, locally administered MAC from the node name (FNV-1a), when none is configured.
-std::string derived_mac(const std::string& node) {
-  std::uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : node) h = (h ^ c) * 1099511628211ULL;
-  char buf[18];
-  std::snprintf(buf, sizeof buf, "02:%02x:%02x:%02x:%02x:%02x", static_cast<unsigned>((h >> 32) & 0xff),
-                static_cast<unsigned>((h >> 24) & 0xff), static_cast<unsigned>((h >> 16) & 0xff),
-                static_cast<unsigned>((h >> 8) & 0xff), static_cast<unsigned>(h & 0xff));
-  return buf;
-}
-
-// A BGPPeer's spec.nodeSelector against this node's labels.
-bool peer_selects(const ipam::BGPPeer& peer, const ipam::Labels& labels) {
-  auto s = ipam::Selector::parse(peer.node_selector);
-  return s && s->matches(labels);
-}
 
 }  // namespace
 
@@ -55,6 +35,9 @@ Status NodeAgent::start() {
   store_ = std::move(*store);
   for (const auto& w : store_->warnings()) spdlog::warn("datastore: {}", w);
   allocator_ = std::make_unique<ipam::Allocator>(*store_);
+  gateways_ = std::make_unique<PodGateways>(*allocator_, *store_, config_.node.name,
+                                            ipam::ReleaseOptions{config_.ipam.release_empty_blocks});
+  vxlan_ = std::make_unique<VxlanTunnel>(*store_, config_.node, config_.dataplane);
   if (auto ok = register_node(); !ok) return ok;
 
   // RFC 4724 §4.1: the Restart State bit says "I restarted and kept forwarding state". Routes
@@ -175,9 +158,9 @@ Status NodeAgent::register_node() {
     node.ipv4_address = config_.node.address;
     node.ipv6_address = config_.node.address_v6;
     node.as_number = config_.node.as_number;
-    if (vtep_address_) {
-      node.ipv4_vxlan_tunnel_addr = vtep_address_;
-      node.vxlan_tunnel_mac = vtep_mac_;
+    if (vxlan_->address()) {
+      node.ipv4_vxlan_tunnel_addr = vxlan_->address();
+      node.vxlan_tunnel_mac = vxlan_->mac();
     }
     if (existing->has_value() && std::get<ipam::Node>(**existing) == node) return {};
     auto ok = resources.write(node, ipam::WriteMode::Apply);
@@ -187,96 +170,14 @@ Status NodeAgent::register_node() {
   return unavailable("registering node " + config_.node.name + ": the Node kept changing");
 }
 
-Status NodeAgent::setup_vxlan(const ClusterView& view) {
-  const ipam::Labels labels = labels_of_this_node(view);
-  bool wanted = config_.dataplane.vtep_address.has_value();
-  for (const auto& p : view.pools) {
-    wanted = wanted || (p.vxlan_mode != ipam::EncapMode::Never && p.cidr.is_v4() && ipam::selects(p, labels));
-  }
-  if (!wanted || vxlan_ready_) return {};
-  vtep_mac_ = config_.dataplane.vtep_mac.empty() ? derived_mac(config_.node.name) : config_.dataplane.vtep_mac;
-  if (config_.dataplane.vtep_address) {
-    vtep_address_ = config_.dataplane.vtep_address;
-  } else {
-    // Like Calico's IPv4VXLANTunnelAddr: an address of this node's own from a VXLAN pool.
-    for (const auto& b : view.blocks) {
-      for (const auto& [ordinal, a] : b.allocations()) {
-        if (a.handle == vtep_handle(config_.node.name)) vtep_address_ = b.cidr().at(ordinal);
-      }
-    }
-    if (!vtep_address_) {
-      std::vector<std::string> vxlan_pools;
-      for (const auto& p : view.pools) {
-        if (p.vxlan_mode != ipam::EncapMode::Never && p.cidr.is_v4()) vxlan_pools.push_back(p.name);
-      }
-      // Its own allocator: the agent's belongs to the store worker's thread.
-      ipam::Allocator vtep_allocator(*store_);
-      auto a = vtep_allocator.allocate({config_.node.name, labels, view.pools},
-                                       {vtep_handle(config_.node.name), ipam::Family::V4, vxlan_pools});
-      if (!a) return a.error().within("allocating this node's VXLAN tunnel address");
-      vtep_address_ = a->address;
-    }
-  }
-  auto mac = netlink::Mac::parse(vtep_mac_);
-  if (!mac) return mac.error().within("dataplane.vtepMAC");
-  if (programmer_) {
-    netlink::VxlanDeviceConfig vc;
-    vc.name = config_.dataplane.vxlan_device;
-    vc.vni = config_.dataplane.vxlan_vni;
-    vc.port = config_.dataplane.vxlan_port;
-    vc.uplink = config_.dataplane.uplink;
-    vc.local = config_.node.address.address;
-    vc.mac = *mac;
-    vc.address = ipam::InterfaceAddress{*vtep_address_, 32};
-    if (auto ok = netlink::ensure_vxlan_device(vc); !ok) return ok.error().within("VXLAN device " + vc.name);
-  }
-  vxlan_ready_ = true;
-  spdlog::info("VXLAN: device {} with VTEP {} ({})", config_.dataplane.vxlan_device, vtep_address_->str(), vtep_mac_);
-  return register_node();
-}
-
 std::vector<bgp::PeerConfig> NodeAgent::desired_peers(const ClusterView& view) {
   std::vector<bgp::PeerConfig> peers;
-  auto& sources = peer_sources_;
-  sources.clear();
-  auto add = [&](bgp::PeerConfig p, std::string source, std::string type) {
-    for (const auto& existing : peers) {
-      if (existing.address == p.address) return;  // the config file wins over resources
-    }
-    sources.push_back({p.address.str(), std::move(source), std::move(type)});
-    peers.push_back(std::move(p));
-  };
   std::vector<bfd::PeerSession> bfd_peers;
-  auto with_bfd = [&](bgp::PeerConfig& p, const std::optional<BfdProfile>& profile) {
-    if (!profile) return;
-    for (const auto& existing : peers) {
-      if (existing.address == p.address) return;  // not the one add() keeps
-    }
-    p.bfd = true;
-    bfd_peers.push_back({p.address, bfd::timers_from(*profile)});
-  };
-  for (const auto& c : config_.bgp.peers) {
-    bgp::PeerConfig p;
-    p.address = c.address;
-    p.peer_as = c.as_number;
-    p.password = c.password;
-    p.port = c.port;
-    p.passive = c.passive;
-    with_bfd(p, c.bfd);
-    add(p, "config", "config");
-  }
-  const ipam::Labels labels = labels_of_this_node(view);
-  for (const auto& r : view.bgp_peers) {
-    // Calico: spec.node names one node; spec.nodeSelector selects nodes; neither means all.
-    if (!r.node.empty() && r.node != config_.node.name) continue;
-    if (!r.node_selector.empty() && !peer_selects(r, labels)) continue;
-    bgp::PeerConfig p;
-    p.address = r.peer_ip;
-    p.peer_as = r.as_number;
-    p.password = r.password;
-    if (r.port) p.port = *r.port;
-    with_bfd(p, r.bfd);
-    add(p, "BGPPeer/" + r.name, r.node.empty() && r.node_selector.empty() ? "global" : "node specific");
+  peer_sources_.clear();
+  for (auto& p : select_peers(config_.bgp.peers, view.bgp_peers, config_.node.name, labels_of_this_node(view))) {
+    if (p.bfd) bfd_peers.push_back({p.config.address, bfd::timers_from(*p.bfd)});
+    peer_sources_.push_back({p.config.address.str(), std::move(p.source), std::move(p.type)});
+    peers.push_back(std::move(p.config));
   }
   bfd_peers_ = std::move(bfd_peers);
   return peers;
@@ -318,7 +219,11 @@ void NodeAgent::replan() {
   auto view = watcher_ ? watcher_->current() : nullptr;
   if (!view) return;
   ++counters_.replans;
-  if (auto ok = setup_vxlan(*view); !ok) spdlog::error("{}", ok.error().message);
+  if (auto up = vxlan_->ensure(*view, labels_of_this_node(*view)); !up) {
+    spdlog::error("{}", up.error().message);
+  } else if (*up) {
+    if (auto ok = register_node(); !ok) spdlog::error("{}", ok.error().message);  // with the VTEP
+  }
   auto peers = desired_peers(*view);
   // A new BFD session starts Down: its BGP session waits for Up, whatever an earlier session
   // of the same address said.
@@ -344,7 +249,7 @@ void NodeAgent::replan() {
     if (r.next_hop) learned.push_back({r.prefix, *r.next_hop});
   }
   ThisNode self{config_.node.name, config_.node.address, config_.node.address_v6, config_.dataplane.ipip_device,
-                config_.dataplane.vxlan_device, vxlan_ready_};
+                config_.dataplane.vxlan_device, vxlan_->ready()};
   last_plan_ = plan_routes(*view, self, learned);
   for (const auto& n : last_plan_.notes) spdlog::debug("route plan: {}", n);
   speaker_->set_advertise(to_advertised(last_plan_));
@@ -535,47 +440,6 @@ ipam::Labels NodeAgent::labels_of_this_node(const ClusterView& view) const {
   return config_.node.labels;
 }
 
-// Debian's CNI ptp (containernetworking-plugins 1.x) gives the host end of every pod's veth the
-// gateway address and first routes the pod's default route through it, so the gateway must be
-// on-link for the pod: each node reserves one address per pool (handle gateway.<node>.<pool>)
-// and reports pods' addresses with the pool's prefix length. ptp then replaces the pool's
-// on-link route with one via the gateway, so pod traffic still goes through the host.
-Result<ipam::Address> NodeAgent::pool_gateway(const ipam::IPPool& pool, const ClusterView& view) {
-  const std::string handle = gateway_handle(config_.node.name, pool.name);
-  auto held = allocator_->addresses_of(handle);
-  if (!held) return held.error();
-  if (!held->empty()) return held->front();
-  auto a = allocator_->allocate({config_.node.name, labels_of_this_node(view), view.pools},
-                                {handle, pool.cidr.family(), {pool.name}});
-  if (!a) return a.error().within("reserving the pods' gateway in " + pool.name);
-  return a->address;
-}
-
-void NodeAgent::release_unused_gateways(const std::vector<ipam::Address>& released, const ClusterView& view) {
-  for (const auto& pool : view.pools) {
-    if (std::none_of(released.begin(), released.end(), [&](const ipam::Address& a) { return pool.cidr.contains(a); })) {
-      continue;
-    }
-    const std::string gateway = gateway_handle(config_.node.name, pool.name);
-    auto blocks = store_->list(ipam::keys::blocks_within(pool.cidr));
-    if (!blocks) {
-      spdlog::warn("checking the gateway of {}: {}", pool.name, blocks.error().message);
-      continue;
-    }
-    bool used = false;
-    for (const auto& kv : blocks->kvs) {
-      auto b = ipam::AllocationBlock::from_json(kv.value);
-      if (!b) continue;
-      // This node's VTEP address is no workload either: it would keep the gateway forever.
-      for (const auto& [_, a] : b->allocations())
-        used = used || (a.node == config_.node.name && !is_node_own(a.handle, config_.node.name));
-    }
-    if (used) continue;
-    auto r = allocator_->release_handle(gateway, {config_.ipam.release_empty_blocks});
-    if (!r) spdlog::warn("releasing the gateway of {}: {}", pool.name, r.error().message);
-  }
-}
-
 Result<json> NodeAgent::allocate(const json& request) {
   auto body = parse_allocate_body(request);
   if (!body) return body.error();
@@ -598,7 +462,7 @@ Result<json> NodeAgent::allocate(const json& request) {
     if (!a->reused) taken.push_back(a->address);
     auto pool = std::find_if(view->pools.begin(), view->pools.end(), [&](const ipam::IPPool& p) { return p.name == a->pool; });
     if (pool == view->pools.end()) return fail(unavailable("the pool of " + a->address.str() + " is gone; try again"));
-    auto gateway = pool_gateway(*pool, *view);
+    auto gateway = gateways_->gateway(*pool, {config_.node.name, labels_of_this_node(*view), view->pools});
     if (!gateway) return fail(gateway.error());
     if (!a->reused) ++counters_.allocations;
     ips.push_back({{"address", a->address.str()},
@@ -634,7 +498,7 @@ void NodeAgent::allocation_undelivered(const json& answer) {
   }
   counters_.releases += released.size();
   if (released.empty()) return;
-  release_unused_gateways(released, *view);
+  gateways_->release_unused(released, view->pools);
   boost::asio::post(io_, [this] { schedule_replan(); });
 }
 
@@ -666,7 +530,7 @@ Result<json> NodeAgent::release(const json& request) {
   counters_.releases += released.size();
   std::vector<ipam::Address> addresses;
   for (const auto& a : released) addresses.push_back(*ipam::Address::parse(a.get<std::string>()));
-  release_unused_gateways(addresses, *watcher_->current());
+  gateways_->release_unused(addresses, watcher_->current()->pools);
   boost::asio::post(io_, [this] { schedule_replan(); });
   return json{{"released", released}};
 }

@@ -16,8 +16,10 @@
 #include "agent/cluster_view.hpp"
 #include "agent/config.hpp"
 #include "agent/control_api.hpp"
+#include "agent/pod_gateways.hpp"
 #include "agent/route_plan.hpp"
 #include "agent/store_worker.hpp"
+#include "agent/vxlan_tunnel.hpp"
 #include "bfd/transport.hpp"
 #include "bgp/speaker.hpp"
 #include "ipam/allocator.hpp"
@@ -55,11 +57,7 @@ class NodeAgent : public ControlHandler {
  private:
   Status register_node();
   ipam::Labels labels_of_this_node(const ClusterView& view) const;
-  // The on-link gateway of this node's pods in a pool (see allocate()).
-  Result<ipam::Address> pool_gateway(const ipam::IPPool& pool, const ClusterView& view);
-  // Gives the pool's gateway back once no workload of this node uses the pool.
-  void release_unused_gateways(const std::vector<ipam::Address>& released, const ClusterView& view);
-  Status setup_vxlan(const ClusterView& view);
+  // The peers this node has now (peer_selection.hpp); remembers where each came from.
   std::vector<bgp::PeerConfig> desired_peers(const ClusterView& view);
   // BFD sessions for the peers that ask for it (RFC 5882): opened on first use, so a node
   // without BFD peers binds no port 3784.
@@ -74,6 +72,8 @@ class NodeAgent : public ControlHandler {
   AgentConfig config_;
   std::unique_ptr<ipam::Datastore> store_;
   std::unique_ptr<ipam::Allocator> allocator_;
+  std::unique_ptr<PodGateways> gateways_;  // on the allocator's (the store worker's) thread
+  std::unique_ptr<VxlanTunnel> vxlan_;
   std::unique_ptr<ClusterWatcher> watcher_;
   std::unique_ptr<bgp::Speaker> speaker_;
   std::unique_ptr<bfd::Transport> bfd_;
@@ -94,9 +94,6 @@ class NodeAgent : public ControlHandler {
   // replan lists it anyway, to repair a table someone edited by hand.
   std::optional<netlink::NatDesired> nat_written_;
   bool nat_check_due_ = true;
-  bool vxlan_ready_ = false;
-  std::optional<ipam::Address> vtep_address_;
-  std::string vtep_mac_;
   std::chrono::steady_clock::time_point started_;
 
   // What the last replan decided (for the API), and counters for /metrics.

@@ -10,7 +10,6 @@
 #include <boost/asio/write.hpp>
 #include <cstring>
 
-#include "bgp/update_packer.hpp"
 
 // g++ 12 reports a false -Wmaybe-uninitialized when moving std::variant<..., std::string>.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -549,7 +548,7 @@ void Peer::process(const ConnectionPtr& c, const Message& m) {
       return;
     case MessageType::RouteRefresh:
       // RFC 2918 §4: answer with the whole Adj-RIB-Out.
-      if (fsm_.state() == State::Established) send_diff(true);
+      if (fsm_.state() == State::Established) send_updates(true);
       execute(fsm_.route_refresh_received(now));
       return;
   }
@@ -648,15 +647,13 @@ void Peer::session_up() {
     // A connection still waiting for its OPEN lost the collision (RFC 4271 §6.8).
     notify_and_close(candidate_, NotificationMessage{err::kCease, err::kCeaseCollision, {}});
   }
-  rib_out_.clear();
-  send_diff(false);
-  // RFC 4724 §2: End-of-RIB after the initial update, per family.
-  for (const auto& f : n.families) send(conn_, build_end_of_rib(f));
+  const PackOptions options{n.four_octet_as, n.extended_message ? kMaxExtendedMessageSize : kMaxMessageSize};
+  send_all(conn_, out_.start(export_context(), options, env_->advertised));
 }
 
 void Peer::session_down(const action::SessionDown& down) {
   established_at_.reset();
-  rib_out_.clear();
+  out_.stop();
   const auto& n = fsm_.negotiated();
   const bool keep = n && gr_.session_lost(n->peer_graceful_restart, down.notification, env_->clock.now());
   spdlog::info("bgp peer {}: session down: {}{}", name(), down.reason, keep ? " (routes kept as stale: graceful restart)" : "");
@@ -669,8 +666,7 @@ void Peer::session_down(const action::SessionDown& down) {
   }
 }
 
-void Peer::send_diff(bool full) {
-  if (fsm_.state() != State::Established || !conn_) return;
+ExportContext Peer::export_context() const {
   const auto& n = *fsm_.negotiated();
   ExportContext ctx;
   ctx.local_as = local_as();
@@ -682,38 +678,15 @@ void Peer::send_diff(bool full) {
     const Address self = from_asio(local.address());
     (self.is_v4() ? ctx.self_v4 : ctx.self_v6) = self;
   }
-  std::vector<OutRoute> desired;
-  desired.reserve(env_->advertised.size());
-  // Consecutive routes usually share next hop and communities: reuse the last set's id.
-  const AdvertisedRoute* last = nullptr;
-  std::uint32_t last_id = 0;
-  bool last_v4 = true;
-  for (const auto& r : env_->advertised) {
-    if (last && last->next_hop == r.next_hop && last->communities == r.communities && last_v4 == r.prefix.is_v4()) {
-      desired.push_back({r.prefix, last_id});
-      continue;
-    }
-    auto attrs = export_attributes(r, ctx);
-    if (!attrs) continue;
-    last = &r;
-    last_v4 = r.prefix.is_v4();
-    last_id = sets_.intern(*attrs);
-    desired.push_back({r.prefix, last_id});
-  }
-  normalize(desired);
-  RibDiff diff = full ? RibDiff{desired, {}} : rib_out_.diff(desired);
-  if (full) {
-    // Routes the peer had but are no longer wanted still need withdrawing.
-    RibDiff d = rib_out_.diff(desired);
-    diff.withdraw = std::move(d.withdraw);
-  }
-  if (diff.empty()) return;
-  const PackOptions options{n.four_octet_as, n.extended_message ? kMaxExtendedMessageSize : kMaxMessageSize};
-  send_all(conn_, pack_updates(diff, sets_, options));
-  rib_out_.apply(diff);
+  return ctx;
 }
 
-void Peer::advertise_changed() { send_diff(false); }
+void Peer::send_updates(bool refresh) {
+  if (fsm_.state() != State::Established || !conn_) return;
+  send_all(conn_, out_.update(env_->advertised, refresh));
+}
+
+void Peer::advertise_changed() { send_updates(false); }
 
 PeerStatus Peer::status() const {
   PeerStatus s;
@@ -722,7 +695,7 @@ PeerStatus Peer::status() const {
   s.local_as = local_as();
   s.state = state_name(fsm_.state());
   if (established_at_) s.uptime = env_->clock.now() - *established_at_;
-  s.prefixes_sent = rib_out_.size();
+  s.prefixes_sent = out_.size();
   s.prefixes_received = rib_in_.size();
   s.last_error = fsm_.last_error();
   return s;

@@ -1,6 +1,7 @@
 // One configured peer on Boost.Asio: its FSM (fsm.hpp) driven by real sockets and timers, its
 // TCP connection(s) (a second one while a collision is resolved, RFC 4271 §6.8), TCP-MD5
-// (RFC 2385) and GTSM (RFC 5082) socket options, Adj-RIB-In/Out and graceful restart.
+// (RFC 2385) and GTSM (RFC 5082) socket options, its Adj-RIB-In and graceful restart. What it
+// sends is built by its OutboundRib (outbound_rib.hpp); the peer only sends it.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -11,6 +12,7 @@
 
 #include "bgp/fsm.hpp"
 #include "bgp/graceful_restart.hpp"
+#include "bgp/outbound_rib.hpp"
 #include "bgp/rib.hpp"
 #include "bgp/speaker.hpp"
 
@@ -80,7 +82,10 @@ class Peer : public std::enable_shared_from_this<Peer> {
   void on_update(const UpdateMessage& u);
   void session_up();
   void session_down(const action::SessionDown& down);
-  void send_diff(bool full);
+  // Sends what moves the peer to the advertised routes (refresh: all of them again).
+  void send_updates(bool refresh);
+  // The export terms of the session on conn_ (our address on it, the negotiated families).
+  ExportContext export_context() const;
   void sweep(std::optional<AddressFamily> family);
   void apply_socket_options(boost::asio::ip::tcp::socket& s, bool before_connect);
   Capabilities our_capabilities() const;
@@ -98,8 +103,7 @@ class Peer : public std::enable_shared_from_this<Peer> {
   bool stopped_ = true;
   bool sent_open_since_start_ = false;
   std::optional<TimePoint> established_at_;
-  AttributeSets sets_;
-  AdjRibOut rib_out_;
+  OutboundRib out_;
   AdjRibIn rib_in_;
   GracefulRestartHelper gr_;
 };

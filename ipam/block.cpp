@@ -137,6 +137,20 @@ std::optional<Allocation> AllocationBlock::allocation_of(const Address& a) const
   return it->second;
 }
 
+std::vector<Address> AllocationBlock::addresses_of(const std::string& handle) const {
+  std::vector<Address> out;
+  for (const auto& [ordinal, a] : allocations_) {
+    if (a.handle == handle) out.push_back(cidr_.at(ordinal));
+  }
+  return out;
+}
+
+std::vector<ReleasedAddress> AllocationBlock::release_handle(const std::string& handle) {
+  std::vector<ReleasedAddress> out;
+  for (const auto& address : addresses_of(handle)) out.push_back({address, *release(address)});
+  return out;
+}
+
 Result<HandleRecord> HandleRecord::from_json(const std::string& text) {
   const json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return internal("handle record is not JSON");
@@ -172,6 +186,11 @@ std::string HandleRecord::to_json() const {
   append_quoted(out, handle);
   out += '}';
   return out;
+}
+
+void HandleRecord::remove(const Prefix& block) {
+  auto it = blocks.find(block);
+  if (it != blocks.end() && --it->second == 0) blocks.erase(it);
 }
 
 std::uint32_t HandleRecord::total() const {

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ipam/net/prefix.hpp"
 #include "ipam/net/result.hpp"
@@ -18,6 +19,11 @@ struct Allocation {
   std::string node;  // where the workload runs; differs from the affinity when borrowed
 
   friend bool operator==(const Allocation&, const Allocation&) = default;
+};
+
+struct ReleasedAddress {
+  Address address;
+  Allocation allocation;
 };
 
 class AllocationBlock {
@@ -43,6 +49,10 @@ class AllocationBlock {
   // Frees one address; nullopt if it was not allocated (or not in this block).
   std::optional<Allocation> release(const Address& a);
   std::optional<Allocation> allocation_of(const Address& a) const;
+  // The addresses `handle` holds in this block, in address order.
+  std::vector<Address> addresses_of(const std::string& handle) const;
+  // Frees every address `handle` holds in this block (Calico's releaseByHandle).
+  std::vector<ReleasedAddress> release_handle(const std::string& handle);
 
  private:
   Prefix cidr_;
@@ -59,6 +69,10 @@ struct HandleRecord {
   static Result<HandleRecord> from_json(const std::string& text);
   std::string to_json() const;
   std::uint32_t total() const;
+  // One more address of the handle in `block`.
+  void add(const Prefix& block) { ++blocks[block]; }
+  // One address fewer in `block`; the block is dropped from the record at zero.
+  void remove(const Prefix& block);
 };
 
 }  // namespace blockd::ipam

@@ -44,33 +44,32 @@ Route Route::blackhole(const Prefix& block) {
   return r;
 }
 
-Route Route::direct(const Prefix& dst, const Address& node, std::string device) {
+namespace {
+
+// A route to dst via gateway on device (the three kinds that have one).
+Route via(RouteKind kind, const Prefix& dst, const Address& gateway, std::string device, bool onlink) {
   Route r;
-  r.kind = RouteKind::Direct;
+  r.kind = kind;
   r.destination = dst;
-  r.gateway = node;
+  r.gateway = gateway;
   r.device = std::move(device);
+  r.onlink = onlink;
   return r;
 }
 
+}  // namespace
+
+Route Route::direct(const Prefix& dst, const Address& node, std::string device) {
+  return via(RouteKind::Direct, dst, node, std::move(device), false);
+}
+
+// Tunnels are onlink: the remote node (or VTEP) is not on the tunnel's subnet (Calico's `onlink`).
 Route Route::ipip(const Prefix& dst, const Address& node, std::string device) {
-  Route r;
-  r.kind = RouteKind::Ipip;
-  r.destination = dst;
-  r.gateway = node;
-  r.device = std::move(device);
-  r.onlink = true;  // the remote node is not on the tunnel's subnet: Calico's `onlink`
-  return r;
+  return via(RouteKind::Ipip, dst, node, std::move(device), true);
 }
 
 Route Route::vxlan(const Prefix& dst, const Address& vtep, std::string device) {
-  Route r;
-  r.kind = RouteKind::Vxlan;
-  r.destination = dst;
-  r.gateway = vtep;
-  r.device = std::move(device);
-  r.onlink = true;
-  return r;
+  return via(RouteKind::Vxlan, dst, vtep, std::move(device), true);
 }
 
 Route Route::workload(const Prefix& host, std::string device) {

@@ -368,23 +368,16 @@ Result<ListResult> SqliteStore::read_range(const std::string& prefix, bool with_
   return out;
 }
 
-Result<TransactionResult> SqliteStore::commit(const Transaction& txn) {
-  std::lock_guard lock(mu_);
-  // IMMEDIATE takes the write lock first, so the compares and the writes see one state.
-  if (!exec(db_, "BEGIN IMMEDIATE")) return sqlite_error(db_, "starting a transaction");
-  auto fail = [&](const std::string& what) {
-    Error e = sqlite_error(db_, what);
-    exec(db_, "ROLLBACK");
-    return e;
-  };
-  TransactionResult result;
-  auto rev = meta_value(db_, "revision");
-  if (!rev) return fail("reading the revision");
+namespace {
 
-  Statement read(db_, "SELECT key, value, create_revision, mod_revision FROM kv WHERE key = ?1");
+// The parts of one commit, each inside the caller's write transaction; an error leaves the
+// rollback to the caller.
+
+// Whether every compare holds; `current` gets each compared key that exists, as it is now.
+Result<bool> compares_hold(sqlite3* db, const std::vector<Compare>& compares, std::vector<KeyValue>& current) {
+  Statement read(db, "SELECT key, value, create_revision, mod_revision FROM kv WHERE key = ?1");
   bool holds = true;
-  std::vector<KeyValue> current;
-  for (const auto& c : txn.compares) {
+  for (const auto& c : compares) {
     read.bind(1, c.key);
     const int rc = read.step();
     if (rc == SQLITE_ROW) {
@@ -393,29 +386,24 @@ Result<TransactionResult> SqliteStore::commit(const Transaction& txn) {
     } else if (rc == SQLITE_DONE) {
       if (c.mod_revision != 0) holds = false;
     } else {
-      return fail("comparing " + c.key);
+      return sqlite_error(db, "comparing " + c.key);
     }
     read.reset();
   }
-  if (!holds || txn.operations.empty()) {
-    exec(db_, "COMMIT");
-    result.succeeded = holds;
-    result.revision = *rev;
-    if (!holds) result.current = std::move(current);
-    return result;
-  }
+  return holds;
+}
 
-  const std::int64_t next = *rev + 1;
-  Statement put(db_,
+// Applies the operations at revision `next`, logging each change for the watches (a delete of
+// a key that is not there changes nothing and is not logged).
+Status apply_operations(sqlite3* db, const std::vector<Operation>& operations, std::int64_t next) {
+  Statement put(db,
                 "INSERT INTO kv (key, value, create_revision, mod_revision) VALUES (?1, ?2, ?3, ?3) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value, mod_revision = excluded.mod_revision "
                 "RETURNING create_revision");
-  Statement del(db_, "DELETE FROM kv WHERE key = ?1 RETURNING create_revision");
-  Statement log(db_, "INSERT INTO changes (revision, seq, key, deleted, value, create_revision) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  Statement del(db, "DELETE FROM kv WHERE key = ?1 RETURNING create_revision");
+  Statement log(db, "INSERT INTO changes (revision, seq, key, deleted, value, create_revision) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
   std::int64_t seq = 0;
-  bool secrets = false;
-  for (const auto& op : txn.operations) {
-    secrets = secrets || op.key.starts_with(kSecretKeys);
+  for (const auto& op : operations) {
     const bool is_put = op.kind == Operation::Kind::Put;
     Statement& s = is_put ? put : del;
     s.bind(1, op.key);
@@ -424,35 +412,69 @@ Result<TransactionResult> SqliteStore::commit(const Transaction& txn) {
     const bool touched = rc == SQLITE_ROW;
     const std::int64_t create_rev = touched ? s.integer(0) : 0;
     while (rc == SQLITE_ROW) rc = s.step();
-    if (rc != SQLITE_DONE) return fail("writing " + op.key);
+    if (rc != SQLITE_DONE) return sqlite_error(db, "writing " + op.key);
     s.reset();
-    if (!touched) continue;  // deleting a key that is not there changes nothing
+    if (!touched) continue;
     log.bind(1, next).bind(2, seq++).bind(3, op.key).bind(4, std::int64_t{is_put ? 0 : 1});
     log.bind_blob(5, is_put ? op.value : std::string()).bind(6, create_rev);
-    if (log.step() != SQLITE_DONE) return fail("logging " + op.key);
+    if (log.step() != SQLITE_DONE) return sqlite_error(db, "logging " + op.key);
     log.reset();
   }
-  Statement bump(db_, "UPDATE meta SET value = ?1 WHERE name = 'revision'");
+  Statement bump(db, "UPDATE meta SET value = ?1 WHERE name = 'revision'");
   bump.bind(1, next);
-  if (bump.step() != SQLITE_DONE) return fail("advancing the revision");
-  if (secrets) {
-    if (auto ok = drop_superseded_secrets(db_); !ok) {
-      exec(db_, "ROLLBACK");
-      return ok.error();
-    }
+  if (bump.step() != SQLITE_DONE) return sqlite_error(db, "advancing the revision");
+  return {};
+}
+
+bool writes_secrets(const std::vector<Operation>& operations) {
+  for (const auto& op : operations) {
+    if (op.key.starts_with(kSecretKeys)) return true;
   }
-  if (next % 1000 == 0) {
-    // Keep a bounded change history; watchers further behind relist.
-    Statement trim(db_, "DELETE FROM changes WHERE revision <= ?1");
-    Statement mark(db_, "UPDATE meta SET value = max(value, ?1) WHERE name = 'compacted'");
-    const std::int64_t upto = next - kHistory;
-    if (upto > 0) {
-      trim.bind(1, upto);
-      mark.bind(1, upto);
-      if (trim.step() != SQLITE_DONE || mark.step() != SQLITE_DONE) return fail("compacting history");
-    }
+  return false;
+}
+
+// Keeps a bounded change history (every 1000 revisions); watchers further behind relist.
+Status compact_history(sqlite3* db, std::int64_t revision) {
+  const std::int64_t upto = revision - SqliteStore::kHistory;
+  if (revision % 1000 != 0 || upto <= 0) return {};
+  Statement trim(db, "DELETE FROM changes WHERE revision <= ?1");
+  Statement mark(db, "UPDATE meta SET value = max(value, ?1) WHERE name = 'compacted'");
+  trim.bind(1, upto);
+  mark.bind(1, upto);
+  if (trim.step() != SQLITE_DONE || mark.step() != SQLITE_DONE) return sqlite_error(db, "compacting history");
+  return {};
+}
+
+}  // namespace
+
+Result<TransactionResult> SqliteStore::commit(const Transaction& txn) {
+  std::lock_guard lock(mu_);
+  // IMMEDIATE takes the write lock first, so the compares and the writes see one state.
+  if (!exec(db_, "BEGIN IMMEDIATE")) return sqlite_error(db_, "starting a transaction");
+  auto rollback = [&](Error e) {
+    exec(db_, "ROLLBACK");
+    return e;
+  };
+  auto rev = meta_value(db_, "revision");
+  if (!rev) return rollback(sqlite_error(db_, "reading the revision"));
+  TransactionResult result;
+  std::vector<KeyValue> current;
+  auto holds = compares_hold(db_, txn.compares, current);
+  if (!holds) return rollback(holds.error());
+  if (!*holds || txn.operations.empty()) {
+    exec(db_, "COMMIT");
+    result.succeeded = *holds;
+    result.revision = *rev;
+    if (!*holds) result.current = std::move(current);
+    return result;
   }
-  if (!exec(db_, "COMMIT")) return fail("committing");
+  const std::int64_t next = *rev + 1;
+  if (auto ok = apply_operations(db_, txn.operations, next); !ok) return rollback(ok.error());
+  if (writes_secrets(txn.operations)) {
+    if (auto ok = drop_superseded_secrets(db_); !ok) return rollback(ok.error());
+  }
+  if (auto ok = compact_history(db_, next); !ok) return rollback(ok.error());
+  if (!exec(db_, "COMMIT")) return rollback(sqlite_error(db_, "committing"));
   result.succeeded = true;
   result.revision = next;
   return result;

@@ -86,6 +86,10 @@ class Wire:
         self.cond = threading.Condition()
         self.paused = threading.Event()
         self.paused.set()  # set: reading allowed
+        # Called on this thread at the first UPDATE of a table dump (then forgotten): reacting
+        # here, not on the main thread, leaves bgpspeak no time to push the whole dump into the
+        # kernel's buffers (a loopback send buffer holds it all) before we act.
+        self.at_dump = None
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
@@ -109,6 +113,9 @@ class Wire:
                         break
                     with self.cond:
                         self.messages.append((mtype, buf[19:length]))
+                        if self.at_dump and mtype == UPDATE and not is_end_of_rib(mtype, buf[19:length]):
+                            act, self.at_dump = self.at_dump, None
+                            act()
                         self.cond.notify_all()
                     buf = buf[length:]
             if buf:
@@ -317,10 +324,13 @@ def during_dump(data):
     def act(lab, sock, wire):
         sock.sendall(open_message())
         assert wire.wait_type(OPEN), "no OPEN from bgpspeak"
+
+        def stop_reading_and_send():
+            wire.paused.clear()
+            sock.sendall(data)
+        wire.at_dump = stop_reading_and_send
         sock.sendall(KEEPALIVE_MSG)
         assert wire.wait(lambda ms: any(t == UPDATE and not is_end_of_rib(t, b) for t, b in ms)), "no table dump"
-        wire.paused.clear()
-        sock.sendall(data)
         time.sleep(0.5)  # bgpspeak reads it and queues the NOTIFICATION behind its blocked write
         wire.paused.set()
     return act

@@ -1,0 +1,27 @@
+// Which BGP peers this node has: the config file's peers, then every BGPPeer resource that
+// selects this node (Calico: spec.node names one node, spec.nodeSelector selects nodes by
+// label, neither means every node). The config file wins for an address both name. Pure.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/config.hpp"
+#include "bgp/speaker.hpp"
+#include "ipam/resources/resources.hpp"
+
+namespace blockd::agent {
+
+struct SelectedPeer {
+  bgp::PeerConfig config;
+  std::string source;  // "config" | "BGPPeer/<name>"
+  std::string type;    // as calicoctl shows it: "config" | "global" | "node specific"
+  std::optional<BfdProfile> bfd;  // set when the peer asks for BFD (config.bfd is then true)
+};
+
+std::vector<SelectedPeer> select_peers(const std::vector<ConfigPeer>& configured,
+                                       const std::vector<ipam::BGPPeer>& resources, const std::string& node,
+                                       const ipam::Labels& labels);
+
+}  // namespace blockd::agent

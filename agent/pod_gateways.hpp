@@ -1,0 +1,35 @@
+// The on-link gateway of this node's pods, one address per pool. Debian's CNI ptp
+// (containernetworking-plugins 1.x) gives the host end of every pod's veth the gateway address
+// and first routes the pod's default route through it, so the gateway must be on-link for the
+// pod: each node reserves one address per pool (handle gateway.<node>.<pool>,
+// node_handles.hpp) and reports pods' addresses with the pool's prefix length. ptp then replaces
+// the pool's on-link route with one via the gateway, so pod traffic still goes through the host.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ipam/allocator.hpp"
+
+namespace blockd::agent {
+
+class PodGateways {
+ public:
+  // `allocator` is the caller's: a PodGateways is used on the allocator's thread only.
+  PodGateways(ipam::Allocator& allocator, ipam::Datastore& store, std::string node, ipam::ReleaseOptions options)
+      : allocator_(allocator), store_(store), node_(std::move(node)), options_(options) {}
+
+  // The pool's gateway for this node (ctx: this node and the pools), reserved on first use.
+  Result<ipam::Address> gateway(const ipam::IPPool& pool, const ipam::AllocationContext& ctx);
+  // After `released` were given back: releases the gateway of each of their pools that no
+  // workload of this node uses any more. Failures are logged (the next release retries).
+  void release_unused(const std::vector<ipam::Address>& released, const std::vector<ipam::IPPool>& pools);
+
+ private:
+  ipam::Allocator& allocator_;
+  ipam::Datastore& store_;
+  std::string node_;
+  ipam::ReleaseOptions options_;
+};
+
+}  // namespace blockd::agent

@@ -1,0 +1,203 @@
+#include "ipam/block_reader_writer.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "ipam/keys.hpp"
+
+namespace blockd::ipam {
+namespace {
+
+Result<StoredBlock> parse_block(KeyValue kv) {
+  auto block = AllocationBlock::from_json(kv.value);
+  if (!block) return block.error().within(kv.key);
+  return StoredBlock{std::move(kv.key), kv.mod_revision, std::move(*block)};
+}
+
+}  // namespace
+
+StoredHandle StoredHandle::absent(const std::string& id) { return {id, keys::handle(id), 0, std::nullopt}; }
+
+void pause_before_attempt(int attempt) {
+  if (attempt < 4) return;
+  thread_local std::minstd_rand rng(std::random_device{}());
+  const int cap = std::min(50, attempt) * 100;  // microseconds
+  std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(0, cap)(rng)));
+}
+
+Result<std::optional<StoredBlock>> BlockReaderWriter::read_block(const Prefix& cidr) {
+  auto kv = store_.get(keys::block(cidr));
+  if (!kv) return kv.error();
+  if (!kv->has_value()) return std::optional<StoredBlock>{};
+  auto block = parse_block(std::move(**kv));
+  if (!block) return block.error();
+  return std::optional<StoredBlock>{std::move(*block)};
+}
+
+Result<std::optional<StoredBlock>> BlockReaderWriter::block_holding(const Address& address,
+                                                                     const std::vector<IPPool>& pools) {
+  std::optional<KeyValue> found;
+  for (const auto& pool : pools) {
+    if (!pool.cidr.contains(address)) continue;
+    auto kv = store_.get(keys::block(Prefix::make(address, pool.block_size)));
+    if (!kv) return kv.error();
+    if (kv->has_value()) found = std::move(**kv);
+  }
+  if (!found) {
+    auto all = store_.list(keys::kBlocks);
+    if (!all) return all.error();
+    for (auto& kv : all->kvs) {
+      auto cidr = keys::block_from_id(kv.key.substr(keys::kBlocks.size()));
+      if (cidr && cidr->contains(address)) found = std::move(kv);
+    }
+  }
+  if (!found) return std::optional<StoredBlock>{};
+  auto block = parse_block(std::move(*found));
+  if (!block) return block.error();
+  return std::optional<StoredBlock>{std::move(*block)};
+}
+
+Result<std::optional<StoredBlock>> BlockReaderWriter::first_block_within(
+    const Prefix& pool, const std::function<bool(const AllocationBlock&)>& wanted) {
+  auto listed = store_.list(keys::blocks_within(pool));
+  if (!listed) return listed.error();
+  for (auto& kv : listed->kvs) {
+    auto block = parse_block(std::move(kv));
+    if (!block) return block.error();
+    if (pool.contains(block->block.cidr()) && wanted(block->block)) return std::optional<StoredBlock>{std::move(*block)};
+  }
+  return std::optional<StoredBlock>{};
+}
+
+Result<std::vector<Prefix>> BlockReaderWriter::blocks_within(const Prefix& pool) {
+  auto listed = store_.list_keys(keys::blocks_within(pool));
+  if (!listed) return listed.error();
+  std::vector<Prefix> out;
+  for (const auto& kv : listed->kvs) {
+    auto cidr = keys::block_from_id(kv.key.substr(keys::kBlocks.size()));
+    if (cidr && cidr->overlaps(pool)) out.push_back(*cidr);
+  }
+  return out;
+}
+
+Result<std::vector<Prefix>> BlockReaderWriter::affinities_of(const std::string& node) {
+  const std::string prefix = keys::node_affinities(node);
+  auto index = store_.list_keys(prefix);
+  if (!index) return index.error();
+  std::vector<Prefix> out;  // listed in key order: block ids sort as the block keys do
+  for (const auto& kv : index->kvs) {
+    if (auto cidr = keys::block_from_id(kv.key.substr(prefix.size()))) out.push_back(*cidr);
+  }
+  return out;
+}
+
+Result<StoredHandle> BlockReaderWriter::read_handle(const std::string& id) {
+  StoredHandle handle = StoredHandle::absent(id);
+  auto kv = store_.get(handle.key);
+  if (!kv) return kv.error();
+  if (!kv->has_value()) return handle;
+  auto record = HandleRecord::from_json((*kv)->value);
+  if (!record) return record.error().within(handle.key);
+  handle.mod_revision = (*kv)->mod_revision;
+  handle.record = std::move(*record);
+  return handle;
+}
+
+Result<AffineBlockCache::NodeBlocks*> BlockReaderWriter::affine_blocks(const std::string& node) {
+  if (auto* cached = cache_.find(node)) return cached;
+  auto cidrs = affinities_of(node);
+  if (!cidrs) return cidrs.error();
+  AffineBlockCache::NodeBlocks blocks;
+  for (const auto& cidr : *cidrs) {
+    auto block = read_block(cidr);
+    if (!block) return block.error();
+    if (*block) blocks.push_back(std::move(**block));
+  }
+  return &cache_.fill(node, std::move(blocks));
+}
+
+void BlockReaderWriter::remember(StoredBlock read) {
+  const std::string node = read.block.affinity();
+  cache_.remember(node, read.key, std::move(read.block), read.mod_revision);
+}
+
+Result<bool> BlockReaderWriter::commit_assignment(StoredBlock block, bool claim, StoredHandle& handle) {
+  HandleRecord record = handle.record ? *handle.record : HandleRecord{handle.id, {}};
+  record.add(block.block.cidr());
+  const std::string owner = block.block.affinity();
+  Transaction txn;
+  txn.compares = {{block.key, block.mod_revision}, {handle.key, handle.mod_revision}};
+  txn.operations = {Operation::put(block.key, block.block.to_json()), Operation::put(handle.key, record.to_json())};
+  if (claim) {
+    const std::string affinity = keys::affinity(owner, block.block.cidr());
+    txn.compares.push_back({affinity, 0});
+    txn.operations.push_back(Operation::put(affinity, "{}"));
+  }
+  auto result = store_.commit(txn);
+  if (!result) {
+    cache_.forget(owner);  // the write may or may not have applied
+    return result.error();
+  }
+  if (result->succeeded) {
+    handle.mod_revision = result->revision;
+    handle.record = std::move(record);
+    cache_.remember(owner, block.key, std::move(block.block), result->revision);
+    return true;
+  }
+  // Lost the race: learn the handle's and the block's current state from the answer (absent if
+  // not listed), so that the retry needs no read.
+  std::optional<KeyValue> handle_now, block_now;
+  for (auto& kv : result->current) {
+    if (kv.key == handle.key) handle_now = std::move(kv);
+    else if (kv.key == block.key) block_now = std::move(kv);
+  }
+  cache_.refresh(owner, block.key, block_now);
+  handle = StoredHandle::absent(handle.id);
+  if (handle_now) {
+    auto now = HandleRecord::from_json(handle_now->value);
+    if (!now) return now.error().within(handle.key);
+    handle.mod_revision = handle_now->mod_revision;
+    handle.record = std::move(*now);
+  }
+  return false;
+}
+
+Result<bool> BlockReaderWriter::commit_release(const Prefix& cidr, std::optional<StoredBlock> block, bool drop_block,
+                                               const StoredHandle& handle) {
+  const std::string block_key = block ? block->key : keys::block(cidr);
+  Transaction txn;
+  txn.compares = {{block_key, block ? block->mod_revision : 0}, {handle.key, handle.mod_revision}};
+  if (handle.record) {
+    txn.operations.push_back(handle.record->blocks.empty() ? Operation::erase(handle.key)
+                                                           : Operation::put(handle.key, handle.record->to_json()));
+  }
+  std::string owner;
+  if (block) {
+    owner = block->block.affinity();
+    if (drop_block) {
+      txn.operations.push_back(Operation::erase(block_key));
+      if (!owner.empty()) txn.operations.push_back(Operation::erase(keys::affinity(owner, cidr)));
+    } else {
+      txn.operations.push_back(Operation::put(block_key, block->block.to_json()));
+    }
+  }
+  auto result = store_.commit(txn);
+  if (!result) return result.error();
+  if (!result->succeeded) return false;
+  if (block && drop_block) {
+    cache_.remember(owner, block_key, std::nullopt, result->revision);
+  } else if (block) {
+    cache_.remember(owner, block_key, std::move(block->block), result->revision);
+  }
+  return true;
+}
+
+Result<bool> BlockReaderWriter::erase_handle(const StoredHandle& handle) {
+  auto result = store_.commit({{{handle.key, handle.mod_revision}}, {Operation::erase(handle.key)}});
+  if (!result) return result.error();
+  return result->succeeded;
+}
+
+}  // namespace blockd::ipam

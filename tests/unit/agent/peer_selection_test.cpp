@@ -1,0 +1,68 @@
+// Which BGP peers a node has: the config file's, then the BGPPeer resources that select it.
+#include "agent/peer_selection.hpp"
+
+#include <gtest/gtest.h>
+
+namespace blockd::agent {
+namespace {
+
+ipam::Address A(const char* s) { return *ipam::Address::parse(s); }
+
+ipam::BGPPeer resource(const char* name, const char* ip, std::string node = "", std::string selector = "") {
+  ipam::BGPPeer p;
+  p.name = name;
+  p.peer_ip = A(ip);
+  p.as_number = 65000;
+  p.node = std::move(node);
+  p.node_selector = std::move(selector);
+  return p;
+}
+
+std::vector<std::string> addresses(const std::vector<SelectedPeer>& peers) {
+  std::vector<std::string> out;
+  for (const auto& p : peers) out.push_back(p.config.address.str() + " " + p.source + " " + p.type);
+  return out;
+}
+
+TEST(PeerSelection, ConfigPeersThenTheResourcesThatSelectThisNode) {
+  const std::vector<ConfigPeer> configured{{A("10.0.0.1"), 65001, "secret", 1179, true, std::nullopt}};
+  const std::vector<ipam::BGPPeer> resources{
+      resource("everyone", "10.0.0.2"),
+      resource("mine", "10.0.0.3", "n1"),
+      resource("other-node", "10.0.0.4", "n2"),
+      resource("racks", "10.0.0.5", "", "rack == 'r1'"),
+      resource("other-rack", "10.0.0.6", "", "rack == 'r2'"),
+  };
+  const auto peers = select_peers(configured, resources, "n1", {{"rack", "r1"}});
+  EXPECT_EQ(addresses(peers), (std::vector<std::string>{"10.0.0.1 config config", "10.0.0.2 BGPPeer/everyone global",
+                                                        "10.0.0.3 BGPPeer/mine node specific",
+                                                        "10.0.0.5 BGPPeer/racks node specific"}));
+  EXPECT_EQ(peers[0].config.password, "secret");
+  EXPECT_EQ(peers[0].config.port, 1179);
+  EXPECT_TRUE(peers[0].config.passive);
+  EXPECT_EQ(peers[1].config.peer_as, 65000u);
+}
+
+TEST(PeerSelection, TheConfigFileWinsForAnAddressBothName) {
+  const auto peers = select_peers({{A("10.0.0.2"), 65001, "", 179, false, std::nullopt}}, {resource("same", "10.0.0.2")}, "n1", {});
+  ASSERT_EQ(peers.size(), 1u);
+  EXPECT_EQ(peers[0].source, "config");
+  EXPECT_EQ(peers[0].config.peer_as, 65001u);
+}
+
+TEST(PeerSelection, APeerThatAsksForBfdCarriesItsProfile) {
+  auto with_bfd = resource("bfd", "10.0.0.3");
+  with_bfd.bfd = BfdProfile{100, 200, 5};
+  const auto peers = select_peers({{A("10.0.0.2"), 65001, "", 179, false, BfdProfile{}}}, {with_bfd, resource("plain", "10.0.0.4")}, "n1", {});
+  ASSERT_EQ(peers.size(), 3u);
+  EXPECT_TRUE(peers[0].config.bfd && peers[0].bfd == BfdProfile{});
+  EXPECT_TRUE(peers[1].config.bfd && peers[1].bfd == (BfdProfile{100, 200, 5}));
+  EXPECT_FALSE(peers[2].config.bfd || peers[2].bfd);
+}
+
+TEST(PeerSelection, ABadSelectorSelectsNoNode) {
+  EXPECT_TRUE(select_peers({}, {resource("bad", "10.0.0.2", "", "rack ==")}, "n1", {{"rack", "r1"}}).empty());
+}
+
+}  // namespace
+}  // namespace blockd::agent
