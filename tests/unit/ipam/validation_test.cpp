@@ -278,7 +278,7 @@ TEST(IPPoolRules, UnknownFieldsAreErrors) {
   });
 }
 
-TEST(IPPoolChanges, NoOverlapWithAnotherPoolAndBlockSizeIsFixed) {
+TEST(IPPoolChanges, NoOverlapWithAnotherPoolAndCidrAndBlockSizeAreFixed) {
   auto P = [](const char* name, const char* cidr, unsigned block = 26) {
     IPPool p;
     p.name = name;
@@ -304,7 +304,11 @@ TEST(IPPoolChanges, NoOverlapWithAnotherPoolAndBlockSizeIsFixed) {
       {P("v6b", "fd00::/48", 122), nullptr, "IPPool v6b: spec.cidr: fd00::/48 overlaps IPPool v6 (fd00::/64)"},
       {P("v4", "0.0.0.0/0"), nullptr, "IPPool v4: spec.cidr: 0.0.0.0/0 overlaps IPPool rack-0-ippool (192.168.0.0/24)"},
       // The stored version of the same pool is not "another pool".
-      {P("rack-0-ippool", "192.168.0.0/23"), &stored_rack0, ""},
+      {P("rack-0-ippool", "192.168.0.0/24"), &stored_rack0, ""},
+      // Calico: "IPPool CIDR cannot be modified".
+      {P("rack-0-ippool", "192.168.0.0/23"), &stored_rack0,
+       "IPPool rack-0-ippool: spec.cidr: cannot be modified (it is 192.168.0.0/24, the new version has "
+       "192.168.0.0/23; create a new pool, then delete this one)"},
       {rack0_blocks28, &stored_rack0,
        "IPPool rack-0-ippool: spec.blockSize: cannot change after the pool is created (it is 26, the new "
        "version has 28; create a new pool instead)"},
