@@ -12,6 +12,7 @@
 #include "ipam/allocator.hpp"
 #include "ipam/ipam_check.hpp"
 #include "ipam/keys.hpp"
+#include "ipam/node_release.hpp"
 #include "ipam/resource_store.hpp"
 #include "ipam/resources/resource_codec.hpp"
 #include "tests/datastore/conformance.hpp"
@@ -228,6 +229,66 @@ TEST_P(DatastoreConformance, AnAllocationGivesBackTheNodesEmptyBlocksOfPoolsThat
   EXPECT_EQ(a->pool, "q");
   EXPECT_FALSE(l.block("10.0.0.0/26"));
   EXPECT_FALSE(l.affine("n1", "10.0.0.0/26"));
+}
+
+struct NodeRemovalCase {
+  std::string name;
+  std::vector<std::string> handles;  // allocated on n1, in this order
+  bool force;
+  std::string error;  // "" = done
+};
+
+bool own_of_n1(const std::string& h) { return h == "vxlan-tunnel-addr.n1" || h.starts_with("gateway.n1."); }
+
+TEST_P(DatastoreConformance, RemovingANodeReleasesItsOwnAddressesAndRefusesWhileWorkloadsRun) {
+  const std::vector<NodeRemovalCase> cases = {
+      {"own addresses only", {"vxlan-tunnel-addr.n1", "gateway.n1.p"}, false, ""},
+      {"a workload, not forced", {"gateway.n1.p", "pod-a"}, false,
+       "node n1 still has workloads holding addresses: pod-a (10.0.0.1); release them first or use --force"},
+      {"two workloads, forced", {"gateway.n1.p", "pod-a", "pod-b"}, true, ""},
+      {"nothing at all", {}, false, ""},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto fresh = GetParam().make();
+    Lifecycle l(*fresh);
+    two_nodes_one_pool(l);
+    for (const auto& h : c.handles) ASSERT_TRUE(l.allocate("n1", h).ok()) << h;
+    ASSERT_TRUE(l.allocate("n2", "pod-on-n2").ok());
+    auto r = release_node_ipam(*fresh, "n1", {own_of_n1, c.force});
+    if (!c.error.empty()) {
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.error().code, ErrorCode::Invalid);
+      EXPECT_NE(r.error().message.find(c.error), std::string::npos) << r.error().message;
+      EXPECT_EQ(l.block("10.0.0.0/26")->used(), c.handles.size());  // nothing released
+      continue;
+    }
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->released.size(), c.handles.size());
+    EXPECT_FALSE(l.block("10.0.0.0/26"));  // its block given back, its route withdrawn
+    EXPECT_FALSE(l.affine("n1", "10.0.0.0/26"));
+    EXPECT_TRUE(l.resources_.remove("Node", "n1").ok());
+    EXPECT_EQ(l.block("10.0.0.64/26")->used(), 1u);  // the other node untouched
+    l.expect_check_clean();
+  }
+}
+
+TEST_P(DatastoreConformance, ARemovedNodesBlockStaysForAddressesOtherNodesBorrowedFromIt) {
+  Lifecycle l(*store);
+  ASSERT_TRUE(l.apply(node_yaml("n1", "0") + "---\n" + node_yaml("n2", "1")).ok());
+  ASSERT_TRUE(l.apply(pool_yaml("p", "10.0.0.0/26")).ok());  // one block: n2 must borrow
+  ASSERT_EQ(l.allocate("n1", "pod-a").value().address.str(), "10.0.0.0");
+  auto borrowed = l.allocate("n2", "pod-b").value();
+  ASSERT_TRUE(borrowed.borrowed);
+  auto r = release_node_ipam(*store, "n1", {own_of_n1, true});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->blocks_unaffined, std::vector<Prefix>{Prefix::parse("10.0.0.0/26").value()});
+  ASSERT_TRUE(l.block("10.0.0.0/26"));
+  EXPECT_EQ(l.block("10.0.0.0/26")->affinity(), "");
+  EXPECT_FALSE(l.affine("n1", "10.0.0.0/26"));
+  EXPECT_EQ(l.allocator_.addresses_of("pod-b").value(), std::vector<Address>{borrowed.address});
+  ASSERT_TRUE(l.resources_.remove("Node", "n1").ok());
+  l.expect_check_clean();
 }
 
 // Allocators run while one pool is deleted and another's selector changes: afterwards no
