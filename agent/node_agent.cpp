@@ -207,7 +207,7 @@ Status NodeAgent::setup_vxlan(const ClusterView& view) {
       // Its own allocator: the agent's belongs to the store worker's thread.
       ipam::Allocator vtep_allocator(*store_);
       auto a = vtep_allocator.allocate({config_.node.name, labels, view.pools},
-                                       {vtep_handle(config_.node.name), ipam::Family::V4, vxlan_pools});
+                                       {vtep_handle(config_.node.name), ipam::Family::V4, vxlan_pools, ipam::AddressUse::Tunnel});
       if (!a) return a.error().within("allocating this node's VXLAN tunnel address");
       vtep_address_ = a->address;
     }

@@ -160,7 +160,7 @@ bool Allocator::drop_emptied(const AllocationBlock& block, const ReleaseOptions&
 Result<AllocatedAddress> Allocator::allocate(const AllocationContext& ctx, const AllocationRequest& req) {
   if (auto ok = check_handle(req.handle); !ok) return ok.error();
   if (ctx.node.empty()) return invalid("node: must not be empty");
-  auto choice = choose_pools(ctx.pools, ctx.labels, req.family, req.pools);
+  auto choice = choose_pools(ctx.pools, ctx.labels, req.family, req.pools, req.use);
   if (choice.candidates.empty()) return no_pool_selects(ctx, req, choice);
   for (const auto& name : req.pools) {
     if (std::none_of(ctx.pools.begin(), ctx.pools.end(), [&](const IPPool& p) { return p.name == name; })) {

@@ -36,6 +36,7 @@ struct AllocationRequest {
   std::string handle;
   Family family = Family::V4;
   std::vector<std::string> pools;  // restrict to these pools, in this order (empty: any)
+  AddressUse use = AddressUse::Workload;  // only pools whose allowedUses include it
 };
 
 struct AllocatedAddress {

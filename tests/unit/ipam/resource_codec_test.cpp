@@ -190,6 +190,7 @@ std::vector<Resource> round_trip_samples() {
   v6.node_selector = "!has(edge) && (rack in {'0', \"1\"} || zone not in {})";
   v6.allowed_uses = {"Tunnel"};
   v6.strict_affinity = true;
+  v6.disable_bgp_export = true;
   v6.labels = {{"projectcalico.org/team", "edge"}};
   v6.annotations = {{"Example.com/Owner", "ops: team \"edge\""}, {"note", "true"}};
   v6.assignment_mode = AssignmentMode::Manual;
