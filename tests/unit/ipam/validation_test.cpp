@@ -272,8 +272,8 @@ TEST(IPPoolRules, UnknownFieldsAreErrors) {
        kP + "unknown field spec.ipipmode (did you mean spec.ipipMode?)"},
       {pool("  cidr: 10.0.0.0/16\n  nat_outgoing: true\n"),
        kP + "unknown field spec.nat_outgoing (did you mean spec.natOutgoing?)"},
-      {pool("  cidr: 10.0.0.0/16\n  ipip:\n    enabled: true\n"), kP + "unknown field spec.ipip"},
-      {pool("  cidr: 10.0.0.0/16\n") + "status: {}\nextra: 1\n", kP + "unknown field extra"},
+      {pool("  cidr: 10.0.0.0/16\n  ipip:\n    enabled: true\n"), kP + "unknown field spec.ipip: blockd does not implement it, so nothing was stored"},
+      {pool("  cidr: 10.0.0.0/16\n") + "status: {}\nextra: 1\n", kP + "unknown field extra: blockd does not implement it, so nothing was stored"},
       {pool("  cidr: 10.0.0.0/16\n") + "Spec: {}\n", kP + "unknown field Spec (did you mean spec?)"},
   });
 }
@@ -447,7 +447,7 @@ TEST(BGPPeerRules, PeerAddressAsnNodeAndSelector) {
             "      key: rr-password\n"),
        B + "spec.password: secret references (secretKeyRef) are not supported; give the password as a plain "
            "string"},
-      {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  peerSelector: all()\n"), B + "unknown field spec.peerSelector"},
+      {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  peerSelector: all()\n"), B + "unknown field spec.peerSelector: blockd does not implement it, so nothing was stored"},
       {"apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: tor-0\n",
        B + "spec: required (a BGPPeer needs spec.peerIP and spec.asNumber)"},
   });
@@ -510,7 +510,7 @@ TEST(BGPConfigurationRules, PortAsnMeshAndSeverity) {
        C + "spec.nodeToNodeMeshEnabled: expected true or false, got the string \"yes\""},
       {bgpconfig("  logSeverityScreen: Verbose\n"),
        C + "spec.logSeverityScreen: \"Verbose\" is not one of Debug, Info, Warning, Error, Fatal"},
-      {bgpconfig("  serviceClusterIPs: []\n"), C + "unknown field spec.serviceClusterIPs"},
+      {bgpconfig("  serviceClusterIPs: []\n"), C + "unknown field spec.serviceClusterIPs: blockd does not implement it, so nothing was stored"},
   });
 }
 
