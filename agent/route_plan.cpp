@@ -18,11 +18,14 @@ class Planner {
       : view_(view), self_(self), learned_(learned) {}
 
   RoutePlan run() {
-    std::vector<Prefix> own;
+    std::vector<Prefix> own, own_unexported;
     for (const auto& block : view_.blocks) {
       const bool mine = block.affinity() == self_.name;
+      // Calico's disableBGPExport: routed in the kernel, never advertised.
+      const ipam::IPPool* pool = pool_of(block.cidr());
+      const bool exported = pool == nullptr || !pool->disable_bgp_export;
       if (mine) {
-        own.push_back(block.cidr());
+        (exported ? own : own_unexported).push_back(block.cidr());
       } else if (!block.affinity().empty()) {
         route_to(block.affinity(), block.cidr());
       }
@@ -30,7 +33,7 @@ class Planner {
         const Prefix host = Prefix::host(block.cidr().at(ordinal));
         if (a.node == self_.name) {
           if (!is_node_handle(a.handle)) ++plan_.local_workloads;
-          if (!mine) plan_.advertise.push_back({host, Advertisement::Kind::Borrowed});
+          if (!mine && exported) plan_.advertise.push_back({host, Advertisement::Kind::Borrowed});
         } else if (a.node != block.affinity()) {
           route_to(a.node, host);  // borrowed by another node: more specific than the block
         }
@@ -38,6 +41,9 @@ class Planner {
     }
     for (const auto& aggregate : merge_siblings(own)) {
       plan_.advertise.push_back({aggregate, Advertisement::Kind::Block});
+      plan_.kernel.routes.push_back(netlink::Route::blackhole(aggregate));
+    }
+    for (const auto& aggregate : merge_siblings(own_unexported)) {
       plan_.kernel.routes.push_back(netlink::Route::blackhole(aggregate));
     }
     std::sort(plan_.advertise.begin(), plan_.advertise.end(),

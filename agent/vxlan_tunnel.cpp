@@ -41,7 +41,8 @@ Result<ipam::Address> VxlanTunnel::reserve_address(const ClusterView& view, cons
   }
   // Its own allocator: the agent's belongs to the store worker's thread.
   ipam::Allocator allocator(store_);
-  auto a = allocator.allocate({node_.name, labels, view.pools}, {handle, ipam::Family::V4, vxlan_pools});
+  auto a = allocator.allocate({node_.name, labels, view.pools},
+                              {handle, ipam::Family::V4, vxlan_pools, ipam::AddressUse::Tunnel});
   if (!a) return a.error().within("allocating this node's VXLAN tunnel address");
   return a->address;
 }

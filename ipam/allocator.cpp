@@ -136,16 +136,38 @@ Result<Allocator::Attempt> Allocator::try_borrow(const AllocationContext& ctx, c
   return Attempt{};
 }
 
+Status Allocator::release_deselected_blocks(const AllocationContext& ctx) {
+  auto affine = blocks_.affine_blocks(ctx.node);
+  if (!affine) return affine.error();
+  std::vector<StoredBlock> stale;
+  for (const auto& known : **affine) {
+    if (!known.block.empty() || known.block.affinity() != ctx.node) continue;
+    const IPPool* pool = pool_holding(ctx.pools, known.block.cidr());
+    if (pool == nullptr || !selects(*pool, ctx.labels)) stale.push_back(known);
+  }
+  // A block that changed since it was read (an address taken) is simply kept.
+  for (const auto& block : stale) {
+    if (auto dropped = blocks_.drop_empty_block(block); !dropped) return dropped.error();
+  }
+  return {};
+}
+
+bool Allocator::drop_emptied(const AllocationBlock& block, const ReleaseOptions& options) {
+  if (!block.empty()) return false;
+  return options.release_empty_blocks || (options.pools && !pool_holding(*options.pools, block.cidr()));
+}
+
 Result<AllocatedAddress> Allocator::allocate(const AllocationContext& ctx, const AllocationRequest& req) {
   if (auto ok = check_handle(req.handle); !ok) return ok.error();
   if (ctx.node.empty()) return invalid("node: must not be empty");
-  auto choice = choose_pools(ctx.pools, ctx.labels, req.family, req.pools);
+  auto choice = choose_pools(ctx.pools, ctx.labels, req.family, req.pools, req.use);
   if (choice.candidates.empty()) return no_pool_selects(ctx, req, choice);
   for (const auto& name : req.pools) {
     if (std::none_of(ctx.pools.begin(), ctx.pools.end(), [&](const IPPool& p) { return p.name == name; })) {
       return not_found("IP pool " + name + " does not exist");
     }
   }
+  if (auto ok = release_deselected_blocks(ctx); !ok) return ok.error();
   // Assume a new handle: one round trip. A handle that exists fails the first compare, which
   // returns it, so a held address is found without a read up front.
   StoredHandle handle = StoredHandle::absent(req.handle);
@@ -199,7 +221,9 @@ Result<ReleasedAddress> Allocator::release_address(const Address& address, const
         auto handle = blocks_.read_handle(released->handle);
         if (!handle) return handle.error();
         if (handle->record) handle->record->remove(cidr);
-        const bool drop_block = options.release_empty_blocks && block.block.empty();
+        ReleaseOptions with_pools = options;
+        with_pools.pools = &pools;
+        const bool drop_block = drop_emptied(block.block, with_pools);
         auto committed = blocks_.commit_release(cidr, std::move(block), drop_block, *handle);
         if (!committed) return committed.error();
         if (!*committed) return std::optional<ReleasedAddress>{};
@@ -224,7 +248,7 @@ Result<std::optional<bool>> Allocator::release_first_block(const std::string& ha
   bool drop_block = false;
   if (*block) {
     freed = (*block)->block.release_handle(handle);
-    drop_block = options.release_empty_blocks && (*block)->block.empty();
+    drop_block = drop_emptied((*block)->block, options);
   }
   stored->record->blocks.erase(cidr);
   auto committed = blocks_.commit_release(cidr, std::move(*block), drop_block, *stored);

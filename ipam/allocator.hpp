@@ -36,6 +36,7 @@ struct AllocationRequest {
   std::string handle;
   Family family = Family::V4;
   std::vector<std::string> pools;  // restrict to these pools, in this order (empty: any)
+  AddressUse use = AddressUse::Workload;  // only pools whose allowedUses include it
 };
 
 struct AllocatedAddress {
@@ -50,6 +51,10 @@ struct ReleaseOptions {
   // Delete a block once its last address is released (Calico keeps empty affine blocks until
   // the node goes away; this gives the block back to the pool at once).
   bool release_empty_blocks = false;
+  // The pools as the caller knows them: an emptied block none of them contains (its pool was
+  // deleted) is deleted whatever release_empty_blocks says, as Calico's pool deletion keeps a
+  // block only while it holds addresses. release_address uses its own pools argument.
+  const std::vector<IPPool>* pools = nullptr;
 };
 
 class Allocator {
@@ -58,6 +63,8 @@ class Allocator {
 
   // A handle holds at most one address per family: asking again for a family it holds returns
   // that address (reused), so a retried CNI ADD gets the address of the first try.
+  // First, as Calico's autoAssign does, the node's empty blocks of pools that no longer select
+  // it (selector changed, pool disabled or deleted) are given back.
   Result<AllocatedAddress> allocate(const AllocationContext& ctx, const AllocationRequest& req);
   // pools helps find the block (a pool's blockSize); without a matching pool every block is read.
   Result<ReleasedAddress> release_address(const Address& address, const std::vector<IPPool>& pools,
@@ -93,6 +100,11 @@ class Allocator {
   // false after one block's release, nothing when it lost a race.
   Result<std::optional<bool>> release_first_block(const std::string& handle, const ReleaseOptions& options,
                                                   std::vector<ReleasedAddress>& released);
+
+  // Gives back the node's empty affine blocks that lie in no pool of ctx.pools selecting it.
+  Status release_deselected_blocks(const AllocationContext& ctx);
+  // Whether an emptied block is deleted: when asked, and always when its pool is gone.
+  static bool drop_emptied(const AllocationBlock& block, const ReleaseOptions& options);
 
   BlockReaderWriter blocks_;
 };

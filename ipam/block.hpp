@@ -51,6 +51,8 @@ class AllocationBlock {
   std::optional<Allocation> allocation_of(const Address& a) const;
   // The addresses `handle` holds in this block, in address order.
   std::vector<Address> addresses_of(const std::string& handle) const;
+  // The block is no node's any more (its node was removed; other nodes keep what they borrowed).
+  void clear_affinity() { affinity_.clear(); }
   // Frees every address `handle` holds in this block (Calico's releaseByHandle).
   std::vector<ReleasedAddress> release_handle(const std::string& handle);
 

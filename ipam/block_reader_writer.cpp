@@ -194,6 +194,26 @@ Result<bool> BlockReaderWriter::commit_release(const Prefix& cidr, std::optional
   return true;
 }
 
+Result<bool> BlockReaderWriter::drop_empty_block(const StoredBlock& block) {
+  if (!block.block.empty()) return internal("block " + block.block.cidr().str() + " holds addresses");
+  const std::string& owner = block.block.affinity();
+  Transaction txn;
+  txn.compares = {{block.key, block.mod_revision}};
+  txn.operations = {Operation::erase(block.key)};
+  if (!owner.empty()) txn.operations.push_back(Operation::erase(keys::affinity(owner, block.block.cidr())));
+  auto result = store_.commit(txn);
+  if (!result) {
+    cache_.forget(owner);
+    return result.error();
+  }
+  if (!result->succeeded) {
+    cache_.forget(owner);
+    return false;
+  }
+  cache_.remember(owner, block.key, std::nullopt, result->revision);
+  return true;
+}
+
 Result<bool> BlockReaderWriter::erase_handle(const StoredHandle& handle) {
   auto result = store_.commit({{{handle.key, handle.mod_revision}}, {Operation::erase(handle.key)}});
   if (!result) return result.error();

@@ -64,6 +64,9 @@ class BlockReaderWriter {
   // release, erased once the record counts no block. True when it applied.
   Result<bool> commit_release(const Prefix& cidr, std::optional<StoredBlock> block, bool drop_block,
                               const StoredHandle& handle);
+  // Deletes an empty block (read at block.mod_revision) with its affinity entry. True when it
+  // applied; false when the block changed since it was read.
+  Result<bool> drop_empty_block(const StoredBlock& block);
   // Erases a handle that counts no block. True when it applied.
   Result<bool> erase_handle(const StoredHandle& handle);
 

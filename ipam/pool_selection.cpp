@@ -13,7 +13,8 @@ bool selector_matches(const IPPool& pool, const Labels& labels) {
 }
 
 PoolChoice choose_pools(const std::vector<IPPool>& pools, const Labels& labels, Family family,
-                        const std::vector<std::string>& only) {
+                        const std::vector<std::string>& only, AddressUse use) {
+  const std::string use_name = use == AddressUse::Workload ? "Workload" : "Tunnel";
   PoolChoice choice;
   for (const auto& pool : pools) {
     auto reject = [&](std::string why) { choice.rejected.push_back({pool.name, std::move(why)}); };
@@ -35,8 +36,8 @@ PoolChoice choose_pools(const std::vector<IPPool>& pools, const Labels& labels, 
       reject("assignmentMode Manual (used only when a request names the pool)");
       continue;
     }
-    if (std::find(pool.allowed_uses.begin(), pool.allowed_uses.end(), "Workload") == pool.allowed_uses.end()) {
-      reject("allowedUses does not include Workload");
+    if (std::find(pool.allowed_uses.begin(), pool.allowed_uses.end(), use_name) == pool.allowed_uses.end()) {
+      reject("allowedUses does not include " + use_name);
       continue;
     }
     if (!selector_matches(pool, labels)) {

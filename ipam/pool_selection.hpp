@@ -29,11 +29,14 @@ struct PoolChoice {
   std::vector<PoolRejection> rejected;
 };
 
+// What an address is for: Calico's allowedUses (a workload's, or a node's tunnel address).
+enum class AddressUse { Workload, Tunnel };
+
 // Candidates: not disabled (disabled wins over nodeSelector), the requested family, allowed for
-// workloads, nodeSelector matching the labels, and in `only` when it is not empty; a pool with
-// assignmentMode Manual only when `only` names it.
+// the use (allowedUses), nodeSelector matching the labels, and in `only` when it is not empty; a
+// pool with assignmentMode Manual only when `only` names it.
 PoolChoice choose_pools(const std::vector<IPPool>& pools, const Labels& labels, Family family,
-                        const std::vector<std::string>& only);
+                        const std::vector<std::string>& only, AddressUse use = AddressUse::Workload);
 
 // Reference tutorial: "ensure that all nodes are selected by at least one IP pool". The nodes
 // no enabled Automatic pool selects, and the pools that select no node (none listed when there are no

@@ -1,7 +1,10 @@
 #include "ipam/resource_store.hpp"
 
 #include "ipam/block.hpp"
+#include "ipam/block_reader_writer.hpp"
+#include "ipam/empty_block_release.hpp"
 #include "ipam/keys.hpp"
+#include "ipam/pool_selection.hpp"
 #include "ipam/resources/resource_codec.hpp"
 #include "ipam/resources/validation.hpp"
 
@@ -20,6 +23,22 @@ Result<Resource> decode(const KeyValue& kv) {
   auto r = resource_from_json(doc);
   if (!r) return r.error().within(kv.key);
   return r;
+}
+
+// Calico rejects a pool whose blockSize differs from blocks already claimed in its range (left
+// by a deleted pool): nodes would go on allocating in the old-size block.
+Status check_existing_blocks(Datastore& store, const IPPool& pool) {
+  auto blocks = BlockReaderWriter(store).blocks_within(pool.cidr);
+  if (!blocks) return blocks.error();
+  const unsigned size = pool.block_size;  // validate() filled the default
+  for (const auto& b : *blocks) {
+    if (b.length() != size || !pool.cidr.contains(b)) {
+      return invalid("IPPool " + pool.name + ": spec.blockSize: " + std::to_string(size) + " conflicts with block " +
+                     b.str() + ", already claimed inside " + pool.cidr.str() +
+                     " (release its addresses first, or give the pool that block size)");
+    }
+  }
+  return {};
 }
 
 }  // namespace
@@ -60,6 +79,7 @@ Status ResourceStore::write(Resource resource, WriteMode mode) {
         }
       }
       if (auto ok = validate_pool_change(*pool, rest, previous ? &*previous : nullptr); !ok) return ok.error();
+      if (auto ok = check_existing_blocks(store_, *pool); !ok) return ok.error();
       const std::int64_t vrev = version->has_value() ? (*version)->mod_revision : 0;
       txn.compares.push_back({kPoolsVersion, vrev});
       txn.operations.push_back(Operation::put(kPoolsVersion, std::to_string(vrev + 1)));
@@ -67,12 +87,63 @@ Status ResourceStore::write(Resource resource, WriteMode mode) {
     txn.operations.push_back(Operation::put(key, resource_to_json(resource).dump()));
     auto result = store_.commit(txn);
     if (!result) return result.error();
-    if (result->succeeded) return {};
+    if (!result->succeeded) continue;
+    if (const auto* pool = std::get_if<IPPool>(&resource); pool && exists) return release_deselected(*pool);
+    return {};
   }
   return unavailable("writing " + kind + " " + name + ": too many concurrent changes, try again");
 }
 
+Status ResourceStore::release_deselected(const IPPool& pool) {
+  auto all = nodes();
+  if (!all) return all.error();
+  std::map<std::string, Labels> labels;
+  for (auto& n : *all) labels.emplace(n.name, std::move(n.labels));
+  auto released = release_empty_blocks(store_, pool.cidr, [&](const AllocationBlock& b) {
+    auto it = labels.find(b.affinity());
+    return it != labels.end() && !selects(pool, it->second);
+  });
+  if (!released) return released.error();
+  return {};
+}
+
+Status ResourceStore::remove_pool(const std::string& name) {
+  const std::string key = key_of("IPPool", name);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    auto current = store_.get(key);
+    if (!current) return current.error();
+    if (!current->has_value()) return not_found("IPPool " + name + " does not exist");
+    auto decoded = decode(**current);
+    if (!decoded) return decoded.error();
+    IPPool pool = std::get<IPPool>(std::move(*decoded));
+    std::int64_t revision = (*current)->mod_revision;
+    // Calico's IPPool delete: 1. disable, so no allocator claims a new block in it (a crash
+    // after this leaves a disabled pool: deleting it again finishes the job).
+    if (!pool.disabled) {
+      pool.disabled = true;
+      auto r = store_.commit({{{key, revision}}, {Operation::put(key, resource_to_json(Resource{pool}).dump())}});
+      if (!r) return r.error();
+      if (!r->succeeded) continue;
+      revision = r->revision;
+    }
+    // 2. release the affinities of its empty blocks (their routes are withdrawn); blocks that
+    // hold addresses keep routing until the release of their last address deletes them.
+    auto released = release_empty_blocks(store_, pool.cidr, [](const AllocationBlock&) { return true; });
+    if (!released) return released.error();
+    // 3. delete the pool, unless someone changed it meanwhile (then start again).
+    auto r = store_.commit({{{key, revision}}, {Operation::erase(key)}});
+    if (!r) return r.error();
+    if (!r->succeeded) continue;
+    // A block emptied between step 2 and the delete still saw its pool: give it back now.
+    auto late = release_empty_blocks(store_, pool.cidr, [](const AllocationBlock&) { return true; });
+    if (!late) return late.error();
+    return {};
+  }
+  return unavailable("deleting IPPool " + name + ": too many concurrent changes, try again");
+}
+
 Status ResourceStore::remove(const std::string& kind, const std::string& name) {
+  if (kind == "IPPool") return remove_pool(name);
   const std::string key = key_of(kind, name);
   auto current = store_.get(key);
   if (!current) return current.error();

@@ -22,9 +22,13 @@ class ResourceStore {
   explicit ResourceStore(Datastore& store) : store_(store) {}
 
   // Validates (filling defaults) and writes. IPPools are also checked against the other pools
-  // (no overlap) and their stored version (blockSize immutable); a BGPPeer for one node against
-  // that node, when it exists (an address of the peer's family).
+  // (no overlap), their stored version (cidr and blockSize immutable) and the blocks already
+  // in their range (of their blockSize); a changed pool then gives back the empty blocks of
+  // the nodes it no longer selects (Calico). A BGPPeer for one node is checked against that
+  // node, when it exists (an address of the peer's family).
   Status write(Resource resource, WriteMode mode);
+  // Deleting an IPPool follows Calico: disable it, give back its empty blocks, delete it; its
+  // blocks that hold addresses stay (and keep routing) until their last address is released.
   // Deleting a Node also gives back its empty affine blocks (blocks still holding addresses keep
   // routing and show up in `ipam check`).
   Status remove(const std::string& kind, const std::string& name);
@@ -36,6 +40,9 @@ class ResourceStore {
   Result<Node> node(const std::string& name);
 
  private:
+  Status remove_pool(const std::string& name);
+  Status release_deselected(const IPPool& pool);
+
   Datastore& store_;
 };
 

@@ -19,8 +19,13 @@ Result<OutputFormat> parse_output_format(const std::string& text);
 
 // Resources.
 Status apply_file(ipam::Datastore& store, const std::string& file, ipam::WriteMode mode, std::ostream& out);
-Status delete_file(ipam::Datastore& store, const std::string& file, std::ostream& out);
-Status delete_named(ipam::Datastore& store, const std::string& kind_word, const std::string& name, std::ostream& out);
+// Deleting a Node releases its IPAM first (release_node); force releases its workloads too.
+Status delete_file(ipam::Datastore& store, const std::string& file, bool force, std::ostream& out);
+Status delete_named(ipam::Datastore& store, const std::string& kind_word, const std::string& name, bool force,
+                    std::ostream& out);
+// The IPAM part of removing a node (ipam/node_release.hpp): its tunnel address, its pods'
+// gateways and its blocks; refused, naming them, while workloads hold addresses on it unless force.
+Status release_node(ipam::Datastore& store, const std::string& node, bool force, std::ostream& out);
 Status get(ipam::Datastore& store, const std::string& kind_word, const std::optional<std::string>& name,
            OutputFormat format, std::ostream& out);
 // kubectl's syntax: key=value sets (changing a value needs overwrite), key- removes.

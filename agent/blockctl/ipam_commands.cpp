@@ -63,7 +63,11 @@ Status ipam_release(Datastore& store, const std::optional<std::string>& ip, cons
     out << "Released " << released->address.str() << " (handle " << released->allocation.handle << ")\n";
     return {};
   }
-  auto released = allocator.release_handle(*handle, options);
+  auto pools = ResourceStore(store).pools();
+  if (!pools) return pools.error();
+  ReleaseOptions with_pools = options;
+  with_pools.pools = &*pools;
+  auto released = allocator.release_handle(*handle, with_pools);
   if (!released) return released.error();
   for (const auto& r : *released) out << "Released " << r.address.str() << " (handle " << *handle << ")\n";
   if (released->empty()) out << "Handle " << *handle << " holds no address\n";

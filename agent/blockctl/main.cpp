@@ -56,8 +56,9 @@ struct Options {
   std::vector<std::string> label_changes;
   bool overwrite = false;
   AllocateOptions alloc;
-  std::string release_ip, release_handle;
+  std::string release_ip, release_handle, release_node;
   bool release_empty = false;
+  bool force = false;  // delete node, ipam release --node: release workloads' addresses too
   bool show_blocks = false;
   std::string show_ip;
   std::string socket;
@@ -83,6 +84,7 @@ void add_resource_commands(CLI::App& app, Options& o, Commands& c) {
   c.del = app.add_subcommand("delete", "delete resources: -f FILE, or KIND NAME");
   auto* del_file = c.del->add_option("-f,--filename", o.file, "YAML file, - for stdin");
   c.del->add_option("kind_name", o.names, "KIND NAME")->excludes(del_file)->expected(2);
+  c.del->add_flag("--force", o.force, "a node: release the addresses its workloads still hold");
   c.get = app.add_subcommand("get", "show resources: ippool, node, bgppeer, bgpconfig, workload");
   c.get->add_option("kind", o.kind, "resource kind (any of Calico's aliases)")->required();
   c.get->add_option("name", o.name, "one resource by name");
@@ -105,7 +107,11 @@ void add_ipam_commands(CLI::App& app, Options& o, Commands& c) {
   c.allocate->add_flag("--ipv6", o.alloc.ipv6, "allocate an IPv6 address");
   c.release = ipam->add_subcommand("release", "release an address or every address of a handle");
   auto* rip = c.release->add_option("--ip", o.release_ip, "address to release");
-  c.release->add_option("--handle", o.release_handle, "handle to release")->excludes(rip);
+  auto* rhandle = c.release->add_option("--handle", o.release_handle, "handle to release")->excludes(rip);
+  c.release->add_option("--node", o.release_node, "release everything of a node (its tunnel address, gateways, blocks)")
+      ->excludes(rip)
+      ->excludes(rhandle);
+  c.release->add_flag("--force", o.force, "with --node: release its workloads' addresses too");
   c.release->add_flag("--release-empty-blocks", o.release_empty, "give a block back to its pool once it is empty");
   c.show = ipam->add_subcommand("show", "pool and block usage");
   c.show->add_flag("--show-blocks", o.show_blocks, "list every block with its affinity");
@@ -164,8 +170,8 @@ Status run_store_command(ipam::Datastore& ds, const Commands& c, const Options& 
   if (c.apply->parsed()) return apply_file(ds, o.file, ipam::WriteMode::Apply, std::cout);
   if (c.replace->parsed()) return apply_file(ds, o.file, ipam::WriteMode::Replace, std::cout);
   if (c.del->parsed()) {
-    if (!o.file.empty()) return delete_file(ds, o.file, std::cout);
-    if (o.names.size() == 2) return delete_named(ds, o.names[0], o.names[1], std::cout);
+    if (!o.file.empty()) return delete_file(ds, o.file, o.force, std::cout);
+    if (o.names.size() == 2) return delete_named(ds, o.names[0], o.names[1], o.force, std::cout);
     return invalid("delete: give -f FILE or KIND NAME");
   }
   if (c.get->parsed()) {
@@ -179,6 +185,7 @@ Status run_store_command(ipam::Datastore& ds, const Commands& c, const Options& 
   }
   if (c.allocate->parsed()) return ipam_allocate(ds, o.alloc, std::cout);
   if (c.release->parsed()) {
+    if (!o.release_node.empty()) return release_node(ds, o.release_node, o.force, std::cout);
     return ipam_release(ds, optional_text(o.release_ip), optional_text(o.release_handle), o.release_empty, std::cout);
   }
   if (c.show->parsed()) return ipam_show(ds, o.show_blocks, optional_text(o.show_ip), std::cout);

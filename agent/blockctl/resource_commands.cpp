@@ -5,9 +5,11 @@
 
 #include "agent/blockctl/commands.hpp"
 #include "agent/bounded_input.hpp"
+#include "agent/node_handles.hpp"
 #include "agent/table.hpp"
 #include "ipam/block.hpp"
 #include "ipam/keys.hpp"
+#include "ipam/node_release.hpp"
 #include "ipam/pool_selection.hpp"
 #include "ipam/resources/resource_codec.hpp"
 #include "ipam/resources/validation.hpp"
@@ -150,13 +152,43 @@ Status apply_file(Datastore& store, const std::string& file, WriteMode mode, std
   return {};
 }
 
-Status delete_file(Datastore& store, const std::string& file, std::ostream& out) {
+Status release_node(Datastore& store, const std::string& node, bool force, std::ostream& out) {
+  auto released = release_node_ipam(store, node, {[&](const std::string& h) { return is_node_own(h, node); }, force});
+  if (!released) return released.error();
+  for (const auto& r : released->released) {
+    out << "Released " << r.address.str() << " (handle " << r.allocation.handle << ")\n";
+  }
+  for (const auto& b : released->blocks_released) out << "Released block " << b.str() << " of node " << node << '\n';
+  for (const auto& b : released->blocks_unaffined) {
+    out << "Block " << b.str() << " is no longer node " << node << "'s (other nodes still hold addresses in it)\n";
+  }
+  return {};
+}
+
+namespace {
+
+// calicoctl's node deletion: the node's IPAM first (refused while workloads hold addresses,
+// unless forced), then the resource.
+Status remove_resource(Datastore& store, const std::string& kind, const std::string& name, bool force,
+                       std::ostream& out) {
+  ResourceStore rs(store);
+  if (kind == "Node") {
+    auto exists = rs.get(kind, name);
+    if (!exists) return exists.error();
+    if (!exists->has_value()) return not_found("Node " + name + " does not exist");
+    if (auto ok = release_node(store, name, force, out); !ok) return ok;
+  }
+  return rs.remove(kind, name);
+}
+
+}  // namespace
+
+Status delete_file(Datastore& store, const std::string& file, bool force, std::ostream& out) {
   auto resources = read_resources(file);
   if (!resources) return resources.error();
-  ResourceStore rs(store);
   std::vector<Resource> done;
   for (const auto& r : *resources) {
-    if (auto ok = rs.remove(kind_of(r), name_of(r)); !ok) {
+    if (auto ok = remove_resource(store, kind_of(r), name_of(r), force, out); !ok) {
       report(out, "deleted", done);
       return ok.error();
     }
@@ -166,12 +198,12 @@ Status delete_file(Datastore& store, const std::string& file, std::ostream& out)
   return {};
 }
 
-Status delete_named(Datastore& store, const std::string& kind_word, const std::string& name, std::ostream& out) {
+Status delete_named(Datastore& store, const std::string& kind_word, const std::string& name, bool force,
+                    std::ostream& out) {
   auto kind = canonical_kind(kind_word);
   if (!kind) return kind.error();
   if (*kind == "Workload") return invalid("workloads are released with `blockctl ipam release --handle`");
-  ResourceStore rs(store);
-  if (auto ok = rs.remove(*kind, name); !ok) return ok.error();
+  if (auto ok = remove_resource(store, *kind, name, force, out); !ok) return ok.error();
   out << "Successfully deleted 1 '" << *kind << "' resource(s)\n";
   return {};
 }

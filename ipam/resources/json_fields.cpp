@@ -55,12 +55,10 @@ Status check_fields(const json& obj, const std::string& path, std::initializer_l
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
     std::string message = "unknown field " + join_path(path, key);
     for (auto k : known) {
-      if (squash(k) == squash(key)) {
-        message += " (did you mean " + join_path(path, std::string(k)) + "?)";
-        break;
-      }
+      if (squash(k) == squash(key)) return invalid(message + " (did you mean " + join_path(path, std::string(k)) + "?)");
     }
-    return invalid(message);
+    // Never stored silently: a field blockd would not act on must not look applied.
+    return invalid(message + ": blockd does not implement it, so nothing was stored");
   }
   return {};
 }

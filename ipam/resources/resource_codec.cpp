@@ -52,7 +52,7 @@ Result<IPPool> decode_pool(const json& doc, std::string name) {
   if (auto s = check_fields(sp, path,
                             {"cidr", "blockSize", "ipipMode", "vxlanMode", "natOutgoing", "disabled",
                              "nodeSelector", "namespaceSelector", "allowedUses", "assignmentMode",
-                             "strictAffinity"});
+                             "strictAffinity", "disableBGPExport"});
       !s) {
     return s.error();
   }
@@ -85,6 +85,7 @@ Result<IPPool> decode_pool(const json& doc, std::string name) {
   if (!mode) return mode.error();
   p.assignment_mode = *mode;
   if (auto s = read_bool(sp, "strictAffinity", path, p.strict_affinity); !s) return s.error();
+  if (auto s = read_bool(sp, "disableBGPExport", path, p.disable_bgp_export); !s) return s.error();
   if (const json* uses = field(sp, "allowedUses")) {
     if (!uses->is_array()) return wrong_type("spec.allowedUses", "a list", *uses);
     p.allowed_uses.clear();
@@ -362,6 +363,7 @@ struct ToJson {
     if (!p.namespace_selector.empty()) spec["namespaceSelector"] = p.namespace_selector;
     if (p.block_size != 0) spec["blockSize"] = p.block_size;
     if (p.strict_affinity) spec["strictAffinity"] = true;
+    if (p.disable_bgp_export) spec["disableBGPExport"] = true;
     d["spec"] = std::move(spec);
     return d;
   }

@@ -46,6 +46,9 @@ struct IPPool {
   // it cluster-wide in IPAMConfig): when true a node never borrows from another node's block.
   std::vector<std::string> allowed_uses = {"Workload", "Tunnel"};
   bool strict_affinity = false;
+  // Calico's spec.disableBGPExport: the pool's blocks (and addresses borrowed from them) are
+  // routed in the kernel as any other but never advertised over BGP.
+  bool disable_bgp_export = false;
 
   friend bool operator==(const IPPool&, const IPPool&) = default;
 };

@@ -344,6 +344,12 @@ Status validate_pool_change(const IPPool& pool, const std::vector<IPPool>& exist
     }
   }
   if (previous != nullptr) {
+    // Calico: "IPPool CIDR cannot be modified": the blocks, affinities and running workloads
+    // of the old range would be orphaned (create a new pool and delete this one instead).
+    if (previous->cidr != pool.cidr) {
+      return invalid(who + ": spec.cidr: cannot be modified (it is " + previous->cidr.str() + ", the new version has " +
+                     pool.cidr.str() + "; create a new pool, then delete this one)");
+    }
     auto effective = [](const IPPool& p) {
       return p.block_size != 0 ? p.block_size : default_block_size(p.cidr.family());
     };

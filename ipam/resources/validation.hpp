@@ -13,8 +13,8 @@ namespace blockd::ipam {
 // 122 (IPv6); empty nodeSelector -> all().
 Status validate(Resource& r);
 
-// Rules against the pools already stored: no overlap with another pool; blockSize cannot
-// change (previous is the stored version of the same pool, if any).
+// Rules against the pools already stored: no overlap with another pool; cidr and blockSize
+// cannot change (previous is the stored version of the same pool, if any).
 Status validate_pool_change(const IPPool& pool, const std::vector<IPPool>& existing,
                             const IPPool* previous);
 

@@ -2,7 +2,10 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <fstream>
 #include <string>
 
 #include "tests/integration/ipam/etcd_cluster.hpp"
@@ -50,6 +53,48 @@ TEST(BlockctlOnEtcd, CreatesAllocatesReleasesAndChecks) {
   auto check = blockctl(ds + "ipam check");
   EXPECT_EQ(check.status, 0) << check.out;
   EXPECT_NE(check.out.find("1 allocated"), std::string::npos) << check.out;
+}
+
+// The lifecycle commands exit 1 naming what is wrong, and do the IPAM cleanup Calico does.
+TEST(BlockctlOnEtcd, PoolAndNodeLifecycle) {
+  EtcdCluster etcd(1);
+  const std::string ds = "--datastore " + etcd.url() + " ";
+  ASSERT_EQ(blockctl(ds + "create -f " + kExamples + "default-pool.yaml").status, 0);
+  ASSERT_EQ(blockctl(ds + "create -f " + kExamples + "nodes.yaml").status, 0);
+  auto pod = blockctl(ds + "ipam allocate --node kube-node-0 --handle pod-a");
+  ASSERT_EQ(pod.status, 0) << pod.out;
+  ASSERT_EQ(blockctl(ds + "ipam allocate --node kube-node-0 --handle vxlan-tunnel-addr.kube-node-0").status, 0);
+
+  const std::string moved_pool = ::testing::TempDir() + "moved-pool-" + std::to_string(::getpid()) + ".yaml";
+  std::ofstream(moved_pool) << "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: "
+                               "default-ipv4-ippool}\nspec: {cidr: 10.0.0.0/16}\n";
+  auto moved = blockctl(ds + "apply -f " + moved_pool);
+  std::remove(moved_pool.c_str());
+  EXPECT_EQ(moved.status, 1) << moved.out;
+  EXPECT_NE(moved.out.find("IPPool default-ipv4-ippool: spec.cidr: cannot be modified"), std::string::npos)
+      << moved.out;
+
+  auto refused = blockctl(ds + "delete node kube-node-0");
+  EXPECT_EQ(refused.status, 1) << refused.out;
+  EXPECT_NE(refused.out.find("node kube-node-0 still has workloads holding addresses: pod-a (" +
+                             pod.out.substr(0, pod.out.size() - 1) + ")"),
+            std::string::npos)
+      << refused.out;
+  auto forced = blockctl(ds + "delete node kube-node-0 --force");
+  EXPECT_EQ(forced.status, 0) << forced.out;
+  EXPECT_NE(forced.out.find("(handle vxlan-tunnel-addr.kube-node-0)"), std::string::npos) << forced.out;
+  EXPECT_NE(forced.out.find("Successfully deleted 1 'Node' resource(s)"), std::string::npos) << forced.out;
+  EXPECT_EQ(blockctl(ds + "get workload pod-a").status, 1);
+
+  ASSERT_EQ(blockctl(ds + "ipam allocate --node kube-node-1 --handle pod-b").status, 0);
+  auto deleted = blockctl(ds + "delete ippool default-ipv4-ippool");
+  EXPECT_EQ(deleted.status, 0) << deleted.out;
+  auto check = blockctl(ds + "ipam check");
+  EXPECT_EQ(check.status, 0) << check.out;
+  EXPECT_NE(check.out.find("1 allocated"), std::string::npos) << check.out;  // pod-b's block stays
+  ASSERT_EQ(blockctl(ds + "ipam release --handle pod-b").status, 0);
+  check = blockctl(ds + "ipam check");
+  EXPECT_NE(check.out.find("Checked 0 blocks"), std::string::npos) << check.out;  // and goes when empty
 }
 
 TEST(BlockctlOnEtcd, AnUnreachableEtcdIsAnEnvironmentFailureNamingIt) {

@@ -170,6 +170,27 @@ TEST_F(RoutePlanTest, DisabledPoolsKeepRoutingTheirBlocks) {
   EXPECT_NE(find(p, "192.168.0.64/26"), nullptr);
 }
 
+// Calico's disableBGPExport: the pool's own blocks and borrowed addresses are kernel-routed
+// (blackhole for an own block) but never advertised; another pool's are advertised as before.
+TEST_F(RoutePlanTest, DisableBGPExportKeepsThePoolsBlocksOutOfBgpButInTheKernel) {
+  view.pools[0].disable_bgp_export = true;
+  block("192.168.0.0/26", "n0").assign({"w", "n0"});
+  block("192.168.0.64/26", "n1").assign({"borrowed", "n0"});
+  ipam::IPPool exported = view.pools[0];
+  exported.name = "exported";
+  exported.cidr = P("10.9.0.0/24");
+  exported.disable_bgp_export = false;
+  view.pools.push_back(exported);
+  block("10.9.0.0/26", "n0").assign({"w2", "n0"});
+  auto p = plan();
+  ASSERT_EQ(p.advertise.size(), 1u);
+  EXPECT_EQ(p.advertise[0].prefix, P("10.9.0.0/26"));
+  const auto* own = find(p, "192.168.0.0/26");
+  ASSERT_NE(own, nullptr);
+  EXPECT_EQ(own->kind, netlink::RouteKind::Blackhole);
+  EXPECT_NE(find(p, "10.9.0.0/26"), nullptr);
+}
+
 TEST_F(RoutePlanTest, PoolsThatNoLongerSelectThisNodeKeepRoutingItsBlocks) {
   view.pools[0].node_selector = "rack == \"9\"";
   view.nodes["n0"].labels = {{"rack", "0"}};

@@ -29,7 +29,7 @@ TEST(RackTutorial, WorkloadsGetAddressesFromTheirRacksPool) {
   auto overlap = apply_file(store, kExamples + "rack-0-ippool.yaml", WriteMode::Create, out);
   ASSERT_FALSE(overlap.ok());
   EXPECT_NE(overlap.error().message.find("default-ipv4-ippool"), std::string::npos) << overlap.error().message;
-  ok(delete_named(store, "ippools", "default-ipv4-ippool", out));
+  ok(delete_named(store, "ippools", "default-ipv4-ippool", false, out));
 
   // Step 2: label the nodes.
   for (auto [node, rack] : {std::pair{"kube-node-0", "0"}, {"kube-node-1", "0"}, {"kube-node-2", "1"}, {"kube-node-3", "1"}}) {

@@ -273,3 +273,47 @@ TEST(AllocationBlockJson, RejectsInconsistentRecords) {
 
 }  // namespace
 }  // namespace blockd::ipam
+
+namespace blockd::ipam {
+namespace {
+
+// Calico's allowedUses: a Tunnel-only pool supplies tunnel addresses (the VXLAN VTEP) and never a
+// workload's; a Workload-only pool never a tunnel address.
+TEST(AllocatorAllowedUses, EachUseComesOnlyFromPoolsAllowingIt) {
+  struct Case {
+    std::string name;
+    std::vector<std::vector<std::string>> uses;  // of pools a (10.0.0.0/24) and b (10.1.0.0/24)
+    AddressUse use;
+    std::string pool;   // where the address comes from ("" = refused)
+    std::string error;  // part of the refusal
+  };
+  const std::vector<Case> cases = {
+      {"tunnel from the tunnel-only pool", {{"Workload"}, {"Tunnel"}}, AddressUse::Tunnel, "b", ""},
+      {"workload from the workload-only pool", {{"Tunnel"}, {"Workload"}}, AddressUse::Workload, "b", ""},
+      {"no workload from tunnel-only pools", {{"Tunnel"}, {"Tunnel"}}, AddressUse::Workload, "",
+       "a: allowedUses does not include Workload; b: allowedUses does not include Workload"},
+      {"no tunnel from workload-only pools", {{"Workload"}, {"Workload"}}, AddressUse::Tunnel, "",
+       "a: allowedUses does not include Tunnel"},
+      {"both uses allowed", {{"Workload", "Tunnel"}, {"Tunnel"}}, AddressUse::Tunnel, "a", ""},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    MemoryStore store;
+    Allocator allocator(store);
+    std::vector<IPPool> pools{pool("a", "10.0.0.0/24"), pool("b", "10.1.0.0/24")};
+    pools[0].allowed_uses = c.uses[0];
+    pools[1].allowed_uses = c.uses[1];
+    AllocationRequest req{"h", Family::V4, {}, c.use};
+    auto r = allocator.allocate({"n1", {}, pools}, req);
+    if (c.pool.empty()) {
+      ASSERT_FALSE(r.ok());
+      EXPECT_NE(r.error().message.find(c.error), std::string::npos) << r.error().message;
+    } else {
+      ASSERT_TRUE(r.ok()) << r.error().message;
+      EXPECT_EQ(r->pool, c.pool);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace blockd::ipam

@@ -190,6 +190,7 @@ std::vector<Resource> round_trip_samples() {
   v6.node_selector = "!has(edge) && (rack in {'0', \"1\"} || zone not in {})";
   v6.allowed_uses = {"Tunnel"};
   v6.strict_affinity = true;
+  v6.disable_bgp_export = true;
   v6.labels = {{"projectcalico.org/team", "edge"}};
   v6.annotations = {{"Example.com/Owner", "ops: team \"edge\""}, {"note", "true"}};
   v6.assignment_mode = AssignmentMode::Manual;
@@ -420,7 +421,7 @@ TEST(YamlErrors, DocumentShapeAndHeader) {
       {head + "metadata: p\n", "document 1: IPPool: metadata: expected a mapping, got the string \"p\""},
       {head + "metadata: {name: 7}\n", "document 1: IPPool: metadata.name: expected a string, got the number 7"},
       {head + "metadata: {name: p, namespace: default}\nspec: {cidr: 10.0.0.0/16}\n",
-       "document 1: IPPool p: unknown field metadata.namespace"},
+       "document 1: IPPool p: unknown field metadata.namespace: blockd does not implement it, so nothing was stored"},
       {head + "metadata: {name: p}\n", "document 1: IPPool p: spec: required (an IPPool needs at least spec.cidr)"},
       {head + "metadata: {name: p}\nspec: [cidr]\n", "document 1: IPPool p: spec: expected a mapping, got a list"},
       {"just words\n", "document 1: expected a mapping (a resource with apiVersion, kind, metadata and spec), got "

@@ -272,13 +272,13 @@ TEST(IPPoolRules, UnknownFieldsAreErrors) {
        kP + "unknown field spec.ipipmode (did you mean spec.ipipMode?)"},
       {pool("  cidr: 10.0.0.0/16\n  nat_outgoing: true\n"),
        kP + "unknown field spec.nat_outgoing (did you mean spec.natOutgoing?)"},
-      {pool("  cidr: 10.0.0.0/16\n  ipip:\n    enabled: true\n"), kP + "unknown field spec.ipip"},
-      {pool("  cidr: 10.0.0.0/16\n") + "status: {}\nextra: 1\n", kP + "unknown field extra"},
+      {pool("  cidr: 10.0.0.0/16\n  ipip:\n    enabled: true\n"), kP + "unknown field spec.ipip: blockd does not implement it, so nothing was stored"},
+      {pool("  cidr: 10.0.0.0/16\n") + "status: {}\nextra: 1\n", kP + "unknown field extra: blockd does not implement it, so nothing was stored"},
       {pool("  cidr: 10.0.0.0/16\n") + "Spec: {}\n", kP + "unknown field Spec (did you mean spec?)"},
   });
 }
 
-TEST(IPPoolChanges, NoOverlapWithAnotherPoolAndBlockSizeIsFixed) {
+TEST(IPPoolChanges, NoOverlapWithAnotherPoolAndCidrAndBlockSizeAreFixed) {
   auto P = [](const char* name, const char* cidr, unsigned block = 26) {
     IPPool p;
     p.name = name;
@@ -304,7 +304,11 @@ TEST(IPPoolChanges, NoOverlapWithAnotherPoolAndBlockSizeIsFixed) {
       {P("v6b", "fd00::/48", 122), nullptr, "IPPool v6b: spec.cidr: fd00::/48 overlaps IPPool v6 (fd00::/64)"},
       {P("v4", "0.0.0.0/0"), nullptr, "IPPool v4: spec.cidr: 0.0.0.0/0 overlaps IPPool rack-0-ippool (192.168.0.0/24)"},
       // The stored version of the same pool is not "another pool".
-      {P("rack-0-ippool", "192.168.0.0/23"), &stored_rack0, ""},
+      {P("rack-0-ippool", "192.168.0.0/24"), &stored_rack0, ""},
+      // Calico: "IPPool CIDR cannot be modified".
+      {P("rack-0-ippool", "192.168.0.0/23"), &stored_rack0,
+       "IPPool rack-0-ippool: spec.cidr: cannot be modified (it is 192.168.0.0/24, the new version has "
+       "192.168.0.0/23; create a new pool, then delete this one)"},
       {rack0_blocks28, &stored_rack0,
        "IPPool rack-0-ippool: spec.blockSize: cannot change after the pool is created (it is 26, the new "
        "version has 28; create a new pool instead)"},
@@ -443,7 +447,7 @@ TEST(BGPPeerRules, PeerAddressAsnNodeAndSelector) {
             "      key: rr-password\n"),
        B + "spec.password: secret references (secretKeyRef) are not supported; give the password as a plain "
            "string"},
-      {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  peerSelector: all()\n"), B + "unknown field spec.peerSelector"},
+      {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  peerSelector: all()\n"), B + "unknown field spec.peerSelector: blockd does not implement it, so nothing was stored"},
       // spec.bfd: MetalLB's BFDProfile names and limits.
       {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  bfd: {}\n"), ""},
       {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  bfd:\n    receiveInterval: 100\n    transmitInterval: 10\n"
@@ -456,7 +460,7 @@ TEST(BGPPeerRules, PeerAddressAsnNodeAndSelector) {
       {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  bfd:\n    detectMultiplier: 1\n"),
        B + "spec.bfd: detectMultiplier 1 is out of range: must be 2..255"},
       {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  bfd:\n    echoInterval: 50\n"),
-       B + "unknown field spec.bfd.echoInterval"},
+       B + "unknown field spec.bfd.echoInterval: blockd does not implement it, so nothing was stored"},
       {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  bfd: true\n"), B + "spec.bfd: expected a mapping, got the boolean true"},
       {"apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: tor-0\n",
        B + "spec: required (a BGPPeer needs spec.peerIP and spec.asNumber)"},
@@ -524,7 +528,7 @@ TEST(BGPConfigurationRules, PortAsnMeshAndSeverity) {
        C + "spec.nodeToNodeMeshEnabled: expected true or false, got the string \"yes\""},
       {bgpconfig("  logSeverityScreen: Verbose\n"),
        C + "spec.logSeverityScreen: \"Verbose\" is not one of Debug, Info, Warning, Error, Fatal"},
-      {bgpconfig("  serviceClusterIPs: []\n"), C + "unknown field spec.serviceClusterIPs"},
+      {bgpconfig("  serviceClusterIPs: []\n"), C + "unknown field spec.serviceClusterIPs: blockd does not implement it, so nothing was stored"},
   });
 }
 
