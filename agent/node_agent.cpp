@@ -198,10 +198,12 @@ void NodeAgent::set_bfd_peers(const std::vector<bfd::PeerSession>& peers) {
   bfd_->set_peers(peers);
 }
 
-// RFC 5882 §4.3: BFD Down ends the BGP session; Up lets it start. A peer that went AdminDown
-// (it is stopping or being reconfigured) is not a failed path (§3.2): its session is left alone.
+// RFC 5882 §4.3: BFD Down ends the BGP session; Up lets it start. AdminDown on either side
+// (a peer or this node stopping, or a session removed) is not a failed path (§3.2): the BGP
+// session is left to what stopped it (here: a graceful restart must not become a Cease).
 void NodeAgent::on_bfd_change(const bfd::SessionStatus& s) {
   ++counters_.bfd_state_changes;
+  if (s.state == bfd::State::AdminDown) return;
   if (s.state == bfd::State::Down && s.remote_state == bfd::State::AdminDown) return;
   speaker_->set_path_up(s.address, s.state == bfd::State::Up);
 }

@@ -246,11 +246,14 @@ void Speaker::set_path_up(const Address& address, bool up) {
   else core_->paths_up.erase(address);
   auto it = core_->peers.find(address);
   if (it == core_->peers.end() || !it->second->config().bfd) return;
+  // Stopped: stop() already ended every session as it chose (a graceful restart keeps the
+  // routes at the peer); a Cease now would undo that.
+  if (!core_->started) return;
   if (!up) {
     spdlog::warn("bgp peer {}: BFD says the path is down: ending the session", address.str());
     // A Cease NOTIFICATION (not a silent close): neither side keeps the routes as stale.
     it->second->stop(false, err::kCeaseAdminReset);
-  } else if (core_->started) {
+  } else {
     spdlog::info("bgp peer {}: BFD says the path is up: starting the session", address.str());
     it->second->start();
   }
