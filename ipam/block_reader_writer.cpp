@@ -214,6 +214,21 @@ Result<bool> BlockReaderWriter::drop_empty_block(const StoredBlock& block) {
   return true;
 }
 
+Result<bool> BlockReaderWriter::clear_affinity(const Prefix& cidr, const std::string& node,
+                                               std::optional<StoredBlock> block) {
+  Transaction txn;
+  txn.operations = {Operation::erase(keys::affinity(node, cidr))};
+  if (block && block->block.affinity() == node) {
+    block->block.clear_affinity();
+    txn.compares = {{block->key, block->mod_revision}};
+    txn.operations.push_back(Operation::put(block->key, block->block.to_json()));
+  }
+  cache_.forget(node);
+  auto result = store_.commit(txn);
+  if (!result) return result.error();
+  return result->succeeded;
+}
+
 Result<bool> BlockReaderWriter::erase_handle(const StoredHandle& handle) {
   auto result = store_.commit({{{handle.key, handle.mod_revision}}, {Operation::erase(handle.key)}});
   if (!result) return result.error();

@@ -67,6 +67,10 @@ class BlockReaderWriter {
   // Deletes an empty block (read at block.mod_revision) with its affinity entry. True when it
   // applied; false when the block changed since it was read.
   Result<bool> drop_empty_block(const StoredBlock& block);
+  // Takes `node`'s affinity off `cidr`: the block as read (at its mod_revision) keeps its
+  // addresses and loses its affinity, and the index entry goes, in one transaction; with no
+  // block, or one affine to another node, only the stale index entry goes. True when it applied.
+  Result<bool> clear_affinity(const Prefix& cidr, const std::string& node, std::optional<StoredBlock> block);
   // Erases a handle that counts no block. True when it applied.
   Result<bool> erase_handle(const StoredHandle& handle);
 

@@ -25,26 +25,18 @@ Result<std::map<std::string, Address>> handles_on(Datastore& store, const std::s
   return out;
 }
 
-// A block of the node that others still use: drop its affinity (and the index entry) in one
-// compare-and-swap. True when done or no longer needed.
+// A block of the node that others still use: its affinity (and the index entry) goes in one
+// compare-and-swap. True when the block still holds addresses.
 Result<bool> unaffine(Datastore& store, const Prefix& cidr, const std::string& node) {
   BlockReaderWriter blocks(store);
   return retry_lost_races<bool>("release of the affinity of " + cidr.str(), [&]() -> Result<std::optional<bool>> {
     auto block = blocks.read_block(cidr);
     if (!block) return block.error();
-    const std::string index = keys::affinity(node, cidr);
-    Transaction txn;
-    if (!*block || (*block)->block.affinity() != node) {  // an index entry without its block
-      txn.operations = {Operation::erase(index)};
-    } else {
-      (*block)->block.clear_affinity();
-      txn.compares = {{(*block)->key, (*block)->mod_revision}};
-      txn.operations = {Operation::put((*block)->key, (*block)->block.to_json()), Operation::erase(index)};
-    }
-    auto r = store.commit(txn);
-    if (!r) return r.error();
-    if (!r->succeeded) return std::optional<bool>{};
-    return std::optional<bool>{*block && !(*block)->block.empty()};
+    const bool in_use = *block && !(*block)->block.empty();
+    auto done = blocks.clear_affinity(cidr, node, *block);
+    if (!done) return done.error();
+    if (!*done) return std::optional<bool>{};
+    return std::optional<bool>{in_use};
   });
 }
 
