@@ -170,17 +170,15 @@ Status NodeAgent::register_node() {
   return unavailable("registering node " + config_.node.name + ": the Node kept changing");
 }
 
-std::vector<bgp::PeerConfig> NodeAgent::desired_peers(const ClusterView& view) {
-  std::vector<bgp::PeerConfig> peers;
-  std::vector<bfd::PeerSession> bfd_peers;
+NodeAgent::DesiredPeers NodeAgent::desired_peers(const ClusterView& view) {
+  DesiredPeers out;
   peer_sources_.clear();
   for (auto& p : select_peers(config_.bgp.peers, view.bgp_peers, config_.node.name, labels_of_this_node(view))) {
-    if (p.bfd) bfd_peers.push_back({p.config.address, bfd::timers_from(*p.bfd)});
+    if (p.bfd) out.bfd.push_back({p.config.address, bfd::timers_from(*p.bfd)});
     peer_sources_.push_back({p.config.address.str(), std::move(p.source), std::move(p.type)});
-    peers.push_back(std::move(p.config));
+    out.bgp.push_back(std::move(p.config));
   }
-  bfd_peers_ = std::move(bfd_peers);
-  return peers;
+  return out;
 }
 
 void NodeAgent::set_bfd_peers(const std::vector<bfd::PeerSession>& peers) {
@@ -231,14 +229,14 @@ void NodeAgent::replan() {
   // of the same address said.
   if (bfd_) {
     const auto known = bfd_->sessions();
-    for (const auto& p : bfd_peers_) {
+    for (const auto& p : peers.bfd) {
       if (std::none_of(known.begin(), known.end(), [&](const auto& k) { return k.address == p.address; })) {
         speaker_->set_path_up(p.address, false);
       }
     }
   }
-  set_bfd_peers(bfd_peers_);
-  if (auto ok = speaker_->set_peers(std::move(peers)); !ok && ok.error().message != last_peer_error_) {
+  set_bfd_peers(peers.bfd);
+  if (auto ok = speaker_->set_peers(std::move(peers.bgp)); !ok && ok.error().message != last_peer_error_) {
     // Logged once per change: the periodic replan would repeat it every 30 s.
     spdlog::error("bgp peers: {}", ok.error().message);
     last_peer_error_ = ok.error().message;

@@ -58,7 +58,11 @@ class NodeAgent : public ControlHandler {
   Status register_node();
   ipam::Labels labels_of_this_node(const ClusterView& view) const;
   // The peers this node has now (peer_selection.hpp); remembers where each came from.
-  std::vector<bgp::PeerConfig> desired_peers(const ClusterView& view);
+  struct DesiredPeers {
+    std::vector<bgp::PeerConfig> bgp;
+    std::vector<bfd::PeerSession> bfd;  // the peers among them that ask for BFD
+  };
+  DesiredPeers desired_peers(const ClusterView& view);
   // BFD sessions for the peers that ask for it (RFC 5882): opened on first use, so a node
   // without BFD peers binds no port 3784.
   void set_bfd_peers(const std::vector<bfd::PeerSession>& peers);
@@ -77,7 +81,6 @@ class NodeAgent : public ControlHandler {
   std::unique_ptr<ClusterWatcher> watcher_;
   std::unique_ptr<bgp::Speaker> speaker_;
   std::unique_ptr<bfd::Transport> bfd_;
-  std::vector<bfd::PeerSession> bfd_peers_;  // what desired_peers wants BFD on
   std::unique_ptr<netlink::Kernel> kernel_;
   std::unique_ptr<netlink::Programmer> programmer_;
   std::unique_ptr<netlink::NatTable> nat_;  // natOutgoing (nftables table `blockd`)
