@@ -18,7 +18,8 @@ namespace blockd::ipam {
 Result<std::vector<Prefix>> release_empty_blocks(Datastore& store, const Prefix& within,
                                                  const std::function<bool(const AllocationBlock&)>& wanted);
 
-// The same for the blocks the affinity index gives to `node` (any pool).
+// The same for the blocks the affinity index gives to `node` (any pool); an index entry whose
+// block is gone is erased.
 Result<std::vector<Prefix>> release_empty_blocks_of(Datastore& store, const std::string& node,
                                                     const std::function<bool(const AllocationBlock&)>& wanted);
 

@@ -153,22 +153,8 @@ Status ResourceStore::remove(const std::string& kind, const std::string& name) {
   if (!r->succeeded) return conflict(kind + " " + name + " changed while being deleted; try again");
   if (kind != "Node") return {};
   // Give back the node's empty blocks; each one under its own compare-and-swap.
-  auto index = store_.list(keys::node_affinities(name));
-  if (!index) return index.error();
-  for (const auto& kv : index->kvs) {
-    const std::string block_key = keys::kBlocks + kv.key.substr(keys::node_affinities(name).size());
-    auto block_kv = store_.get(block_key);
-    if (!block_kv) return block_kv.error();
-    if (!block_kv->has_value()) {
-      (void)store_.commit({{}, {Operation::erase(kv.key)}});
-      continue;
-    }
-    auto block = AllocationBlock::from_json((*block_kv)->value);
-    if (!block || !block->empty()) continue;
-    auto done = store_.commit({{{block_key, (*block_kv)->mod_revision}},
-                               {Operation::erase(block_key), Operation::erase(kv.key)}});
-    if (!done) return done.error();
-  }
+  auto released = release_empty_blocks_of(store_, name, [](const AllocationBlock&) { return true; });
+  if (!released) return released.error();
   return {};
 }
 
