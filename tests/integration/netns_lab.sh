@@ -1,0 +1,90 @@
+# Shared by the integration labs of tests/integration/bgp and tests/integration/bfd (sourced by
+# their lib.sh): a ToR namespace and a node namespace joined by a veth, real BIRD 2 or FRR in
+# the ToR, waiting with messages that say what failed. The sourcing lib.sh sets P (this run's
+# name prefix), TOR, NODE, WORK and PIDS, FRR_DAEMONS (the FRR daemons its labs run) and its
+# own EXIT trap, which calls stop_pids and print_logs.
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# wait_for DESCRIPTION SECONDS COMMAND...: polls until COMMAND succeeds.
+wait_for() {
+  local what=$1 secs=$2
+  shift 2
+  local end=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -ge $end ] && fail "timed out waiting for: $what"
+    sleep 0.1
+  done
+  echo "ok: $what"
+}
+# wait_gone DESCRIPTION SECONDS COMMAND...: polls until COMMAND fails.
+wait_gone() {
+  local what=$1 secs=$2
+  shift 2
+  local end=$((SECONDS + secs))
+  while "$@" >/dev/null 2>&1; do
+    [ $SECONDS -ge $end ] && fail "timed out waiting until gone: $what"
+    sleep 0.1
+  done
+  echo "ok: gone: $what"
+}
+
+# join_tor_and_node V4_NET V6_NET (e.g. 10.77.0 fd77): the namespaces and their veth, ToR .1 /
+# ::1, node .2 / ::2, lo up in both.
+join_tor_and_node() {
+  ip netns add "$TOR"
+  ip netns add "$NODE"
+  ip link add "${P}a" type veth peer name "${P}b"
+  ip link set "${P}a" netns "$TOR"
+  ip link set "${P}b" netns "$NODE"
+  ip -n "$TOR" addr add "$1.1/24" dev "${P}a"
+  ip -n "$NODE" addr add "$1.2/24" dev "${P}b"
+  ip -n "$TOR" addr add "$2::1/64" dev "${P}a" nodad
+  ip -n "$NODE" addr add "$2::2/64" dev "${P}b" nodad
+  for ns in "$TOR" "$NODE"; do ip -n "$ns" link set lo up; done
+  ip -n "$TOR" link set "${P}a" up
+  ip -n "$NODE" link set "${P}b" up
+}
+
+start_bird() {  # CONFIG_TEXT
+  echo "$1" >"$WORK/bird.conf"
+  ip netns exec "$TOR" bird -c "$WORK/bird.conf" -s "$WORK/bird.ctl" -P "$WORK/bird.pid" >"$WORK/bird.log" 2>&1
+  wait_for "BIRD pid file" 10 test -s "$WORK/bird.pid"
+  PIDS+=("$(cat "$WORK/bird.pid")")
+}
+birdc_() { birdc -s "$WORK/bird.ctl" "$@"; }
+
+# FRR in the ToR namespace under its own pathspace (FRR_NAME, default $P): the daemons of
+# $FRR_DAEMONS, each started once the one before has written its PID file.
+start_frr() {  # CONFIG_TEXT
+  FRR_NAME=${FRR_NAME:-$P}
+  local run="/var/run/frr/$FRR_NAME" daemon
+  mkdir -p "$run"
+  chown frr:frr "$run"
+  echo "$1" >"$WORK/frr.conf"
+  chown frr:frr "$WORK/frr.conf"
+  for daemon in $FRR_DAEMONS; do
+    ip netns exec "$TOR" "/usr/lib/frr/$daemon" -N "$FRR_NAME" -d -f "$WORK/frr.conf" -i "$run/$daemon.pid" \
+      -z "$run/zserv.api" >"$WORK/$daemon.log" 2>&1
+    wait_for "$daemon pid file" 10 test -s "$run/$daemon.pid"
+    PIDS+=("$(cat "$run/$daemon.pid")")
+  done
+}
+vtysh_() { vtysh -N "$FRR_NAME" "$@"; }
+
+# Stops every process in PIDS: SIGTERM (a stopped one continued first), up to 2 s each, then SIGKILL.
+stop_pids() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill -CONT "$pid" 2>/dev/null || true; kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  PIDS=()
+}
+
+# The tail of every log in $WORK, on stderr: what a failed test shows.
+print_logs() {
+  echo "---- failed; logs:" >&2
+  for f in "$WORK"/*.log; do [ -e "$f" ] && { echo "== $f" >&2; tail -n 40 "$f" >&2; }; done
+}
