@@ -9,8 +9,14 @@
 # Every build treats warnings as errors (BLOCKD_WERROR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Each step prints how long it took, so a slow CI run shows where the time went.
+started=$SECONDS
+step() { echo "== run-all: $1 (at $((SECONDS - started)) s)"; }
+step "install dependencies"
 bash tests/install-deps.sh
 jobs=$(nproc)
+
+step "ASan+UBSan build and unit tests"
 
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBLOCKD_WERROR=ON -DBLOCKD_SANITIZE=ON -DBLOCKD_BENCH=OFF >/dev/null
 cmake --build build-asan -j "$jobs"
@@ -20,12 +26,18 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 # A packager's build: Release, the programs alone (no GoogleTest). clang++, as it needs about a
 # third less CPU than g++ at -O3 (ipam/allocator.cpp: 8.1 s against 11.7 s), and the other
 # builds are g++ (and clang for the fuzz targets alone).
+step "clang Release build"
 CXX=clang++ cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DBLOCKD_WERROR=ON -DBUILD_TESTING=OFF >/dev/null
 cmake --build build-release -j "$jobs"
 
+step "RelWithDebInfo build"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBLOCKD_WERROR=ON >/dev/null
 cmake --build build -j "$jobs"
+step "fuzz targets"
 bash tests/fuzz/run.sh
+step "benchmarks"
 # Benchmarks measure; they do not pass or fail the suite. A broken one is reported loudly.
 bash tests/bench/run.sh build || echo "WARNING: a benchmark script failed (see above)" >&2
+step "every test"
 ctest --test-dir build --output-on-failure
+step "done"
