@@ -37,19 +37,34 @@ def parse(path):
     return out
 
 
+def compared(fields):
+    """[(label, value, unit)] of a line's figures that have a reference beside them: "ours" with
+    "ref", and each "X" with its "ref_TOOL_X" (latency lines)."""
+    numeric = {k: v for k, v in fields.items() if isinstance(v, tuple)}
+    rows = []
+    if "ours" in numeric and "ref" in numeric:
+        rows += [("blockd", *numeric["ours"]), ("reference", *numeric["ref"])]
+    for k, v in numeric.items():
+        if k in ("ours", "ref") or k.startswith("ref"):
+            continue
+        refs = [(r[4:-len(k) - 1], rv) for r, rv in numeric.items() if r.startswith("ref_") and r.endswith("_" + k)]
+        if refs:
+            rows.append((f"blockd {k}", *v))
+            rows += [(f"{tool} {k}", *rv) for tool, rv in refs]
+    return rows
+
+
 def side_by_side(figures, folder):
-    """One bar chart per figure that has a reference: ours beside each ref (same unit)."""
+    """One bar chart per line with a reference: blockd's figure beside each reference's."""
     charts = []
     for name, fields in figures:
-        pairs = [(k, v) for k, v in fields.items() if isinstance(v, tuple) and (k == "ours" or k.startswith("ref"))]
-        if not any(k.startswith("ref") for k, _ in pairs) or not any(k == "ours" for k, _ in pairs):
+        rows = compared(fields)
+        if not rows:
             continue
-        unit = fields["ours"][1]
-        labels = ["blockd" if k == "ours" else (k[4:] or "reference") for k, _ in pairs]
-        values = [v[0] for _, v in pairs]
-        fig, ax = plt.subplots(figsize=(5, 0.5 + 0.45 * len(values)))
-        ax.barh(labels, values, color=["#1f77b4" if label == "blockd" else "#aaaaaa" for label in labels])
-        ax.set_xlabel(unit or "value")
+        fig, ax = plt.subplots(figsize=(5, 0.6 + 0.4 * len(rows)))
+        labels = [r[0] for r in rows]
+        ax.barh(labels, [r[1] for r in rows], color=["#1f77b4" if x.startswith("blockd") else "#aaaaaa" for x in labels])
+        ax.set_xlabel(rows[0][2] or "value")
         ax.set_title(name, fontsize=9)
         ax.invert_yaxis()
         fig.tight_layout()
