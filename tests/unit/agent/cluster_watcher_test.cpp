@@ -22,15 +22,13 @@ using ipam::IPPool;
 using ipam::Node;
 using ipam::Prefix;
 
-// Waits (at most 10 s) until the watcher's view is at `target`, a change it reads.
-std::shared_ptr<const ClusterView> caught_up(const ClusterWatcher& watcher, std::int64_t target) {
+// Waits (at most 10 s) until the watcher has called back with a view at `target` (a change it
+// reads), so that the call has been counted.
+std::shared_ptr<const ClusterView> caught_up(const ClusterWatcher& watcher, const std::atomic<std::int64_t>& called,
+                                             std::int64_t target) {
   const auto deadline = std::chrono::steady_clock::now() + 10s;
-  auto view = watcher.current();
-  while (view->revision < target && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(5ms);
-    view = watcher.current();
-  }
-  return view;
+  while (called < target && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+  return watcher.current();
 }
 
 void expect_same(const ClusterView& kept, const ClusterView& listed) {
@@ -50,7 +48,11 @@ TEST(ClusterWatcher, KeepsWhatAListingDecodesToChangeByChange) {
   pool.block_size = 26;
   ASSERT_TRUE(resources.write(pool, ipam::WriteMode::Create));
   std::atomic<int> changes{0};
-  ClusterWatcher watcher(store, [&](std::shared_ptr<const ClusterView>) { ++changes; });
+  std::atomic<std::int64_t> called{0};  // the revision of the last view called back with
+  ClusterWatcher watcher(store, [&](std::shared_ptr<const ClusterView> view) {
+    ++changes;
+    called = view->revision;
+  });
   ASSERT_TRUE(watcher.start());
 
   for (const char* name : {"n1", "n2"}) {
@@ -67,7 +69,7 @@ TEST(ClusterWatcher, KeepsWhatAListingDecodesToChangeByChange) {
   auto last = store.commit({{}, {ipam::Operation::put(ipam::keys::kBlocks + "bad", "{"),
                                   ipam::Operation::put(ipam::keys::resource_folder("Node") + "bad", "[]")}});
   ASSERT_TRUE(last);
-  auto view = caught_up(watcher, last->revision);
+  auto view = caught_up(watcher, called, last->revision);
   auto listed = ipam::decode_listing(store.list(ipam::kKeyRoot).value());
   EXPECT_EQ(listed.blocks.size(), 2u);
   EXPECT_EQ(listed.problems.size(), 2u);
@@ -76,7 +78,7 @@ TEST(ClusterWatcher, KeepsWhatAListingDecodesToChangeByChange) {
   ASSERT_TRUE(allocator.release_handle("h0"));
   last = store.commit({{}, {ipam::Operation::erase(ipam::keys::kBlocks + "bad")}});
   ASSERT_TRUE(last);
-  view = caught_up(watcher, last->revision);
+  view = caught_up(watcher, called, last->revision);
   listed = ipam::decode_listing(store.list(ipam::kKeyRoot).value());
   EXPECT_EQ(listed.problems.size(), 1u);
   expect_same(*view, listed);
