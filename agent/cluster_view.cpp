@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "ipam/keys.hpp"
+
 namespace blockd::agent {
 
 ClusterWatcher::ClusterWatcher(ipam::Datastore& store, Callback on_change)
@@ -14,10 +16,8 @@ Status ClusterWatcher::start() {
   if (!listing) return listing.error().within("reading the cluster from " + store_.describe());
   {
     std::lock_guard lock(mu_);
-    kvs_.clear();
-    for (auto& kv : listing->kvs) kvs_.emplace(kv.key, kv);
-    revision_ = listing->revision;
-    view_ = std::make_shared<const ClusterView>(build_view(*listing));
+    reset(*listing);
+    view_ = assemble();
   }
   thread_ = std::thread([this] { run(); });
   return {};
@@ -31,6 +31,55 @@ void ClusterWatcher::stop() {
 std::shared_ptr<const ClusterView> ClusterWatcher::current() const {
   std::lock_guard lock(mu_);
   return view_;
+}
+
+void ClusterWatcher::reset(const ipam::ListResult& listing) {
+  resources_.clear();
+  blocks_.clear();
+  for (const auto& kv : listing.kvs) apply({ipam::WatchEvent::Kind::Put, kv});
+  revision_ = listing.revision;
+}
+
+bool ClusterWatcher::apply(const ipam::WatchEvent& event) {
+  const auto& key = event.kv.key;
+  const bool erase = event.kind == ipam::WatchEvent::Kind::Delete;
+  if (key.starts_with(ipam::keys::kBlocks)) {
+    if (erase) {
+      blocks_.erase(key);
+      return true;
+    }
+    auto block = ipam::AllocationBlock::from_json(event.kv.value);
+    if (block) blocks_[key] = {std::move(*block), {}};
+    else blocks_[key] = {std::nullopt, key + ": " + block.error().message};
+    return true;
+  }
+  if (key.starts_with(ipam::keys::kResources)) {
+    if (erase) {
+      resources_.erase(key);
+      return true;
+    }
+    auto resource = ipam::decode_resource(event.kv);
+    if (resource) resources_[key] = {std::move(*resource), {}};
+    else resources_[key] = {std::nullopt, resource.error().message};
+    return true;
+  }
+  return false;  // handles and the affinity index: the allocator's, not the view's
+}
+
+std::shared_ptr<const ClusterView> ClusterWatcher::assemble() const {
+  // What decode_listing would make of the same records, in the same (key) order.
+  ClusterView view;
+  view.revision = revision_;
+  view.blocks.reserve(blocks_.size());
+  for (const auto& [_, decoded] : blocks_) {
+    if (decoded.value) view.blocks.push_back(*decoded.value);
+    else view.problems.push_back(decoded.problem);
+  }
+  for (const auto& [_, decoded] : resources_) {
+    if (decoded.value) ipam::add_resource(view, *decoded.value);
+    else view.problems.push_back(decoded.problem);
+  }
+  return std::make_shared<const ClusterView>(std::move(view));
 }
 
 void ClusterWatcher::run() {
@@ -58,36 +107,29 @@ void ClusterWatcher::run() {
       std::shared_ptr<const ClusterView> view;
       {
         std::lock_guard lock(mu_);
-        kvs_.clear();
-        for (auto& kv : listing->kvs) kvs_.emplace(kv.key, kv);
-        revision_ = listing->revision;
-        view_ = view = std::make_shared<const ClusterView>(build_view(*listing));
+        reset(*listing);
+        view_ = view = assemble();
       }
       on_change_(view);
-      continue;
-    }
-    if (batch->events.empty()) {
-      std::lock_guard lock(mu_);
-      revision_ = std::max(revision_, batch->revision);
       continue;
     }
     std::shared_ptr<const ClusterView> view;
     {
       std::lock_guard lock(mu_);
-      for (const auto& e : batch->events) {
-        if (e.kind == ipam::WatchEvent::Kind::Delete) {
-          kvs_.erase(e.kv.key);
-        } else {
-          kvs_[e.kv.key] = e.kv;
-        }
+      bool changed = false;
+      // Whatever else has already arrived goes into the same rebuild (next(0) waits for nothing).
+      while (batch && !batch->events.empty()) {
+        for (const auto& e : batch->events) changed = apply(e) || changed;
+        revision_ = std::max(revision_, batch->revision);
+        batch = watch->next(std::chrono::milliseconds(0));
       }
-      revision_ = std::max(revision_, batch->revision);
-      ipam::ListResult all;
-      all.revision = revision_;
-      for (const auto& [_, kv] : kvs_) all.kvs.push_back(kv);
-      view_ = view = std::make_shared<const ClusterView>(build_view(all));
+      if (batch) revision_ = std::max(revision_, batch->revision);
+      // A failure while folding: what was applied is kept; the next round watches again from
+      // the last revision applied (and relists if etcd compacted it).
+      else watch.reset();
+      if (changed) view_ = view = assemble();
     }
-    on_change_(view);
+    if (view) on_change_(view);
   }
 }
 

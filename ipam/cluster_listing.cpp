@@ -7,9 +7,7 @@
 #include "ipam/resources/resource_codec.hpp"
 
 namespace blockd::ipam {
-namespace {
-
-void add_resource(ClusterListing& listing, Resource&& resource) {
+void add_resource(ClusterListing& listing, Resource resource) {
   std::visit(
       [&](auto&& res) {
         using T = std::decay_t<decltype(res)>;
@@ -21,7 +19,12 @@ void add_resource(ClusterListing& listing, Resource&& resource) {
       std::move(resource));
 }
 
-}  // namespace
+Result<Resource> decode_resource(const KeyValue& kv) {
+  auto doc = nlohmann::json::parse(kv.value, nullptr, false);
+  auto r = doc.is_discarded() ? Result<Resource>(internal("not JSON")) : resource_from_json(doc);
+  if (!r) return r.error().within(kv.key);
+  return r;
+}
 
 ClusterListing decode_listing(const ListResult& all, ListingDepth depth) {
   ClusterListing listing;
@@ -47,10 +50,9 @@ ClusterListing decode_listing(const ListResult& all, ListingDepth depth) {
       const auto slash = rest.rfind('/');
       listing.affinities.insert({rest.substr(0, slash), rest.substr(slash + 1)});
     } else if (kv.key.starts_with(keys::kResources)) {
-      auto doc = nlohmann::json::parse(kv.value, nullptr, false);
-      auto r = doc.is_discarded() ? Result<Resource>(internal("not JSON")) : resource_from_json(doc);
+      auto r = decode_resource(kv);
       if (!r) {
-        listing.problems.push_back(kv.key + ": " + r.error().message);
+        listing.problems.push_back(r.error().message);
         continue;
       }
       add_resource(listing, std::move(*r));

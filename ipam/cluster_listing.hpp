@@ -34,4 +34,9 @@ enum class ListingDepth {
 
 ClusterListing decode_listing(const ListResult& listing, ListingDepth depth = ListingDepth::Routing);
 
+// decode_listing's steps for one resource record, for a listing kept current change by change
+// (the agent's view): decode it, then add it where its kind goes.
+Result<Resource> decode_resource(const KeyValue& kv);
+void add_resource(ClusterListing& listing, Resource resource);
+
 }  // namespace blockd::ipam

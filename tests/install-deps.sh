@@ -9,6 +9,7 @@ packages=(
   dpkg-dev help2man systemd   # the package: dpkg-shlibdeps, man pages, systemd-analyze verify
   bird2 frr gobgpd etcd-server etcd-client containernetworking-plugins iproute2 nftables
   tshark iputils-ping python3-yaml python3-jsonschema python3-pytest sqlite3 procps psmisc
+  python3-matplotlib   # tests/bench/run.sh --report: the plots
   docker.io debootstrap
 )
 missing=()

@@ -249,7 +249,9 @@ class GatewayStream : public EtcdStream {
     while (ready_.empty() && !broken_) {
       if (!reading_) read_more();
       conn_->ioc().restart();
-      if (conn_->ioc().run_one_until(deadline) == 0) break;
+      // No time left (or none given): still take what has already arrived, waiting for nothing.
+      const bool late = Clock::now() >= deadline;
+      if ((late ? conn_->ioc().poll_one() : conn_->ioc().run_one_until(deadline)) == 0) break;
     }
     if (!ready_.empty()) {
       auto msg = std::move(ready_.front());

@@ -26,6 +26,14 @@ def enter_netns(name):
         os.close(fd)
 
 
+def keep_samples(name, xs):
+    """The raw samples (ms) for tests/bench/run.sh --report, when it asks (BLOCKD_BENCH_SAMPLES)."""
+    folder = os.environ.get("BLOCKD_BENCH_SAMPLES")
+    if folder:
+        with open(os.path.join(folder, name + ".txt"), "w", encoding="utf-8") as out:
+            out.writelines(f"{x}\n" for x in xs)
+
+
 def percentile(xs, p):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
@@ -69,6 +77,8 @@ def main():
         results[name] = measure(name, config, netns, samples)
     ours, ref = results["blockd"], results["host_local"]
     for kind in ("add", "del"):
+        keep_samples(f"cni_{kind}", ours[kind])
+        keep_samples(f"cni_{kind}_ref_host_local", ref[kind])
         print(f"BENCH cni_{kind} p50_ms={percentile(ours[kind], 50):.1f} p99_ms={percentile(ours[kind], 99):.1f} "
               f"samples={samples} ref_host_local_p50_ms={percentile(ref[kind], 50):.1f} "
               f"ref_host_local_p99_ms={percentile(ref[kind], 99):.1f}")

@@ -63,6 +63,14 @@ def route_events(sock, out):
             at += (length + 3) & ~3
 
 
+def keep_samples(name, xs):
+    """The raw samples (ms) for tests/bench/run.sh --report, when it asks (BLOCKD_BENCH_SAMPLES)."""
+    folder = os.environ.get("BLOCKD_BENCH_SAMPLES")
+    if folder:
+        with open(os.path.join(folder, name + ".txt"), "w", encoding="utf-8") as out:
+            out.writelines(f"{x}\n" for x in xs)
+
+
 def percentile(xs, p):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
@@ -121,6 +129,7 @@ def main():
         to_withdraw.append((t4 - t3) * 1000)
 
     def line(name, xs):
+        keep_samples(name, xs)
         return (f"BENCH {name} p50_ms={percentile(xs, 50):.1f} p99_ms={percentile(xs, 99):.1f} "
                 f"max_ms={max(xs):.1f} samples={len(xs)}")
     print(line("pod_to_tor_fib", to_fib) + " goal_p50<10 goal_p99<50")

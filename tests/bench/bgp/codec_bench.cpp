@@ -84,8 +84,9 @@ int main() {
   std::printf("BENCH bgp_update_encode ours=%.2fMprefix/s\n", kPrefixes / encode_s / 1e6);
   std::printf("BENCH bgp_update_encode_bytes ours=%.2fGbit/s\n", bytes * 8 / encode_s / 1e9);
   std::printf("BENCH bgp_update_decode ours=%.2fMprefix/s\n", kPrefixes / decode_s / 1e6);
-  // Target: decode at the line rate of a 10 Gbit/s link.
-  std::printf("BENCH bgp_update_decode_bytes ours=%.2fGbit/s\n", bytes * 8 / decode_s / 1e9);
+  // Target (issue 20's name for it): decode at the line rate of a 10 Gbit/s link, on one core.
+  const double gbit_s = bytes * 8 / decode_s / 1e9;
+  std::printf("BENCH update_decode gbit_s=%.2f target=10 %s\n", gbit_s, gbit_s >= 10 ? "met" : "MISSED");
   std::printf("BENCH bgp_adj_rib_out_rss_1M ours=%.1fMB\n", rss_rib / 1024.0);
   std::printf("# %zu UPDATE messages, %zu octets, for %u prefixes\n", messages.size(), bytes, kPrefixes);
   return 0;

@@ -3,7 +3,8 @@
 keep-alive connection per client thread, no library in between. Prints the rate and the
 p50/p99 latency: "<puts per second> <p50 ms> <p99 ms>".
 Usage: etcd_put_ref.py HOST:PORT CLIENTS PUTS_PER_CLIENT
-       etcd_put_ref.py --served HOST:PORT   (key-value requests etcd has served, from /metrics)"""
+       etcd_put_ref.py --served HOST:PORT   (key-value requests etcd has served, from /metrics)
+       etcd_put_ref.py --metric NAME HOST:PORT   (the sum of one of etcd's counters, from /metrics)"""
 import base64
 import http.client
 import json
@@ -16,6 +17,13 @@ if sys.argv[1] == "--served":
     import urllib.request
     text = urllib.request.urlopen(f"http://{sys.argv[2]}/metrics").read().decode()
     pattern = r'^grpc_server_handled_total\{grpc_code="OK",grpc_method="(?:Range|Txn|Put|DeleteRange)"[^}]*\} (\S+)$'
+    print(int(sum(float(v) for v in re.findall(pattern, text, re.M))))
+    sys.exit(0)
+if sys.argv[1] == "--metric":
+    import re
+    import urllib.request
+    text = urllib.request.urlopen(f"http://{sys.argv[3]}/metrics").read().decode()
+    pattern = r'^' + re.escape(sys.argv[2]) + r'(?:\{[^}]*\})? (\S+)$'
     print(int(sum(float(v) for v in re.findall(pattern, text, re.M))))
     sys.exit(0)
 

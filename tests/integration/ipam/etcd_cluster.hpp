@@ -33,6 +33,7 @@ class EtcdCluster {
   // Waits until the member answers a read (throws with its log's tail if it never does).
   void wait_ready(int member) const;
   bool running(int member) const { return members_[member].pid > 0; }
+  pid_t pid(int member) const { return members_[member].pid; }  // for its CPU and memory
   std::string log_tail(int member) const;
   // The index of the member that leads the raft group now, or -1.
   int leader() const;

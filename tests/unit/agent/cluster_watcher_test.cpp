@@ -1,0 +1,95 @@
+// The agent's cluster view kept current by a watch, change by change: always what a fresh
+// listing decodes to (decode_listing), with handle and affinity-index changes left out.
+#include "agent/cluster_view.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "ipam/allocator.hpp"
+#include "ipam/keys.hpp"
+#include "ipam/resource_store.hpp"
+#include "ipam/store/memory_store.hpp"
+
+namespace blockd::agent {
+namespace {
+
+using namespace std::chrono_literals;
+using ipam::Family;
+using ipam::IPPool;
+using ipam::Node;
+using ipam::Prefix;
+
+// Waits (at most 10 s) until the watcher has called back with a view at `target` (a change it
+// reads), so that the call has been counted.
+std::shared_ptr<const ClusterView> caught_up(const ClusterWatcher& watcher, const std::atomic<std::int64_t>& called,
+                                             std::int64_t target) {
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (called < target && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+  return watcher.current();
+}
+
+void expect_same(const ClusterView& kept, const ClusterView& listed) {
+  ASSERT_EQ(kept.blocks.size(), listed.blocks.size());
+  for (std::size_t i = 0; i < kept.blocks.size(); ++i) EXPECT_EQ(kept.blocks[i].to_json(), listed.blocks[i].to_json());
+  EXPECT_EQ(kept.pools, listed.pools);
+  EXPECT_EQ(kept.nodes, listed.nodes);
+  EXPECT_EQ(kept.problems, listed.problems);
+}
+
+TEST(ClusterWatcher, KeepsWhatAListingDecodesToChangeByChange) {
+  ipam::MemoryStore store;
+  ipam::ResourceStore resources(store);
+  IPPool pool;
+  pool.name = "p";
+  pool.cidr = Prefix::parse("10.1.0.0/16").value();
+  pool.block_size = 26;
+  ASSERT_TRUE(resources.write(pool, ipam::WriteMode::Create));
+  std::atomic<int> changes{0};
+  std::atomic<std::int64_t> called{0};  // the revision of the last view called back with
+  ClusterWatcher watcher(store, [&](std::shared_ptr<const ClusterView> view) {
+    ++changes;
+    called = view->revision;
+  });
+  ASSERT_TRUE(watcher.start());
+
+  for (const char* name : {"n1", "n2"}) {
+    Node node;
+    node.name = name;
+    ASSERT_TRUE(resources.write(node, ipam::WriteMode::Create));
+  }
+  ipam::Allocator allocator(store);
+  for (int i = 0; i < 5; ++i) {
+    const ipam::AllocationContext ctx{i % 2 ? "n1" : "n2", {}, {pool}};
+    ASSERT_TRUE(allocator.allocate(ctx, {"h" + std::to_string(i), Family::V4, {}}));
+  }
+  // Records the view cannot read are named in its problems, as a listing names them.
+  auto last = store.commit({{}, {ipam::Operation::put(ipam::keys::kBlocks + "bad", "{"),
+                                  ipam::Operation::put(ipam::keys::resource_folder("Node") + "bad", "[]")}});
+  ASSERT_TRUE(last);
+  auto view = caught_up(watcher, called, last->revision);
+  auto listed = ipam::decode_listing(store.list(ipam::kKeyRoot).value());
+  EXPECT_EQ(listed.blocks.size(), 2u);
+  EXPECT_EQ(listed.problems.size(), 2u);
+  expect_same(*view, listed);
+
+  ASSERT_TRUE(allocator.release_handle("h0"));
+  last = store.commit({{}, {ipam::Operation::erase(ipam::keys::kBlocks + "bad")}});
+  ASSERT_TRUE(last);
+  view = caught_up(watcher, called, last->revision);
+  listed = ipam::decode_listing(store.list(ipam::kKeyRoot).value());
+  EXPECT_EQ(listed.problems.size(), 1u);
+  expect_same(*view, listed);
+
+  // A handle alone changing changes nothing the view holds: no rebuild, no call.
+  const int before = changes;
+  ASSERT_TRUE(store.commit({{}, {ipam::Operation::put(ipam::keys::handle("lone"), "{}")}}));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(changes, before);
+  watcher.stop();
+}
+
+}  // namespace
+}  // namespace blockd::agent
