@@ -21,6 +21,14 @@ using nlohmann::json;
 
 constexpr auto kPeriodicReconcile = std::chrono::seconds(30);
 
+// A kernel route's gateway, or its multipath next hops joined by commas (`blockctl routes kernel`).
+std::string via_text(const netlink::Route& r) {
+  if (r.gateway) return r.gateway->str();
+  std::string out;
+  for (const auto& h : r.next_hops) out += (out.empty() ? "" : ",") + h.str();
+  return out;
+}
+
 }  // namespace
 
 NodeAgent::NodeAgent(boost::asio::io_context& io, AgentConfig config)
@@ -246,7 +254,7 @@ void NodeAgent::replan() {
 
   std::vector<LearnedRoute> learned;
   for (const auto& r : speaker_->received()) {
-    if (r.next_hop) learned.push_back({r.prefix, *r.next_hop});
+    if (r.next_hop) learned.push_back({r.prefix, *r.next_hop, r.rank});
   }
   ThisNode self{config_.node.name, config_.node.address, config_.node.address_v6, config_.dataplane.ipip_device,
                 config_.dataplane.vxlan_device, vxlan_->ready()};
@@ -425,7 +433,7 @@ json NodeAgent::routes(const std::string& which) {
   for (const auto& r : last_plan_.kernel.routes) {
     out.push_back({{"prefix", r.destination.str()},
                    {"kind", netlink::kind_name(r.kind)},
-                   {"via", r.gateway ? r.gateway->str() : ""},
+                   {"via", via_text(r)},
                    {"device", r.device},
                    {"onlink", r.onlink},
                    {"protocol", config_.dataplane.route_protocol}});

@@ -709,6 +709,7 @@ void Peer::append_received(std::vector<ReceivedRoute>& out) const {
     r.peer = config_.address;
     if (e.attributes->as_path) r.as_path = to_string(*e.attributes->as_path);
     r.communities = e.attributes->communities;
+    r.rank = rank_of(*e.attributes, config_.peer_as != local_as());
     r.stale = e.stale;
     out.push_back(std::move(r));
   }

@@ -14,6 +14,7 @@
 
 #include "ipam/net/clock.hpp"
 #include "bgp/export_policy.hpp"
+#include "bgp/path_rank.hpp"
 #include "ipam/net/prefix.hpp"
 #include "ipam/net/result.hpp"
 
@@ -83,6 +84,7 @@ struct ReceivedRoute {
   Address peer;
   std::string as_path;  // "65001 65002"
   std::vector<std::uint32_t> communities;
+  PathRank rank;       // equal ranks from several peers: one multipath route
   bool stale = false;  // kept for a restarting peer (RFC 4724)
 };
 
