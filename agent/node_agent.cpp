@@ -181,7 +181,10 @@ Status NodeAgent::register_node() {
 NodeAgent::DesiredPeers NodeAgent::desired_peers(const ClusterView& view) {
   DesiredPeers out;
   peer_sources_.clear();
-  for (auto& p : select_peers(config_.bgp.peers, view.bgp_peers, config_.node.name, labels_of_this_node(view))) {
+  std::vector<ipam::Address> node_addresses{config_.node.address.address};
+  if (config_.node.address_v6) node_addresses.push_back(config_.node.address_v6->address);
+  for (auto& p : select_peers(config_.bgp.peers, view.bgp_peers, config_.node.name, labels_of_this_node(view),
+                              node_addresses)) {
     if (p.bfd) out.bfd.push_back({p.config.address, bfd::timers_from(*p.bfd)});
     peer_sources_.push_back({p.config.address.str(), std::move(p.source), std::move(p.type)});
     out.bgp.push_back(std::move(p.config));
