@@ -40,7 +40,7 @@ ip0=$(pod_ip kube-node-0 pod-0)
 ip1=$(pod_ip kube-node-1 pod-1)
 block() { /usr/bin/python3 -c "import ipaddress,sys; print(ipaddress.ip_network(sys.argv[1] + '/26', strict=False))" "$1"; }
 block0=$(block "$ip0") block1=$(block "$ip1")
-# A node's address on ToR t's link: tor-a 10.10.0.(2n+1), tor-b 10.20.0.(2n+1).
+# Node n's link to tor-a is 10.10.0.2n/31 (the ToR at 2n, the node at 2n+1), to tor-b 10.20.0.2n/31.
 has_route() { tor_routes "$1" | grep -qx "$2 $3"; }
 for t in a b; do
   net=10.10; [ $t = a ] || net=10.20
@@ -54,10 +54,10 @@ multipath() {  # NODE BLOCK A_NEXTHOP B_NEXTHOP
   r=$(node_route "$1" "$2")
   [[ $r == *"nexthop via $3 dev eth1"*"nexthop via $4 dev eth2"* ]]
 }
-wait_for 30 "kube-node-0 routes $block1 via both ToRs (10.10.0.2, 10.20.0.2) as one multipath route" \
-  multipath kube-node-0 "$block1" 10.10.0.2 10.20.0.2
-wait_for 30 "kube-node-1 routes $block0 via both ToRs (10.10.0.0, 10.20.0.0) as one multipath route" \
-  multipath kube-node-1 "$block0" 10.10.0.0 10.20.0.0
+wait_for 30 "kube-node-0 routes $block1 via both ToRs (10.10.0.0, 10.20.0.0) as one multipath route" \
+  multipath kube-node-0 "$block1" 10.10.0.0 10.20.0.0
+wait_for 30 "kube-node-1 routes $block0 via both ToRs (10.10.0.2, 10.20.0.2) as one multipath route" \
+  multipath kube-node-1 "$block0" 10.10.0.2 10.20.0.2
 echo "kube-node-0: $(node_route kube-node-0 "$block1")"
 
 # 4. Pod to pod, both ways.
@@ -71,8 +71,8 @@ sleep 2
 tor_fail tor-a
 echo "tor-a fails: nftables drops everything in its namespace"
 single() { [ "$(node_route "$1" "$2")" = "$2 via $3 dev eth2" ]; }
-wait_for 20 "kube-node-0 routes $block1 via tor-b alone" single kube-node-0 "$block1" 10.20.0.2
-wait_for 20 "kube-node-1 routes $block0 via tor-b alone" single kube-node-1 "$block0" 10.20.0.0
+wait_for 20 "kube-node-0 routes $block1 via tor-b alone" single kube-node-0 "$block1" 10.20.0.0
+wait_for 20 "kube-node-1 routes $block0 via tor-b alone" single kube-node-1 "$block0" 10.20.0.2
 tcp_check kube-node-0/pod-0 kube-node-1/pod-1 "$ip1" "$ip0"
 tcp_check kube-node-1/pod-1 kube-node-0/pod-0 "$ip0" "$ip1"
 wait $pinger || true
@@ -82,6 +82,6 @@ rm -f /tmp/dual-tor-ping.$$
 # 6. tor-a heals.
 tor_heal tor-a
 wait_sessions 60 || fail "tor-a's sessions after it healed"
-wait_for 30 "kube-node-0 routes $block1 via both ToRs again" multipath kube-node-0 "$block1" 10.10.0.2 10.20.0.2
-wait_for 30 "kube-node-1 routes $block0 via both ToRs again" multipath kube-node-1 "$block0" 10.10.0.0 10.20.0.0
+wait_for 30 "kube-node-0 routes $block1 via both ToRs again" multipath kube-node-0 "$block1" 10.10.0.0 10.20.0.0
+wait_for 30 "kube-node-1 routes $block0 via both ToRs again" multipath kube-node-1 "$block0" 10.10.0.2 10.20.0.2
 echo "PASS: rack_dual_tor"
