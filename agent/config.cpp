@@ -176,7 +176,7 @@ Status read_bgp(const Section& s, const AgentConfig::NodeSection& node, AgentCon
     if (!peers.IsSequence()) return invalid("bgp.peers: expected a list");
     for (std::size_t i = 0; i < peers.size(); ++i) {
       Section p(peers[i], "bgp.peers[" + std::to_string(i) + "]");
-      if (auto ok = p.check_fields({"address", "asNumber", "password", "port", "passive", "bfd"}); !ok) return ok;
+      if (auto ok = p.check_fields({"address", "asNumber", "password", "port", "passive", "bfd", "localAddress"}); !ok) return ok;
       ConfigPeer peer;
       if (!p.has("address")) return invalid(p.field("address") + ": required");
       TRY(a, p.address("address"));
@@ -203,6 +203,14 @@ Status read_bgp(const Section& s, const AgentConfig::NodeSection& node, AgentCon
       if (p.has("passive")) {
         TRY(passive, p.boolean("passive"));
         peer.passive = passive;
+      }
+      if (p.has("localAddress")) {
+        TRY(local, p.address("localAddress"));
+        if (local.family() != a.family()) {
+          return invalid(p.field("localAddress") + ": " + local.str() + " is " + ipam::family_name(local.family()) +
+                         " but the peer " + a.str() + " is " + ipam::family_name(a.family()));
+        }
+        peer.local_address = local;
       }
       if (p.has("bfd")) {
         auto bfd = read_bfd(p.child("bfd"));

@@ -21,6 +21,9 @@ struct ConfigPeer {
   std::uint16_t port = 179;
   bool passive = false;
   std::optional<BfdProfile> bfd;  // bfd: {receiveInterval, transmitInterval, detectMultiplier}
+  // localAddress: the session starts from it (a node with two uplinks peers from each);
+  // none: the kernel picks the source, as for a BGPPeer with sourceAddress None.
+  std::optional<ipam::Address> local_address;
 };
 
 struct AgentConfig {

@@ -21,6 +21,14 @@ using nlohmann::json;
 
 constexpr auto kPeriodicReconcile = std::chrono::seconds(30);
 
+// A kernel route's gateway, or its multipath next hops joined by commas (`blockctl routes kernel`).
+std::string via_text(const netlink::Route& r) {
+  if (r.gateway) return r.gateway->str();
+  std::string out;
+  for (const auto& h : r.next_hops) out += (out.empty() ? "" : ",") + h.str();
+  return out;
+}
+
 }  // namespace
 
 NodeAgent::NodeAgent(boost::asio::io_context& io, AgentConfig config)
@@ -173,7 +181,10 @@ Status NodeAgent::register_node() {
 NodeAgent::DesiredPeers NodeAgent::desired_peers(const ClusterView& view) {
   DesiredPeers out;
   peer_sources_.clear();
-  for (auto& p : select_peers(config_.bgp.peers, view.bgp_peers, config_.node.name, labels_of_this_node(view))) {
+  std::vector<ipam::Address> node_addresses{config_.node.address.address};
+  if (config_.node.address_v6) node_addresses.push_back(config_.node.address_v6->address);
+  for (auto& p : select_peers(config_.bgp.peers, view.bgp_peers, config_.node.name, labels_of_this_node(view),
+                              node_addresses)) {
     if (p.bfd) out.bfd.push_back({p.config.address, bfd::timers_from(*p.bfd)});
     peer_sources_.push_back({p.config.address.str(), std::move(p.source), std::move(p.type)});
     out.bgp.push_back(std::move(p.config));
@@ -246,7 +257,7 @@ void NodeAgent::replan() {
 
   std::vector<LearnedRoute> learned;
   for (const auto& r : speaker_->received()) {
-    if (r.next_hop) learned.push_back({r.prefix, *r.next_hop});
+    if (r.next_hop) learned.push_back({r.prefix, *r.next_hop, r.rank});
   }
   ThisNode self{config_.node.name, config_.node.address, config_.node.address_v6, config_.dataplane.ipip_device,
                 config_.dataplane.vxlan_device, vxlan_->ready()};
@@ -425,7 +436,7 @@ json NodeAgent::routes(const std::string& which) {
   for (const auto& r : last_plan_.kernel.routes) {
     out.push_back({{"prefix", r.destination.str()},
                    {"kind", netlink::kind_name(r.kind)},
-                   {"via", r.gateway ? r.gateway->str() : ""},
+                   {"via", via_text(r)},
                    {"device", r.device},
                    {"onlink", r.onlink},
                    {"protocol", config_.dataplane.route_protocol}});

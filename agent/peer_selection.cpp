@@ -17,7 +17,8 @@ bool peer_selects(const ipam::BGPPeer& peer, const ipam::Labels& labels) {
 
 std::vector<SelectedPeer> select_peers(const std::vector<ConfigPeer>& configured,
                                        const std::vector<ipam::BGPPeer>& resources, const std::string& node,
-                                       const ipam::Labels& labels) {
+                                       const ipam::Labels& labels,
+                                       const std::vector<ipam::Address>& node_addresses) {
   std::vector<SelectedPeer> out;
   auto add = [&](bgp::PeerConfig p, std::string source, std::string type, const std::optional<BfdProfile>& bfd) {
     const bool known = std::any_of(out.begin(), out.end(), [&](const SelectedPeer& s) { return s.config.address == p.address; });
@@ -32,6 +33,7 @@ std::vector<SelectedPeer> select_peers(const std::vector<ConfigPeer>& configured
     p.password = c.password;
     p.port = c.port;
     p.passive = c.passive;
+    p.local_address = c.local_address;
     add(std::move(p), "config", "config", c.bfd);
   }
   for (const auto& r : resources) {
@@ -42,6 +44,11 @@ std::vector<SelectedPeer> select_peers(const std::vector<ConfigPeer>& configured
     p.peer_as = r.as_number;
     p.password = r.password;
     if (r.port) p.port = *r.port;
+    if (r.source_address == ipam::SourceAddress::UseNodeIP) {
+      for (const auto& a : node_addresses) {
+        if (a.family() == r.peer_ip.family()) p.local_address = a;
+      }
+    }
     add(std::move(p), "BGPPeer/" + r.name, r.node.empty() && r.node_selector.empty() ? "global" : "node specific",
         r.bfd);
   }

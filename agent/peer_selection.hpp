@@ -1,6 +1,8 @@
 // Which BGP peers this node has: the config file's peers, then every BGPPeer resource that
 // selects this node (Calico: spec.node names one node, spec.nodeSelector selects nodes by
 // label, neither means every node). The config file wins for an address both name. Pure.
+// Source addresses: a config peer's localAddress; a BGPPeer's sourceAddress UseNodeIP (Calico's
+// default) binds to the node's address of the peer's family in `node_addresses`, None to none.
 #pragma once
 
 #include <optional>
@@ -22,6 +24,7 @@ struct SelectedPeer {
 
 std::vector<SelectedPeer> select_peers(const std::vector<ConfigPeer>& configured,
                                        const std::vector<ipam::BGPPeer>& resources, const std::string& node,
-                                       const ipam::Labels& labels);
+                                       const ipam::Labels& labels,
+                                       const std::vector<ipam::Address>& node_addresses = {});
 
 }  // namespace blockd::agent

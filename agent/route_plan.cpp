@@ -111,12 +111,14 @@ class Planner {
       }
       case netlink::RoutePath::Upstream: {
         // Another subnet and no tunnel: the ToR knows the way; use what it told us.
-        const LearnedRoute* best = nullptr;
-        for (const auto& r : learned_) {
-          if (r.prefix.contains(dst) && (!best || r.prefix.length() > best->prefix.length())) best = &r;
+        auto next_hops = equal_cost_next_hops(learned_, dst);
+        if (next_hops.size() > netlink::kMaxNextHops) {
+          note(dst.str() + ": " + std::to_string(next_hops.size()) + " equal-cost next hops; the first " +
+               std::to_string(netlink::kMaxNextHops) + " used");
+          next_hops.resize(netlink::kMaxNextHops);
         }
-        if (best) {
-          plan_.kernel.routes.push_back(netlink::Route::direct(dst, best->next_hop));
+        if (!next_hops.empty()) {
+          plan_.kernel.routes.push_back(netlink::Route::multipath(dst, std::move(next_hops)));
         } else {
           note(dst.str() + ": node " + node_name + " is in another subnet and no BGP peer sent a route for it yet");
         }
@@ -154,6 +156,31 @@ std::vector<Prefix> merge_siblings(std::vector<Prefix> blocks) {
     }
   }
   return {set.begin(), set.end()};
+}
+
+std::vector<Address> equal_cost_next_hops(const std::vector<LearnedRoute>& learned, const Prefix& dst) {
+  std::vector<const LearnedRoute*> best;
+  for (const auto& r : learned) {
+    if (!r.prefix.contains(dst) || r.next_hop.family() != dst.family()) continue;
+    if (!best.empty()) {
+      const LearnedRoute& b = *best.front();
+      if (r.prefix.length() < b.prefix.length()) continue;
+      if (r.prefix.length() == b.prefix.length()) {
+        const auto c = bgp::compare(r.rank, b.rank);
+        if (c > 0) continue;
+        if (c == 0) {
+          best.push_back(&r);
+          continue;
+        }
+      }
+    }
+    best.assign(1, &r);  // a longer prefix, or a better path of the same prefix
+  }
+  std::vector<Address> hops;
+  for (const auto* r : best) hops.push_back(r->next_hop);
+  std::sort(hops.begin(), hops.end());
+  hops.erase(std::unique(hops.begin(), hops.end()), hops.end());
+  return hops;
 }
 
 RoutePlan plan_routes(const ClusterView& view, const ThisNode& self, const std::vector<LearnedRoute>& learned) {

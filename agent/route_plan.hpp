@@ -6,7 +6,9 @@
 //     VXLAN: via the remote VTEP on the VXLAN device, onlink, plus its neighbour and FDB entries
 //     IPIP:  via the remote node address on the IPIP device, onlink
 //     same subnet: direct via the remote node address
-//     other subnet: via the next hop learned over BGP (nothing when none was learned)
+//     other subnet: via the next hop learned over BGP (nothing when none was learned); when
+//       several peers (two ToRs) sent the longest matching prefix with equal rank
+//       (bgp/path_rank.hpp), via all their next hops as one multipath route (ECMP)
 // Disabled pools and pools that no longer select this node keep routing their blocks: running
 // workloads are never cut off by a pool change.
 #pragma once
@@ -17,6 +19,7 @@
 
 #include "agent/cluster_view.hpp"
 #include "bgp/export_policy.hpp"
+#include "bgp/path_rank.hpp"
 #include "netlink/programmer.hpp"
 
 namespace blockd::agent {
@@ -35,7 +38,13 @@ struct ThisNode {
 struct LearnedRoute {
   ipam::Prefix prefix;
   ipam::Address next_hop;
+  bgp::PathRank rank;
 };
+
+// The next hops to reach `dst` through: of the learned routes whose prefix is the longest that
+// contains `dst`, those of the best rank (ties all kept: ECMP), sorted, without duplicates.
+// Empty when no learned route covers `dst`.
+std::vector<ipam::Address> equal_cost_next_hops(const std::vector<LearnedRoute>& learned, const ipam::Prefix& dst);
 
 struct Advertisement {
   ipam::Prefix prefix;

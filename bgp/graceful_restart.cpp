@@ -45,6 +45,13 @@ bool GracefulRestartHelper::end_of_rib(AddressFamily family) {
   return !waiting_.empty();
 }
 
+bool GracefulRestartHelper::abandon() {
+  const bool was = deadline_.has_value();
+  deadline_.reset();
+  waiting_.clear();
+  return was;
+}
+
 bool GracefulRestartHelper::expired(TimePoint now) {
   if (deadline_ && *deadline_ <= now) {
     deadline_.reset();

@@ -26,6 +26,9 @@ class GracefulRestartHelper {
   bool end_of_rib(AddressFamily family);
   // True when the timer ran out: every stale route goes.
   bool expired(TimePoint now);
+  // The path to the peer failed (BFD Down): a BFD-detected failure gets no graceful-restart
+  // retention (RFC 5882 §4.3.1), so stop helping. Returns whether routes were being kept.
+  bool abandon();
   bool restarting() const { return deadline_.has_value(); }
   std::optional<TimePoint> deadline() const { return deadline_; }
 

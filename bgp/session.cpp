@@ -198,6 +198,14 @@ void Peer::stop(bool graceful, std::uint8_t cease_subcode) {
   timer_.cancel();
 }
 
+void Peer::path_down() {
+  stop(false, err::kCeaseAdminReset);
+  if (gr_.abandon()) {
+    spdlog::warn("bgp peer {}: BFD says the path is down: stale routes kept for graceful restart removed", name());
+    sweep(std::nullopt);
+  }
+}
+
 void Peer::execute(Actions actions) {
   const TimePoint now = env_->clock.now();
   for (auto& a : actions) {
@@ -289,7 +297,14 @@ void Peer::connect() {
     return;
   }
   apply_socket_options(s, true);
-  if (env_->config.listen_address && env_->config.listen_address->is_v4() == config_.address.is_v4()) {
+  if (config_.local_address) {
+    s.bind(tcp::endpoint(to_asio(*config_.local_address), 0), ec);
+    if (ec) {
+      // Not (yet) an address of this node: the connect-retry timer tries again.
+      spdlog::error("bgp peer {}: cannot connect from {}: {}", name(), config_.local_address->str(), ec.message());
+      return;
+    }
+  } else if (env_->config.listen_address && env_->config.listen_address->is_v4() == config_.address.is_v4()) {
     s.bind(tcp::endpoint(to_asio(*env_->config.listen_address), 0), ec);
   }
   conn_ = std::make_shared<Connection>(std::move(s), true);
@@ -709,6 +724,7 @@ void Peer::append_received(std::vector<ReceivedRoute>& out) const {
     r.peer = config_.address;
     if (e.attributes->as_path) r.as_path = to_string(*e.attributes->as_path);
     r.communities = e.attributes->communities;
+    r.rank = rank_of(*e.attributes, config_.peer_as != local_as());
     r.stale = e.stale;
     out.push_back(std::move(r));
   }

@@ -53,6 +53,9 @@ class Peer : public std::enable_shared_from_this<Peer> {
   void start();
   // graceful: leave without NOTIFICATION (graceful restart); otherwise Cease with subcode.
   void stop(bool graceful, std::uint8_t cease_subcode);
+  // BFD says the path is down (RFC 5882): the session ends with a Cease, and routes kept as
+  // stale by an earlier graceful-restart loss are flushed too.
+  void path_down();
   void incoming(boost::asio::ip::tcp::socket socket);
   void advertise_changed();
   PeerStatus status() const;

@@ -65,6 +65,10 @@ Status validate(const PeerConfig& p, const SpeakerConfig& config) {
   if (p.hold_time && (*p.hold_time == 1 || *p.hold_time == 2)) return invalid(who + ": hold time must be 0 or >= 3");
   if (p.port == 0) return invalid(who + ": port must not be 0");
   if (p.max_prefixes == 0) return invalid(who + ": max prefixes must be at least 1");
+  if (p.local_address && p.local_address->family() != p.address.family()) {
+    return invalid(who + ": local address " + p.local_address->str() + " is " + ipam::family_name(p.local_address->family()) +
+                   ", the peer " + ipam::family_name(p.address.family()));
+  }
   const auto& families = config.peer_families;
   if (!families.empty() && std::find(families.begin(), families.end(), p.address.family()) == families.end()) {
     return invalid(who + ": an " + ipam::family_name(p.address.family()) + " peer, but this node has no " +
@@ -252,7 +256,7 @@ void Speaker::set_path_up(const Address& address, bool up) {
   if (!up) {
     spdlog::warn("bgp peer {}: BFD says the path is down: ending the session", address.str());
     // A Cease NOTIFICATION (not a silent close): neither side keeps the routes as stale.
-    it->second->stop(false, err::kCeaseAdminReset);
+    it->second->path_down();
   } else {
     spdlog::info("bgp peer {}: BFD says the path is up: starting the session", address.str());
     it->second->start();

@@ -14,6 +14,7 @@
 
 #include "ipam/net/clock.hpp"
 #include "bgp/export_policy.hpp"
+#include "bgp/path_rank.hpp"
 #include "ipam/net/prefix.hpp"
 #include "ipam/net/result.hpp"
 
@@ -54,6 +55,9 @@ struct PeerConfig {
   std::optional<int> ttl_security_hops;    // GTSM (RFC 5082): accept only TTL >= 256 - hops
   std::optional<std::uint16_t> hold_time;  // default: SpeakerConfig::hold_time
   std::size_t max_prefixes = 1'000'000;    // more received: Cease 6/1 (RFC 4486), bounding memory
+  // The address our connections to the peer start from (BIRD's `source address`); none: the
+  // kernel picks it (the listen address when one is set).
+  std::optional<Address> local_address;
   // RFC 5882 §4.3: BFD watches the path; the session runs only while set_path_up says Up.
   bool bfd = false;
   friend bool operator==(const PeerConfig&, const PeerConfig&) = default;
@@ -83,6 +87,7 @@ struct ReceivedRoute {
   Address peer;
   std::string as_path;  // "65001 65002"
   std::vector<std::uint32_t> communities;
+  PathRank rank;       // equal ranks from several peers: one multipath route
   bool stale = false;  // kept for a restarting peer (RFC 4724)
 };
 

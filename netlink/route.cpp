@@ -1,5 +1,6 @@
 #include "netlink/route.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace blockd::netlink {
@@ -63,6 +64,17 @@ Route Route::direct(const Prefix& dst, const Address& node, std::string device) 
   return via(RouteKind::Direct, dst, node, std::move(device), false);
 }
 
+Route Route::multipath(const Prefix& dst, std::vector<Address> gateways) {
+  std::sort(gateways.begin(), gateways.end());
+  gateways.erase(std::unique(gateways.begin(), gateways.end()), gateways.end());
+  if (gateways.size() == 1) return direct(dst, gateways.front());
+  Route r;
+  r.kind = RouteKind::Direct;
+  r.destination = dst;
+  r.next_hops = std::move(gateways);
+  return r;
+}
+
 // Tunnels are onlink: the remote node (or VTEP) is not on the tunnel's subnet (Calico's `onlink`).
 Route Route::ipip(const Prefix& dst, const Address& node, std::string device) {
   return via(RouteKind::Ipip, dst, node, std::move(device), true);
@@ -93,6 +105,22 @@ Status Route::validate() const {
   const auto fail = [&](const std::string& why) { return invalid("route " + destination.str() + ": " + why); };
   const std::string kind_text = kind_name(kind);
   if (kind == RouteKind::Other) return fail("kind 'other' cannot be programmed");
+  if (is_multipath()) {
+    if (kind != RouteKind::Direct) return fail("only a direct route can have several next hops");
+    if (gateway) return fail("a multipath route has its gateways in its next hops alone");
+    if (next_hops.size() < 2) return fail("a multipath route needs two next hops or more");
+    if (next_hops.size() > kMaxNextHops)
+      return fail(std::to_string(next_hops.size()) + " next hops; at most " + std::to_string(kMaxNextHops));
+    if (!device.empty() || onlink) return fail("a multipath route names no device and is not onlink");
+    if (!std::is_sorted(next_hops.begin(), next_hops.end()) ||
+        std::adjacent_find(next_hops.begin(), next_hops.end()) != next_hops.end())
+      return fail("next hops must be sorted and unique (Route::multipath)");
+    for (const auto& h : next_hops) {
+      if (h.family() != destination.family())
+        return fail("next hop " + h.str() + " is not " + family_name(destination.family()));
+    }
+    return {};
+  }
   if (needs_gateway(kind) && !gateway) return fail("a " + kind_text + " route needs a gateway");
   if (!needs_gateway(kind) && gateway) return fail("a " + kind_text + " route has no gateway");
   if (gateway && gateway->family() != destination.family())
@@ -107,6 +135,7 @@ Status Route::validate() const {
 std::string Route::str() const {
   std::string s = is_blackhole() ? "blackhole " + destination.str() : destination.str();
   if (gateway) s += " via " + gateway->str();
+  for (const auto& h : next_hops) s += " nexthop via " + h.str();
   if (!device.empty()) s += " dev " + device;
   if (onlink) s += " onlink";
   if (kind == RouteKind::Workload) s += " scope link";
@@ -118,7 +147,7 @@ std::string Route::str() const {
 
 bool satisfies(const Route& actual, const Route& desired) {
   return actual.kind != RouteKind::Other && actual.is_blackhole() == desired.is_blackhole() &&
-         actual.gateway == desired.gateway &&
+         actual.gateway == desired.gateway && actual.next_hops == desired.next_hops &&
          actual.onlink == desired.onlink && actual.scope() == desired.scope() &&
          actual.effective_metric() == desired.effective_metric() &&
          actual.table == desired.table && actual.destination == desired.destination &&

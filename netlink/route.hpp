@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ipam/net/prefix.hpp"
 #include "ipam/net/result.hpp"
@@ -21,12 +22,16 @@ using ipam::Prefix;
 
 inline constexpr std::uint8_t kDefaultRouteProtocol = 200;
 inline constexpr std::uint32_t kMainTable = 254;  // RT_TABLE_MAIN
+// Next hops of one multipath route: a bound on what the BGP peers can make blockd install (a
+// rack has two ToRs), keeping a route message far inside one page.
+inline constexpr std::size_t kMaxNextHops = 32;
 
 // What a route is for (ARCHITECTURE.md, Routes). The kernel does not store the kind: a dumped route's
 // kind is inferred from its shape (type, gateway, onlink, device kind).
 enum class RouteKind : std::uint8_t {
   Blackhole,  // this node's own affine block: drop what no workload claims
-  Direct,     // remote block via the remote node address (same subnet)
+  Direct,     // remote block via the remote node address (same subnet), or via the next hops
+              // learned over BGP: one, or several as one multipath route (ECMP)
   Ipip,       // remote block via the remote node address on the IPIP device, onlink
   Vxlan,      // remote block via the remote VTEP address on the VXLAN device, onlink
   Workload,   // /32 (/128) to a local workload interface, scope link
@@ -38,6 +43,9 @@ struct Route {
   RouteKind kind = RouteKind::Blackhole;
   Prefix destination;
   std::optional<Address> gateway;
+  // Two or more: one multipath route (RTA_MULTIPATH), each next hop on the device the kernel
+  // resolves for it; `gateway` is then empty. Kept sorted, so equal sets compare equal.
+  std::vector<Address> next_hops;
   std::string device;  // empty: any device (the kernel picks it; blackhole, direct)
   bool onlink = false;
   std::uint8_t protocol = 0;  // 0 in desired routes: the programmer sets its own
@@ -46,6 +54,9 @@ struct Route {
 
   static Route blackhole(const Prefix& block);
   static Route direct(const Prefix& dst, const Address& node, std::string device = {});
+  // Via every address of `gateways` (ECMP over equal BGP paths, e.g. two ToRs): a multipath route
+  // for two or more, a plain direct route for one. Duplicates are dropped.
+  static Route multipath(const Prefix& dst, std::vector<Address> gateways);
   static Route ipip(const Prefix& dst, const Address& node, std::string device);
   static Route vxlan(const Prefix& dst, const Address& vtep, std::string device);
   static Route workload(const Prefix& host, std::string device);
@@ -55,6 +66,7 @@ struct Route {
   // RT_SCOPE_LINK for workload routes, RT_SCOPE_UNIVERSE otherwise.
   std::uint8_t scope() const;
   bool is_blackhole() const { return kind == RouteKind::Blackhole; }
+  bool is_multipath() const { return !next_hops.empty(); }
 
   // A route blockd can write: gateway and device present where the kind needs them, one family.
   Status validate() const;
@@ -75,7 +87,7 @@ struct RouteKey {
 inline RouteKey key_of(const Route& r) { return {r.table, r.destination}; }
 
 // True when an actual (dumped) route already is what the desired one asks for: same type,
-// gateway, onlink, scope and metric, and the same device when the desired route names one.
+// gateway (or set of multipath next hops), onlink, scope and metric, and the same device when the desired route names one.
 bool satisfies(const Route& actual, const Route& desired);
 
 class Mac {

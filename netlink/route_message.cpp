@@ -5,6 +5,9 @@
 #include <netlink/msg.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <vector>
+
 namespace blockd::netlink {
 namespace {
 
@@ -12,6 +15,48 @@ int af(Family f) { return f == Family::V4 ? AF_INET : AF_INET6; }
 
 std::uint8_t table_byte(std::uint32_t table) {
   return table < 256 ? static_cast<std::uint8_t>(table) : static_cast<std::uint8_t>(RT_TABLE_UNSPEC);
+}
+
+// RTA_MULTIPATH: one rtnexthop per next hop, each followed by its RTA_GATEWAY; ifindex 0 lets
+// the kernel resolve each gateway's device (as `ip route add D nexthop via A nexthop via B`).
+bool put_multipath(nl_msg* msg, const std::vector<Address>& next_hops) {
+  nlattr* nest = nla_nest_start(msg, RTA_MULTIPATH);
+  if (!nest) return false;
+  for (const auto& hop : next_hops) {
+    auto* nh = static_cast<rtnexthop*>(nlmsg_reserve(msg, sizeof(rtnexthop), NLMSG_ALIGNTO));
+    if (!nh) return false;
+    *nh = rtnexthop{};
+    const auto gw = hop.bytes();
+    if (nla_put(msg, RTA_GATEWAY, static_cast<int>(gw.size()), gw.data()) != 0) return false;
+    nh->rtnh_len = static_cast<unsigned short>(reinterpret_cast<char*>(nlmsg_tail(nlmsg_hdr(msg))) -
+                                               reinterpret_cast<char*>(nh));
+  }
+  return nla_nest_end(msg, nest) == 0;
+}
+
+// The gateways of an RTA_MULTIPATH attribute, sorted; nullopt when a next hop is not one blockd
+// writes (no gateway, onlink, another family) or the attribute is malformed.
+std::optional<std::vector<Address>> parse_multipath(const nlattr* attr, Family family, std::size_t addr_len) {
+  std::vector<Address> hops;
+  const auto* p = static_cast<const char*>(nla_data(attr));
+  int left = nla_len(attr);
+  while (left >= static_cast<int>(sizeof(rtnexthop))) {
+    const auto* nh = reinterpret_cast<const rtnexthop*>(p);
+    if (nh->rtnh_len < sizeof(rtnexthop) || nh->rtnh_len > left) return std::nullopt;
+    if (nh->rtnh_flags & RTNH_F_ONLINK) return std::nullopt;
+    nlattr* tb[RTA_MAX + 1] = {};
+    if (nla_parse(tb, RTA_MAX, reinterpret_cast<nlattr*>(const_cast<char*>(p) + RTNH_LENGTH(0)),
+                  nh->rtnh_len - static_cast<int>(RTNH_LENGTH(0)), nullptr) < 0)
+      return std::nullopt;
+    if (!tb[RTA_GATEWAY] || static_cast<std::size_t>(nla_len(tb[RTA_GATEWAY])) != addr_len) return std::nullopt;
+    hops.push_back(Address::from_bytes(family, {static_cast<const std::uint8_t*>(nla_data(tb[RTA_GATEWAY])), addr_len}));
+    const int step = static_cast<int>(RTNH_ALIGN(nh->rtnh_len));
+    p += step;
+    left -= step;
+  }
+  if (hops.empty()) return std::nullopt;
+  std::sort(hops.begin(), hops.end());
+  return hops;
 }
 
 }  // namespace
@@ -47,6 +92,7 @@ Result<Message> route_message(Op op, const Route& route, int ifindex) {
       const auto gw = route.gateway->bytes();
       ok = ok && nla_put(msg, RTA_GATEWAY, static_cast<int>(gw.size()), gw.data()) == 0;
     }
+    if (route.is_multipath()) ok = ok && put_multipath(msg, route.next_hops);
     if (ifindex > 0) ok = ok && nla_put_u32(msg, RTA_OIF, static_cast<std::uint32_t>(ifindex)) == 0;
   }
   if (!ok) return internal("netlink: route message overflow for " + route.str());
@@ -95,8 +141,20 @@ std::optional<Route> parse_route(const nlmsghdr* h, const LinkTable& links) {
 
   if (rtm->rtm_type == RTN_BLACKHOLE) {
     r.kind = RouteKind::Blackhole;
-  } else if (rtm->rtm_type != RTN_UNICAST || tb[RTA_MULTIPATH]) {
+  } else if (rtm->rtm_type != RTN_UNICAST) {
     r.kind = RouteKind::Other;
+  } else if (tb[RTA_MULTIPATH]) {
+    auto hops = parse_multipath(tb[RTA_MULTIPATH], family, addr_len);
+    // One next hop left is reported as a multipath of one by IPv6 after a sibling goes.
+    if (hops && hops->size() == 1 && !r.gateway) {
+      r.gateway = hops->front();
+      r.kind = RouteKind::Direct;
+    } else if (hops && hops->size() > 1 && !r.gateway && !r.onlink) {
+      r.next_hops = std::move(*hops);
+      r.kind = RouteKind::Direct;
+    } else {
+      r.kind = RouteKind::Other;
+    }
   } else if (r.gateway) {
     r.kind = !r.onlink ? RouteKind::Direct
              : links.kind(oif) == "vxlan" ? RouteKind::Vxlan

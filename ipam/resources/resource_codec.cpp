@@ -228,7 +228,7 @@ Result<BGPPeer> decode_peer(const json& doc, std::string name) {
   if (*spec == nullptr) return invalid("spec: required (a BGPPeer needs spec.peerIP and spec.asNumber)");
   const json& sp = **spec;
   const std::string path = "spec";
-  if (auto s = check_fields(sp, path, {"peerIP", "asNumber", "node", "nodeSelector", "password", "bfd"}); !s) {
+  if (auto s = check_fields(sp, path, {"peerIP", "asNumber", "node", "nodeSelector", "password", "bfd", "sourceAddress"}); !s) {
     return s.error();
   }
   std::string peer_ip;
@@ -246,6 +246,13 @@ Result<BGPPeer> decode_peer(const json& doc, std::string name) {
   }
   if (auto s = read_string(sp, "password", path, p.password); !s) return s.error();
   if (auto s = read_bfd(sp, p.bfd); !s) return s.error();
+  std::string source;
+  if (auto s = read_string(sp, "sourceAddress", path, source); !s) return s.error();
+  if (source == "None") {
+    p.source_address = SourceAddress::None;
+  } else if (!source.empty() && source != "UseNodeIP") {
+    return invalid("spec.sourceAddress: \"" + source.substr(0, 64) + "\" is neither UseNodeIP nor None");
+  }
   return p;
 }
 
@@ -405,6 +412,7 @@ struct ToJson {
                      {"transmitInterval", p.bfd->transmit_interval_ms},
                      {"detectMultiplier", p.bfd->detect_multiplier}};
     }
+    if (p.source_address == SourceAddress::None) spec["sourceAddress"] = "None";
     d["spec"] = std::move(spec);
     return d;
   }

@@ -78,6 +78,11 @@ struct Node {
   friend bool operator==(const Node&, const Node&) = default;
 };
 
+// BGPPeer spec.sourceAddress (Calico): UseNodeIP binds the session to the node's address of the
+// peer's family; None leaves the source to the kernel (the address of the uplink toward the peer:
+// a node with two uplinks then peers from each).
+enum class SourceAddress : std::uint8_t { UseNodeIP, None };
+
 struct BGPPeer {
   std::string name;
   Address peer_ip;
@@ -87,6 +92,7 @@ struct BGPPeer {
   std::string password;            // TCP-MD5 (RFC 2385)
   std::optional<std::uint16_t> port;  // peerIP may be "addr:port" as in Calico
   std::optional<BfdProfile> bfd;      // spec.bfd (blockd's, MetalLB's field names): BFD on the session
+  SourceAddress source_address = SourceAddress::UseNodeIP;  // spec.sourceAddress, Calico's default
 
   friend bool operator==(const BGPPeer&, const BGPPeer&) = default;
 };

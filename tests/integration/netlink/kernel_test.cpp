@@ -358,5 +358,70 @@ TEST_F(KernelTest, AMissingOwnedDeviceHoldsNothingAndItsEntriesFailUntilItExists
             (std::set<std::string>{"10.0.4.0 lladdr 66:00:00:00:00:04 PERMANENT"}));
 }
 
+
+// ECMP toward two ToRs: one multipath route (RTA_MULTIPATH) via a next hop on each uplink. When
+// one ToR goes, its next hop is removed by replacing the route in place (NLM_F_REPLACE): the
+// destination is never without a route, and nothing is withdrawn.
+class MultipathKernelTest : public KernelTest {
+ protected:
+  void SetUp() override {
+    KernelTest::SetUp();
+    must(ns.ip("link add name up1 type veth peer name up1p"));
+    must(ns.ip("link set up1 up"));
+    must(ns.ip("link set up1p up"));
+    must(ns.ip("addr add 192.168.51.1/24 dev up1"));
+    must(ns.ip("addr add fd51::1/64 dev up1 nodad"));
+  }
+  static DesiredState via(const std::vector<const char*>& v4, const std::vector<const char*>& v6) {
+    DesiredState s;
+    std::vector<Address> a4, a6;
+    for (const char* a : v4) a4.push_back(addr(a));
+    for (const char* a : v6) a6.push_back(addr(a));
+    s.routes = {Route::multipath(pfx("10.0.9.0/26"), a4), Route::multipath(pfx("fd00:0:0:9::/122"), a6)};
+    return s;
+  }
+  std::set<std::string> show(const char* family, const char* dst) {
+    return lines(must(ns.ip(std::string(family) + " route show " + dst + " proto 200")));
+  }
+};
+
+TEST_F(MultipathKernelTest, InstallsOneMultipathRouteAndReadsItBackAsUnchanged) {
+  const auto both = via({"192.168.50.2", "192.168.51.2"}, {"fd50::2", "fd51::2"});
+  auto report = reconcile(*programmer, both);
+  ASSERT_TRUE(report.converged()) << report.summary()
+                                  << (report.failed.empty() ? "" : " " + report.failed[0].error.message);
+  EXPECT_EQ(report.routes.added, 2u);
+  EXPECT_EQ(show("-4", "10.0.9.0/26"), (std::set<std::string>{"10.0.9.0/26",
+                                                              "\tnexthop via 192.168.50.2 dev up0 weight 1",
+                                                              "\tnexthop via 192.168.51.2 dev up1 weight 1"}));
+  EXPECT_EQ(show("-6", "fd00:0:0:9::/122"),
+            (std::set<std::string>{"fd00:0:0:9::/122 metric 1024 pref medium",
+                                   "\tnexthop via fd50::2 dev up0 weight 1",
+                                   "\tnexthop via fd51::2 dev up1 weight 1"}));
+  report = reconcile(*programmer, both);
+  EXPECT_EQ(report.routes, (ChangeCounts{.unchanged = 2}));
+}
+
+TEST_F(MultipathKernelTest, ADeadNextHopIsRemovedInPlaceAndComesBack) {
+  (void)reconcile(*programmer, via({"192.168.50.2", "192.168.51.2"}, {"fd50::2", "fd51::2"}));
+  auto watch = ns.enter([] { return RouteWatch::open(); });
+  ASSERT_TRUE(watch.ok());
+  // The ToR behind up0 is gone: the route keeps the other next hop, replaced, never deleted.
+  auto report = reconcile(*programmer, via({"192.168.51.2"}, {"fd51::2"}));
+  EXPECT_EQ(report.routes, (ChangeCounts{.replaced = 2}));
+  EXPECT_EQ(show("-4", "10.0.9.0/26"), (std::set<std::string>{"10.0.9.0/26 via 192.168.51.2 dev up1"}));
+  EXPECT_EQ(show("-6", "fd00:0:0:9::/122"),
+            (std::set<std::string>{"fd00:0:0:9::/122 via fd51::2 dev up1 metric 1024 pref medium"}));
+  report = reconcile(*programmer, via({"192.168.51.2"}, {"fd51::2"}));
+  EXPECT_EQ(report.routes, (ChangeCounts{.unchanged = 2}));
+  // It comes back: multipath again, in place.
+  report = reconcile(*programmer, via({"192.168.50.2", "192.168.51.2"}, {"fd50::2", "fd51::2"}));
+  EXPECT_EQ(report.routes, (ChangeCounts{.replaced = 2}));
+  EXPECT_EQ(show("-4", "10.0.9.0/26").size(), 3u);
+  EXPECT_EQ(show("-6", "fd00:0:0:9::/122").size(), 3u);
+  // No RTM_DELROUTE for either destination went out meanwhile.
+  for (const auto& e : (*watch)->read()) EXPECT_NE(e.type, RouteEvent::Type::Deleted) << e.route.str();
+}
+
 }  // namespace
 }  // namespace blockd::netlink

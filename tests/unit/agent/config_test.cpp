@@ -59,6 +59,16 @@ TEST(AgentConfig, PeerBfdTakesMetalLbsNamesAndDefaults) {
   EXPECT_FALSE(c->bgp.peers[2].bfd);
 }
 
+TEST(AgentConfig, PeerLocalAddressIsOfThePeersFamily) {
+  const std::string node = "node: {name: n0, address: 10.0.0.10/24, asNumber: 65002}\n";
+  auto c = parse_agent_config(node + "bgp: {peers: [{address: 10.1.0.1, asNumber: 65001, localAddress: 10.1.0.2}]}\n");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->bgp.peers[0].local_address, ipam::Address::parse("10.1.0.2").value());
+  c = parse_agent_config(node + "bgp: {peers: [{address: 10.1.0.1, asNumber: 65001, localAddress: fd00::2}]}\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message, "bgp.peers[0].localAddress: fd00::2 is IPv6 but the peer 10.1.0.1 is IPv4");
+}
+
 TEST(AgentConfig, RouterIdDefaultsToTheNodeAddress) {
   auto c = parse_agent_config("node: {name: n, address: 10.1.2.3/16, asNumber: 1}");
   ASSERT_TRUE(c.ok()) << c.error().message;

@@ -25,7 +25,7 @@ std::vector<std::string> addresses(const std::vector<SelectedPeer>& peers) {
 }
 
 TEST(PeerSelection, ConfigPeersThenTheResourcesThatSelectThisNode) {
-  const std::vector<ConfigPeer> configured{{A("10.0.0.1"), 65001, "secret", 1179, true, std::nullopt}};
+  const std::vector<ConfigPeer> configured{{A("10.0.0.1"), 65001, "secret", 1179, true, std::nullopt, std::nullopt}};
   const std::vector<ipam::BGPPeer> resources{
       resource("everyone", "10.0.0.2"),
       resource("mine", "10.0.0.3", "n1"),
@@ -44,7 +44,7 @@ TEST(PeerSelection, ConfigPeersThenTheResourcesThatSelectThisNode) {
 }
 
 TEST(PeerSelection, TheConfigFileWinsForAnAddressBothName) {
-  const auto peers = select_peers({{A("10.0.0.2"), 65001, "", 179, false, std::nullopt}}, {resource("same", "10.0.0.2")}, "n1", {});
+  const auto peers = select_peers({{A("10.0.0.2"), 65001, "", 179, false, std::nullopt, std::nullopt}}, {resource("same", "10.0.0.2")}, "n1", {});
   ASSERT_EQ(peers.size(), 1u);
   EXPECT_EQ(peers[0].source, "config");
   EXPECT_EQ(peers[0].config.peer_as, 65001u);
@@ -53,11 +53,31 @@ TEST(PeerSelection, TheConfigFileWinsForAnAddressBothName) {
 TEST(PeerSelection, APeerThatAsksForBfdCarriesItsProfile) {
   auto with_bfd = resource("bfd", "10.0.0.3");
   with_bfd.bfd = BfdProfile{100, 200, 5};
-  const auto peers = select_peers({{A("10.0.0.2"), 65001, "", 179, false, BfdProfile{}}}, {with_bfd, resource("plain", "10.0.0.4")}, "n1", {});
+  const auto peers = select_peers({{A("10.0.0.2"), 65001, "", 179, false, BfdProfile{}, std::nullopt}}, {with_bfd, resource("plain", "10.0.0.4")}, "n1", {});
   ASSERT_EQ(peers.size(), 3u);
   EXPECT_TRUE(peers[0].config.bfd && peers[0].bfd == BfdProfile{});
   EXPECT_TRUE(peers[1].config.bfd && peers[1].bfd == (BfdProfile{100, 200, 5}));
   EXPECT_FALSE(peers[2].config.bfd || peers[2].bfd);
+}
+
+// Calico's sourceAddress: UseNodeIP (the default) binds the session to the node's address of the
+// peer's family; None leaves it to the kernel. A config peer binds to its localAddress alone.
+TEST(PeerSelection, SourceAddressUseNodeIpBindsToTheNodesAddressAndNoneToNothing) {
+  auto v4 = resource("v4", "10.0.0.2");
+  auto v6 = resource("v6", "fd00::2");
+  auto none = resource("none", "10.0.0.3");
+  none.source_address = ipam::SourceAddress::None;
+  ConfigPeer uplink{A("10.1.0.1"), 65001, "", 179, false, std::nullopt, A("10.1.0.2")};
+  ConfigPeer plain{A("10.2.0.1"), 65001, "", 179, false, std::nullopt, std::nullopt};
+  const auto peers = select_peers({uplink, plain}, {v4, v6, none}, "n1", {}, {A("10.0.0.10"), A("fd00::10")});
+  ASSERT_EQ(peers.size(), 5u);
+  EXPECT_EQ(peers[0].config.local_address, A("10.1.0.2"));
+  EXPECT_EQ(peers[1].config.local_address, std::nullopt);
+  EXPECT_EQ(peers[2].config.local_address, A("10.0.0.10"));
+  EXPECT_EQ(peers[3].config.local_address, A("fd00::10"));
+  EXPECT_EQ(peers[4].config.local_address, std::nullopt);
+  // A node without an address of the peer's family: nothing to bind (the speaker refuses the peer).
+  EXPECT_EQ(select_peers({}, {v6}, "n1", {}, {A("10.0.0.10")})[0].config.local_address, std::nullopt);
 }
 
 TEST(PeerSelection, ABadSelectorSelectsNoNode) {

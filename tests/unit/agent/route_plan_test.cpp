@@ -117,7 +117,7 @@ TEST_P(RoutePlanModes, RemoteBlockAndRemoteBorrowedAddressFollowThePoolMode) {
   (void)b;
   // And an address the remote node holds in a block affine to no node (its affinity released).
   block("192.168.1.0/26", "").assign({"x", c.remote});
-  auto p = plan({{P("192.168.0.0/16"), A("10.0.0.1")}});
+  auto p = plan({{P("192.168.0.0/16"), A("10.0.0.1"), {}}});
   for (const char* dst : {n1 ? "192.168.0.64/26" : "192.168.0.128/26", "192.168.1.0/32"}) {
     const auto* r = find(p, dst);
     ASSERT_NE(r, nullptr) << dst;
@@ -158,6 +158,46 @@ TEST_F(RoutePlanTest, OtherSubnetWithoutALearnedRouteIsANoteNotARoute) {
   EXPECT_EQ(find(p, "192.168.0.128/26"), nullptr);
   ASSERT_EQ(p.notes.size(), 1u);
   EXPECT_NE(p.notes[0].find("no BGP peer sent a route"), std::string::npos);
+}
+
+// Two ToRs send n2's block with equal rank (eBGP, same AS path length, ToRs of different ASes):
+// one multipath route via both. When one ToR's session ends (BFD Down), its routes leave the
+// Adj-RIB-In and the route keeps the other next hop: replaced, never withdrawn.
+TEST_F(RoutePlanTest, EqualRoutesFromTwoPeersMakeOneMultipathRoute) {
+  block("192.168.0.128/26", "n2");
+  bgp::PathRank tor_a{.as_path_length = 2, .neighbour_as = 65101};
+  bgp::PathRank tor_b{.as_path_length = 2, .neighbour_as = 65102};
+  auto p = plan({{P("192.168.0.128/26"), A("10.0.0.2"), tor_b}, {P("192.168.0.128/26"), A("10.0.0.1"), tor_a}});
+  const auto* r = find(p, "192.168.0.128/26");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(*r, netlink::Route::multipath(P("192.168.0.128/26"), {A("10.0.0.1"), A("10.0.0.2")}));
+  EXPECT_EQ(r->next_hops, (std::vector<Address>{A("10.0.0.1"), A("10.0.0.2")}));
+
+  p = plan({{P("192.168.0.128/26"), A("10.0.0.2"), tor_b}});
+  r = find(p, "192.168.0.128/26");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(*r, netlink::Route::direct(P("192.168.0.128/26"), A("10.0.0.2")));
+}
+
+TEST_F(RoutePlanTest, MultipathTakesOnlyTheBestRankOfTheLongestPrefix) {
+  const bgp::PathRank two{.as_path_length = 2, .neighbour_as = 65101};
+  const bgp::PathRank three{.as_path_length = 3, .neighbour_as = 65102};
+  // A longer AS path loses; a shorter prefix loses to a longer one whatever its rank.
+  EXPECT_EQ(equal_cost_next_hops({{P("192.168.0.128/26"), A("10.0.0.1"), two},
+                                  {P("192.168.0.128/26"), A("10.0.0.2"), three},
+                                  {P("192.168.0.0/16"), A("10.0.0.3"), two}},
+                                 P("192.168.0.128/26")),
+            (std::vector<Address>{A("10.0.0.1")}));
+  EXPECT_EQ(equal_cost_next_hops({{P("192.168.0.0/16"), A("10.0.0.3"), two},
+                                  {P("192.168.0.128/26"), A("10.0.0.2"), three}},
+                                 P("192.168.0.128/26")),
+            (std::vector<Address>{A("10.0.0.2")}));
+  // The same next hop twice (two prefixes, or a peer's stale copy) is one next hop.
+  EXPECT_EQ(equal_cost_next_hops({{P("192.168.0.128/26"), A("10.0.0.1"), two},
+                                  {P("192.168.0.128/26"), A("10.0.0.1"), two}},
+                                 P("192.168.0.128/26")),
+            (std::vector<Address>{A("10.0.0.1")}));
+  EXPECT_TRUE(equal_cost_next_hops({{P("10.9.0.0/16"), A("10.0.0.1"), two}}, P("192.168.0.128/26")).empty());
 }
 
 TEST_F(RoutePlanTest, DisabledPoolsKeepRoutingTheirBlocks) {

@@ -23,6 +23,17 @@ TEST(GracefulRestartHelper, DroppedConnectionKeepsRoutes) {
   EXPECT_TRUE(gr.restarting());
 }
 
+// RFC 5882 §4.3.1: BFD Down after a connection loss kept the routes: they go at once.
+TEST(GracefulRestartHelper, BfdDownAbandonsRoutesKeptForARestart) {
+  FakeClock clock;
+  GracefulRestartHelper gr;
+  ASSERT_TRUE(gr.session_lost(cap(120), false, clock.now()));
+  EXPECT_TRUE(gr.abandon());
+  EXPECT_FALSE(gr.restarting());
+  EXPECT_FALSE(gr.deadline());
+  EXPECT_FALSE(gr.abandon());  // nothing kept any more
+}
+
 TEST(GracefulRestartHelper, NotificationFlushesRoutes) {
   FakeClock clock;
   GracefulRestartHelper gr;

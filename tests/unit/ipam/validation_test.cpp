@@ -462,6 +462,11 @@ TEST(BGPPeerRules, PeerAddressAsnNodeAndSelector) {
       {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  bfd:\n    echoInterval: 50\n"),
        B + "unknown field spec.bfd.echoInterval: blockd does not implement it, so nothing was stored"},
       {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  bfd: true\n"), B + "spec.bfd: expected a mapping, got the boolean true"},
+      // Calico's spec.sourceAddress.
+      {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  sourceAddress: UseNodeIP\n"), ""},
+      {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  sourceAddress: None\n"), ""},
+      {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  sourceAddress: useNodeIP\n"),
+       B + "spec.sourceAddress: \"useNodeIP\" is neither UseNodeIP nor None"},
       {"apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: tor-0\n",
        B + "spec: required (a BGPPeer needs spec.peerIP and spec.asNumber)"},
   });
@@ -474,6 +479,14 @@ TEST(BGPPeerRules, PeerAddressAsnNodeAndSelector) {
   auto with_bfd = parse_resources_yaml(peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  bfd:\n    receiveInterval: 100\n"));
   ASSERT_TRUE(with_bfd.ok());
   EXPECT_EQ(std::get<BGPPeer>(with_bfd->at(0)).bfd, (BfdProfile{100, 300, 3}));
+  EXPECT_EQ(std::get<BGPPeer>(with_bfd->at(0)).source_address, SourceAddress::UseNodeIP);
+  auto none = parse_resources_yaml(peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  sourceAddress: None\n"));
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(std::get<BGPPeer>(none->at(0)).source_address, SourceAddress::None);
+  // Written back only when not the default, and read back the same.
+  const std::string yaml = resource_to_yaml(none->at(0));
+  EXPECT_NE(yaml.find("sourceAddress: None"), std::string::npos) << yaml;
+  EXPECT_EQ(parse_resources_yaml(yaml).value().at(0), none->at(0));
 }
 
 TEST(BGPPeerRules, APeerForOneNodeNeedsAnAddressOfItsFamilyThere) {

@@ -63,6 +63,41 @@ TEST(Route, SatisfiesComparesGatewayDeviceAndOnlink) {
   EXPECT_TRUE(satisfies(got, direct));
 }
 
+TEST(Route, MultipathSortsAndDropsDuplicateNextHopsAndFallsBackToDirectForOne) {
+  const Route two = Route::multipath(pfx("10.0.1.0/26"), {addr("10.2.0.1"), addr("10.1.0.1"), addr("10.2.0.1")});
+  EXPECT_TRUE(two.is_multipath());
+  EXPECT_FALSE(two.gateway);
+  EXPECT_EQ(two.str(), "10.0.1.0/26 nexthop via 10.1.0.1 nexthop via 10.2.0.1");
+  EXPECT_TRUE(two.validate().ok());
+  const Route one = Route::multipath(pfx("10.0.1.0/26"), {addr("10.1.0.1"), addr("10.1.0.1")});
+  EXPECT_FALSE(one.is_multipath());
+  EXPECT_EQ(one, Route::direct(pfx("10.0.1.0/26"), addr("10.1.0.1")));
+}
+
+TEST(Route, MultipathValidationNamesWhatIsWrong) {
+  Route r = Route::multipath(pfx("10.0.1.0/26"), {addr("10.1.0.1"), addr("fd00::1")});
+  EXPECT_EQ(r.validate().error().message, "route 10.0.1.0/26: next hop fd00::1 is not IPv4");
+  r = Route::multipath(pfx("10.0.1.0/26"), {addr("10.1.0.1"), addr("10.2.0.1")});
+  r.device = "eth0";
+  EXPECT_EQ(r.validate().error().message, "route 10.0.1.0/26: a multipath route names no device and is not onlink");
+  r = Route::multipath(pfx("10.0.1.0/26"), {addr("10.1.0.1"), addr("10.2.0.1")});
+  std::swap(r.next_hops[0], r.next_hops[1]);
+  EXPECT_EQ(r.validate().error().message,
+            "route 10.0.1.0/26: next hops must be sorted and unique (Route::multipath)");
+  std::vector<Address> many;
+  for (std::uint32_t i = 0; i <= kMaxNextHops; ++i) many.push_back(Address::from_value(Family::V4, 0x0a000001 + i));
+  EXPECT_EQ(Route::multipath(pfx("10.0.1.0/26"), many).validate().error().message,
+            "route 10.0.1.0/26: 33 next hops; at most 32");
+}
+
+TEST(Route, SatisfiesComparesTheSetOfNextHops) {
+  const Route both = Route::multipath(pfx("10.0.1.0/26"), {addr("10.1.0.1"), addr("10.2.0.1")});
+  EXPECT_TRUE(satisfies(both, both));
+  EXPECT_FALSE(satisfies(Route::direct(pfx("10.0.1.0/26"), addr("10.1.0.1")), both));
+  EXPECT_FALSE(satisfies(both, Route::direct(pfx("10.0.1.0/26"), addr("10.1.0.1"))));
+  EXPECT_FALSE(satisfies(Route::multipath(pfx("10.0.1.0/26"), {addr("10.1.0.1"), addr("10.3.0.1")}), both));
+}
+
 TEST(Mac, ParsesAndPrints) {
   EXPECT_EQ(Mac::parse("AA:bb:0c:dd:ee:0F").value().str(), "aa:bb:0c:dd:ee:0f");
   EXPECT_FALSE(Mac::parse("aa:bb:cc:dd:ee").ok());
