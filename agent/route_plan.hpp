@@ -17,6 +17,7 @@
 
 #include "agent/cluster_view.hpp"
 #include "bgp/export_policy.hpp"
+#include "ipam/resources/bgp_communities.hpp"
 #include "netlink/programmer.hpp"
 
 namespace blockd::agent {
@@ -39,7 +40,9 @@ struct LearnedRoute {
 
 struct Advertisement {
   ipam::Prefix prefix;
-  enum class Kind { Block, Borrowed } kind = Kind::Block;
+  // Service: a BGPConfiguration service CIDR (agent/bgp_policy.hpp), advertised by every node.
+  enum class Kind { Block, Borrowed, Service } kind = Kind::Block;
+  ipam::CommunitySet communities{};  // from spec.prefixAdvertisements (agent/bgp_policy.hpp)
   friend bool operator==(const Advertisement&, const Advertisement&) = default;
 };
 
