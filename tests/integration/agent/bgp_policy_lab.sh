@@ -8,8 +8,8 @@
 #   3. BGPFilter export: the CIDR the BIRD peer's filter rejects is at FRR but not at BIRD;
 #   4. BGPFilter import: of two remote blocks BIRD announces, the rejected one is received but
 #      never reaches the node's kernel, the other is routed via BIRD;
-#   5. ttlSecurity (GTSM): the BIRD session (ttl security on) comes up with it; setting it on
-#      the FRR peer (FRR sends TTL 1) takes the FRR session down and keeps it down.
+#   5. ttlSecurity (GTSM): the BIRD session (ttl security on) comes up with it; FRR (ttl-security
+#      hops 1) keeps blockd out until the FRR BGPPeer gets ttlSecurity: 1 too, then comes up.
 # Usage: bgp_policy_lab.sh BLOCKD BLOCKCTL (root)
 set -euo pipefail
 BLOCKD=$(realpath "${1:?usage: $0 BLOCKD BLOCKCTL}")
@@ -48,7 +48,8 @@ ip -n "$TOR2" link set lo up
 ip -n "$TOR2" link set "${P}c" up
 ip -n "$NODE" link set "${P}d" up
 
-STORE="sqlite://$WORK/store.db"
+mkdir -m 700 "$WORK/db"  # FRR needs $WORK open to it; the store stays private
+STORE="sqlite://$WORK/db/store.db"
 blockctl() { "$BLOCKCTL" --datastore "$STORE" "$@"; }
 
 # Calico's YAML as users write it.
@@ -118,10 +119,23 @@ metadata: {name: node-1}
 spec:
   bgp: {ipv4Address: 10.99.0.5/24}
 YAML
-blockctl ipam allocate --node node-0 --handle pod-a --pool pool-0 >/dev/null   # 192.168.0.0/26, this node's
-blockctl ipam allocate --node node-1 --handle pod-b --pool pool-0 >/dev/null   # 192.168.0.64/26, node-1's
-blockctl ipam allocate --node node-1 --handle pod-c --pool pool-5 >/dev/null   # 192.168.5.0/26, node-1's
-OWN=192.168.0.0/26 REMOTE_OK=192.168.0.64/26 REMOTE_FILTERED=192.168.5.0/26
+
+cat >"$WORK/blockd.yaml" <<CONF
+node: {name: node-0, address: 10.77.0.2/24, asNumber: 65002}
+datastore: $STORE
+bgp: {listenPort: 179}
+dataplane: {uplink: ${P}b, routeProtocol: 200}
+control: {socket: $WORK/blockd.sock, metrics: ""}
+log: {level: info}
+CONF
+ip netns exec "$NODE" "$BLOCKD" --config "$WORK/blockd.yaml" >>"$WORK/blockd.log" 2>&1 &
+PIDS+=("$!")
+wait_for "node-0 registered" 20 "$BLOCKCTL" --datastore "$STORE" get node node-0
+block_of() { python3 -c 'import ipaddress, sys; print(ipaddress.ip_network(sys.argv[1] + "/26", strict=False))' "$1"; }
+OWN=$(block_of "$(blockctl ipam allocate --node node-0 --handle pod-a --pool pool-0)")              # this node's block
+REMOTE_OK=$(block_of "$(blockctl ipam allocate --node node-1 --handle pod-b --pool pool-0)")        # node-1's, accepted
+REMOTE_FILTERED=$(block_of "$(blockctl ipam allocate --node node-1 --handle pod-c --pool pool-5)")  # node-1's, importV4 rejects
+echo "blocks: node-0 $OWN, node-1 $REMOTE_OK and $REMOTE_FILTERED"
 
 # BIRD announces node-1's two blocks, as a ToR that learned them from node-1 would.
 start_bird "router id 10.77.0.1;
@@ -136,25 +150,26 @@ router bgp 65003
  bgp router-id 10.78.0.1
  no bgp ebgp-requires-policy
  neighbor 10.78.0.2 remote-as 65002
+ neighbor 10.78.0.2 ttl-security hops 1
  address-family ipv4 unicast
  exit-address-family"
 frr_has() { vtysh_ -c "show bgp ipv4 unicast $1 json" | grep -q '"paths"'; }
 frr_established() { vtysh_ -c "show bgp neighbors 10.78.0.2 json" | grep -q '"bgpState":"Established"'; }
 
-cat >"$WORK/blockd.yaml" <<CONF
-node: {name: node-0, address: 10.77.0.2/24, asNumber: 65002}
-datastore: $STORE
-bgp: {listenPort: 179}
-dataplane: {uplink: ${P}b, routeProtocol: 200}
-control: {socket: $WORK/blockd.sock, metrics: ""}
-log: {level: info}
-CONF
-ip netns exec "$NODE" "$BLOCKD" --config "$WORK/blockd.yaml" >>"$WORK/blockd.log" 2>&1 &
-PIDS+=("$!")
 
 # 5 (first half): GTSM on both ends of the BIRD session.
 wait_for "BIRD session Established (ttlSecurity 1 / ttl security on)" 30 bash -c "birdc -s '$WORK/bird.ctl' show protocols node | grep -q Established"
-wait_for "FRR session Established" 30 frr_established
+# FRR (ttl-security hops 1) drops blockd's packets until the BGPPeer asks for GTSM too.
+sleep 6
+frr_established && fail "FRR took blockd's packets although their TTL is not 255 (no ttlSecurity yet)"
+echo "ok: FRR's GTSM keeps blockd out while frr-tor has no ttlSecurity"
+blockctl apply -f - >/dev/null <<'YAML'
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {name: frr-tor}
+spec: {peerIP: 10.78.0.1, asNumber: 65003, ttlSecurity: 1}
+YAML
+wait_for "FRR session Established once frr-tor has ttlSecurity: 1" 30 frr_established
 
 # 1. and 2. Communities and service CIDRs at both ToRs.
 wait_for "$OWN at BIRD" 20 birdc_has "$OWN"
@@ -177,7 +192,7 @@ print("FRR", sys.argv[3], "communities", got)
 sys.exit(0 if got == want else 1)' "$2" "$3" "$1" || fail "FRR: $1 should carry '$2' / '$3'"
 }
 check_frr "$OWN" "65000:100" "65000:1:2"
-check_frr 10.96.0.0/12 "noExport" ""
+check_frr 10.96.0.0/12 "no-export" ""
 check_frr 203.0.113.0/24 "" ""
 echo "ok: communities on the advertised routes at BIRD and FRR"
 
@@ -193,16 +208,4 @@ grep -q "$REMOTE_FILTERED" <<<"$received" || fail "blockd did not receive $REMOT
 ip -n "$NODE" route show "$REMOTE_FILTERED" | grep -q . && fail "$REMOTE_FILTERED is in the node's kernel although importV4 rejects it"
 echo "ok: $REMOTE_FILTERED received but not installed (importV4), $REMOTE_OK installed"
 
-# 5 (second half): GTSM on the FRR peer, which sends TTL 1: the session goes and stays down.
-blockctl apply -f - >/dev/null <<'YAML'
-apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata: {name: frr-tor}
-spec: {peerIP: 10.78.0.1, asNumber: 65003, ttlSecurity: 1}
-YAML
-wait_gone "FRR session (GTSM drops its TTL-1 packets)" 30 frr_established
-sleep 8
-frr_established && fail "the FRR session came back although its packets' TTL is not 255"
-birdc_ show protocols node | grep -q Established || fail "the BIRD session went down"
-echo "ok: GTSM keeps the TTL-1 peer out; the TTL-255 peer stays up"
 echo "PASS: BGP policy (communities, service CIDRs, BGPFilter export/import, ttlSecurity) at BIRD and FRR"
