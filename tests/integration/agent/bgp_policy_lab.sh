@@ -4,8 +4,10 @@
 #   1. communities: the node's block (in a prefixAdvertisements CIDR) carries the standard and
 #      the large community at both ToRs (birdc show route all, vtysh show bgp ... json), the
 #      service CIDR its well-known no-export;
-#   2. service addresses: serviceClusterIPs and serviceExternalIPs CIDRs are advertised;
-#   3. BGPFilter export: the CIDR the BIRD peer's filter rejects is at FRR but not at BIRD;
+#   2. service addresses: serviceClusterIPs, serviceExternalIPs and serviceLoadBalancerIPs CIDRs
+#      are advertised;
+#   3. BGPFilter export: the CIDR the BIRD peer's filter rejects is at FRR but not at BIRD, and
+#      the one the FRR peer's filter rejects at BIRD but not at FRR;
 #   4. BGPFilter import: of two remote blocks BIRD announces, the rejected one is received but
 #      never reaches the node's kernel, the other is routed via BIRD;
 #   5. ttlSecurity (GTSM): the BIRD session (ttl security on) comes up with it; FRR (ttl-security
@@ -73,6 +75,8 @@ spec:
     - cidr: 10.96.0.0/12
   serviceExternalIPs:
     - cidr: 203.0.113.0/24
+  serviceLoadBalancerIPs:
+    - cidr: 198.51.100.0/24
   communities:
     - name: rack-large
       value: 65000:1:2
@@ -100,6 +104,16 @@ spec:
       cidr: 192.168.5.0/24
 ---
 apiVersion: projectcalico.org/v3
+kind: BGPFilter
+metadata:
+  name: frr-policy
+spec:
+  exportV4:
+    - action: Reject
+      matchOperator: In
+      cidr: 198.51.100.0/24
+---
+apiVersion: projectcalico.org/v3
 kind: BGPPeer
 metadata: {name: bird-tor}
 spec:
@@ -111,7 +125,7 @@ spec:
 apiVersion: projectcalico.org/v3
 kind: BGPPeer
 metadata: {name: frr-tor}
-spec: {peerIP: 10.78.0.1, asNumber: 65003}
+spec: {peerIP: 10.78.0.1, asNumber: 65003, filters: [frr-policy]}
 ---
 apiVersion: projectcalico.org/v3
 kind: Node
@@ -167,7 +181,7 @@ blockctl apply -f - >/dev/null <<'YAML'
 apiVersion: projectcalico.org/v3
 kind: BGPPeer
 metadata: {name: frr-tor}
-spec: {peerIP: 10.78.0.1, asNumber: 65003, ttlSecurity: 1}
+spec: {peerIP: 10.78.0.1, asNumber: 65003, ttlSecurity: 1, filters: [frr-policy]}
 YAML
 wait_for "FRR session Established once frr-tor has ttlSecurity: 1" 30 frr_established
 
@@ -177,6 +191,7 @@ wait_for "$OWN at FRR" 20 frr_has "$OWN"
 wait_for "10.96.0.0/12 (serviceClusterIPs) at BIRD" 20 birdc_has 10.96.0.0/12
 wait_for "10.96.0.0/12 (serviceClusterIPs) at FRR" 20 frr_has 10.96.0.0/12
 wait_for "203.0.113.0/24 (serviceExternalIPs) at FRR" 20 frr_has 203.0.113.0/24
+wait_for "198.51.100.0/24 (serviceLoadBalancerIPs) at BIRD" 20 birdc_has 198.51.100.0/24
 bird_all=$(birdc_ show route all "$OWN")
 echo "$bird_all"
 grep -q "BGP.community: (65000,100)" <<<"$bird_all" || fail "BIRD: $OWN lacks community (65000,100)"
@@ -198,7 +213,8 @@ echo "ok: communities on the advertised routes at BIRD and FRR"
 
 # 3. Export filter: 203.0.113.0/24 went to FRR, never to BIRD.
 birdc_has 203.0.113.0/24 && fail "BIRD has 203.0.113.0/24, which tor-policy's exportV4 rejects"
-echo "ok: 203.0.113.0/24 filtered from BIRD, advertised to FRR"
+frr_has 198.51.100.0/24 && fail "FRR has 198.51.100.0/24, which frr-policy's exportV4 rejects"
+echo "ok: 203.0.113.0/24 filtered from BIRD, advertised to FRR; 198.51.100.0/24 filtered from FRR, advertised to BIRD"
 
 # 4. Import filter: both of node-1's blocks are received from BIRD; only the accepted one is routed.
 kernel_has() { ip -n "$NODE" route show "$1" proto 200 | grep -q "via 10.77.0.1"; }
