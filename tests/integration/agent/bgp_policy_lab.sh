@@ -11,7 +11,8 @@
 #   4. BGPFilter import: of two remote blocks BIRD announces, the rejected one is received but
 #      never reaches the node's kernel, the other is routed via BIRD;
 #   5. ttlSecurity (GTSM): the BIRD session (ttl security on) comes up with it; FRR (ttl-security
-#      hops 1) keeps blockd out until the FRR BGPPeer gets ttlSecurity: 1 too, then comes up.
+#      hops 1) keeps blockd out until the FRR BGPPeer gets ttlSecurity: 1 too, then comes up;
+#      once FRR drops its ttl-security (sends TTL 1), blockd drops its packets and the session.
 # Usage: bgp_policy_lab.sh BLOCKD BLOCKCTL (root)
 set -euo pipefail
 BLOCKD=$(realpath "${1:?usage: $0 BLOCKD BLOCKCTL}")
@@ -224,4 +225,19 @@ grep -q "$REMOTE_FILTERED" <<<"$received" || fail "blockd did not receive $REMOT
 ip -n "$NODE" route show "$REMOTE_FILTERED" | grep -q . && fail "$REMOTE_FILTERED is in the node's kernel although importV4 rejects it"
 echo "ok: $REMOTE_FILTERED received but not installed (importV4), $REMOTE_OK installed"
 
+# 5 (second half): blockd's own GTSM. FRR stops sending TTL 255; blockd drops its packets
+# (the kernel's TCPMinTTLDrop counts them) and its side of the session ends with the hold
+# timer and stays down (FRR alone may still think it is up: it gets blockd's TTL-255 packets).
+blockd_has_frr_up() { "$BLOCKCTL" node status --socket "$WORK/blockd.sock" | grep -E '^\| 10\.78\.0\.1 ' | grep -q ' up '; }
+min_ttl_drops() { ip netns exec "$NODE" nstat -az TcpExtTCPMinTTLDrop | awk '/TCPMinTTLDrop/ {print $2}'; }
+blockd_has_frr_up || fail "blockd's FRR session is not up before the GTSM check"
+drops_before=$(min_ttl_drops)
+vtysh_ -c "configure terminal" -c "router bgp 65003" -c "no neighbor 10.78.0.2 ttl-security hops 1" >/dev/null
+wait_gone "blockd's FRR session (FRR's packets now have TTL 1)" 40 blockd_has_frr_up
+sleep 5
+blockd_has_frr_up && fail "blockd took the FRR session back although FRR's TTL is 1"
+drops_after=$(min_ttl_drops)
+[ "$drops_after" -gt "$drops_before" ] || fail "no packet dropped for its TTL ($drops_before -> $drops_after)"
+birdc_ show protocols node | grep -q Established || fail "the BIRD session (TTL 255) went down"
+echo "ok: GTSM: blockd dropped $((drops_after - drops_before)) TTL-1 packets from FRR and keeps it down; BIRD stays up"
 echo "PASS: BGP policy (communities, service CIDRs, BGPFilter export/import, ttlSecurity) at BIRD and FRR"
