@@ -26,7 +26,7 @@ struct ExportContext {
   std::optional<Address> self_v4;  // our address on the session, per family
   std::optional<Address> self_v6;
   std::vector<AddressFamily> families;  // negotiated
-  ipam::FilterRules export_filter;      // the peer's BGPFilter export rules (ipam/net/route_filter.hpp)
+  ipam::FilterRules export_filter{};    // the peer's BGPFilter export rules (ipam/net/route_filter.hpp)
 };
 
 // Whether the peer's export filter lets the route out (blockd's routes are its own, never a
