@@ -176,7 +176,11 @@ Status read_bgp(const Section& s, const AgentConfig::NodeSection& node, AgentCon
     if (!peers.IsSequence()) return invalid("bgp.peers: expected a list");
     for (std::size_t i = 0; i < peers.size(); ++i) {
       Section p(peers[i], "bgp.peers[" + std::to_string(i) + "]");
-      if (auto ok = p.check_fields({"address", "asNumber", "password", "port", "passive", "bfd", "localAddress"}); !ok) return ok;
+      if (auto ok = p.check_fields({"address", "asNumber", "password", "passwordFile", "port", "passive", "bfd",
+                                    "localAddress"});
+          !ok) {
+        return ok;
+      }
       ConfigPeer peer;
       if (!p.has("address")) return invalid(p.field("address") + ": required");
       TRY(a, p.address("address"));
@@ -188,13 +192,28 @@ Status read_bgp(const Section& s, const AgentConfig::NodeSection& node, AgentCon
       TRY(asn, p.template number<std::uint32_t>("asNumber", 1, 4294967295LL));
       if (auto why = bgp::as_number_problem(asn); !why.empty()) return invalid(p.field("asNumber") + ": " + why);
       peer.as_number = asn;
+      if (p.has("password") && p.has("passwordFile")) {
+        return invalid(p.field("passwordFile") + ": give password or passwordFile, not both");
+      }
+      // passwordFile: the TCP-MD5 key kept out of the config (a file only root reads), as
+      // Calico keeps it in a Secret; one trailing newline is not part of it.
+      std::string pw_field = "password";
+      if (p.has("passwordFile")) {
+        TRY(path, p.text("passwordFile"));
+        auto key = read_file_bounded(path, bgp::kMaxTcpMd5Password + 2, p.field("passwordFile") + " " + path);
+        if (!key) return key.error();
+        if (!key->empty() && key->back() == '\n') key->pop_back();
+        if (key->empty()) return invalid(p.field("passwordFile") + ": " + path + " is empty");
+        peer.password = *key;
+        pw_field = "passwordFile";
+      }
       if (p.has("password")) {
         TRY(pw, p.text("password"));
-        if (pw.size() > bgp::kMaxTcpMd5Password) {
-          return invalid(p.field("password") + ": " + std::to_string(pw.size()) +
-                         " octets; a TCP-MD5 key holds at most 80 (Linux TCP_MD5SIG_MAXKEYLEN)");
-        }
         peer.password = pw;
+      }
+      if (peer.password.size() > bgp::kMaxTcpMd5Password) {
+        return invalid(p.field(pw_field) + ": " + std::to_string(peer.password.size()) +
+                       " octets; a TCP-MD5 key holds at most 80 (Linux TCP_MD5SIG_MAXKEYLEN)");
       }
       if (p.has("port")) {
         TRY(port, p.template number<std::uint16_t>("port", 1, 65535));

@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <sstream>
 
+#include "agent/bgp_policy.hpp"
 #include "agent/ipam_requests.hpp"
 #include "agent/peer_selection.hpp"
 #include "agent/printable.hpp"
@@ -184,8 +185,12 @@ NodeAgent::DesiredPeers NodeAgent::desired_peers(const ClusterView& view) {
   std::vector<ipam::Address> node_addresses{config_.node.address.address};
   if (config_.node.address_v6) node_addresses.push_back(config_.node.address_v6->address);
   for (auto& p : select_peers(config_.bgp.peers, view.bgp_peers, config_.node.name, labels_of_this_node(view),
-                              node_addresses)) {
+                              view.bgp_filters, node_addresses)) {
     if (p.bfd) out.bfd.push_back({p.config.address, bfd::timers_from(*p.bfd)});
+    for (const auto& name : p.missing_filters) {
+      spdlog::debug("{}: BGPFilter {} does not exist: not applied", p.source, name);
+    }
+    if (!p.import_filter.empty()) out.import_filters.emplace_back(p.config.address, std::move(p.import_filter));
     peer_sources_.push_back({p.config.address.str(), std::move(p.source), std::move(p.type)});
     out.bgp.push_back(std::move(p.config));
   }
@@ -247,6 +252,7 @@ void NodeAgent::replan() {
     }
   }
   set_bfd_peers(peers.bfd);
+  const auto import_filters = std::move(peers.import_filters);
   if (auto ok = speaker_->set_peers(std::move(peers.bgp)); !ok && ok.error().message != last_peer_error_) {
     // Logged once per change: the periodic replan would repeat it every 30 s.
     spdlog::error("bgp peers: {}", ok.error().message);
@@ -257,11 +263,16 @@ void NodeAgent::replan() {
 
   std::vector<LearnedRoute> learned;
   for (const auto& r : speaker_->received()) {
-    if (r.next_hop) learned.push_back({r.prefix, *r.next_hop, r.rank});
+    if (!r.next_hop) continue;
+    // The peer's BGPFilter import rules: a rejected route never reaches the kernel.
+    auto f = std::find_if(import_filters.begin(), import_filters.end(), [&](const auto& x) { return x.first == r.peer; });
+    if (f != import_filters.end() && !ipam::accepts(f->second, r.prefix, true)) continue;
+    learned.push_back({r.prefix, *r.next_hop, r.rank});
   }
   ThisNode self{config_.node.name, config_.node.address, config_.node.address_v6, config_.dataplane.ipip_device,
                 config_.dataplane.vxlan_device, vxlan_->ready()};
   last_plan_ = plan_routes(*view, self, learned);
+  apply_bgp_configuration(last_plan_, default_bgp_configuration(*view));
   for (const auto& n : last_plan_.notes) spdlog::debug("route plan: {}", n);
   speaker_->set_advertise(to_advertised(last_plan_));
 
@@ -416,10 +427,15 @@ json NodeAgent::routes(const std::string& which) {
   json out = json::array();
   if (which == "advertised") {
     for (const auto& a : last_plan_.advertise) {
-      out.push_back({{"prefix", a.prefix.str()},
-                     {"nextHop", "self"},
-                     {"kind", a.kind == Advertisement::Kind::Block ? "block" : "borrowed"},
-                     {"communities", json::array()}});
+      json communities = json::array();
+      for (auto c : a.communities.standard) communities.push_back(std::to_string(c >> 16) + ":" + std::to_string(c & 0xffff));
+      for (const auto& [g, l1, l2] : a.communities.large) {
+        communities.push_back(std::to_string(g) + ":" + std::to_string(l1) + ":" + std::to_string(l2));
+      }
+      const char* kind = a.kind == Advertisement::Kind::Block      ? "block"
+                         : a.kind == Advertisement::Kind::Borrowed ? "borrowed"
+                                                                   : "service";
+      out.push_back({{"prefix", a.prefix.str()}, {"nextHop", "self"}, {"kind", kind}, {"communities", communities}});
     }
     return {{"routes", out}, {"workloads", last_plan_.local_workloads}};
   }

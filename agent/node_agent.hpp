@@ -61,6 +61,8 @@ class NodeAgent : public ControlHandler {
   struct DesiredPeers {
     std::vector<bgp::PeerConfig> bgp;
     std::vector<bfd::PeerSession> bfd;  // the peers among them that ask for BFD
+    // BGPFilter import rules per peer address: what the kernel may get from that peer.
+    std::vector<std::pair<ipam::Address, ipam::FilterRules>> import_filters;
   };
   DesiredPeers desired_peers(const ClusterView& view);
   // BFD sessions for the peers that ask for it (RFC 5882): opened on first use, so a node

@@ -15,9 +15,27 @@ bool peer_selects(const ipam::BGPPeer& peer, const ipam::Labels& labels) {
 
 }  // namespace
 
+void join_filters(const std::vector<std::string>& names, const std::vector<ipam::BGPFilter>& filters,
+                  ipam::FilterRules& export_rules, ipam::FilterRules& import_rules, std::vector<std::string>& missing) {
+  auto append = [](std::vector<ipam::FilterRule>& to, const std::vector<ipam::FilterRule>& from) {
+    to.insert(to.end(), from.begin(), from.end());
+  };
+  for (const auto& name : names) {
+    auto f = std::find_if(filters.begin(), filters.end(), [&](const ipam::BGPFilter& x) { return x.name == name; });
+    if (f == filters.end()) {
+      missing.push_back(name);
+      continue;
+    }
+    append(export_rules.v4, f->export_rules.v4);
+    append(export_rules.v6, f->export_rules.v6);
+    append(import_rules.v4, f->import_rules.v4);
+    append(import_rules.v6, f->import_rules.v6);
+  }
+}
+
 std::vector<SelectedPeer> select_peers(const std::vector<ConfigPeer>& configured,
                                        const std::vector<ipam::BGPPeer>& resources, const std::string& node,
-                                       const ipam::Labels& labels,
+                                       const ipam::Labels& labels, const std::vector<ipam::BGPFilter>& filters,
                                        const std::vector<ipam::Address>& node_addresses) {
   std::vector<SelectedPeer> out;
   auto add = [&](bgp::PeerConfig p, std::string source, std::string type, const std::optional<BfdProfile>& bfd) {
@@ -49,8 +67,19 @@ std::vector<SelectedPeer> select_peers(const std::vector<ConfigPeer>& configured
         if (a.family() == r.peer_ip.family()) p.local_address = a;
       }
     }
+    if (r.ttl_security != 0) p.ttl_security_hops = static_cast<int>(r.ttl_security);
+    if (r.max_restart_time) p.restart_time = static_cast<std::uint16_t>(*r.max_restart_time);
+    p.allowed_own_as = r.num_allowed_local_as_numbers;
+    ipam::FilterRules import_rules;
+    std::vector<std::string> missing;
+    join_filters(r.filters, filters, p.export_filter, import_rules, missing);
+    const std::size_t before = out.size();
     add(std::move(p), "BGPPeer/" + r.name, r.node.empty() && r.node_selector.empty() ? "global" : "node specific",
         r.bfd);
+    if (out.size() > before) {
+      out.back().import_filter = std::move(import_rules);
+      out.back().missing_filters = std::move(missing);
+    }
   }
   return out;
 }

@@ -20,11 +20,20 @@ struct SelectedPeer {
   std::string source;  // "config" | "BGPPeer/<name>"
   std::string type;    // as calicoctl shows it: "config" | "global" | "node specific"
   std::optional<BfdProfile> bfd;  // set when the peer asks for BFD (config.bfd is then true)
+  // The import rules of the peer's BGPFilters (the export rules are in config.export_filter).
+  ipam::FilterRules import_filter{};
+  std::vector<std::string> missing_filters{};  // spec.filters names no BGPFilter has
 };
+
+// A BGPPeer's filters, in its order: their rules of each direction joined (the first matching
+// rule of the first filter that has one decides, Calico's BGPFilter order). Names without a
+// BGPFilter are listed in `missing`.
+void join_filters(const std::vector<std::string>& names, const std::vector<ipam::BGPFilter>& filters,
+                  ipam::FilterRules& export_rules, ipam::FilterRules& import_rules, std::vector<std::string>& missing);
 
 std::vector<SelectedPeer> select_peers(const std::vector<ConfigPeer>& configured,
                                        const std::vector<ipam::BGPPeer>& resources, const std::string& node,
-                                       const ipam::Labels& labels,
+                                       const ipam::Labels& labels, const std::vector<ipam::BGPFilter>& filters = {},
                                        const std::vector<ipam::Address>& node_addresses = {});
 
 }  // namespace blockd::agent

@@ -20,6 +20,7 @@
 #include "agent/cluster_view.hpp"
 #include "bgp/export_policy.hpp"
 #include "bgp/path_rank.hpp"
+#include "ipam/resources/bgp_communities.hpp"
 #include "netlink/programmer.hpp"
 
 namespace blockd::agent {
@@ -48,7 +49,9 @@ std::vector<ipam::Address> equal_cost_next_hops(const std::vector<LearnedRoute>&
 
 struct Advertisement {
   ipam::Prefix prefix;
-  enum class Kind { Block, Borrowed } kind = Kind::Block;
+  // Service: a BGPConfiguration service CIDR (agent/bgp_policy.hpp), advertised by every node.
+  enum class Kind { Block, Borrowed, Service } kind = Kind::Block;
+  ipam::CommunitySet communities{};  // from spec.prefixAdvertisements (agent/bgp_policy.hpp)
   friend bool operator==(const Advertisement&, const Advertisement&) = default;
 };
 

@@ -65,7 +65,7 @@ Result<std::vector<AdvertisedRoute>> read_announce(const std::string& path) {
     if (!(words >> word)) continue;
     auto p = Prefix::parse(word);
     if (!p) return invalid("--announce " + path + " line " + std::to_string(n) + ": " + p.error().message);
-    routes.push_back({*p, std::nullopt, {}});
+    routes.push_back({*p, std::nullopt, {}, {}});
   }
   return routes;
 }

@@ -21,7 +21,15 @@ std::optional<PathAttributes> export_attributes(const AdvertisedRoute& route, co
   a.communities = route.communities;
   std::ranges::sort(a.communities);
   a.communities.erase(std::unique(a.communities.begin(), a.communities.end()), a.communities.end());
+  a.large_communities = route.large_communities;
+  std::ranges::sort(a.large_communities);
+  a.large_communities.erase(std::unique(a.large_communities.begin(), a.large_communities.end()),
+                            a.large_communities.end());
   return a;
+}
+
+bool export_allowed(const AdvertisedRoute& route, const ExportContext& context) {
+  return ipam::accepts(context.export_filter, route.prefix, false);
 }
 
 }  // namespace blockd::bgp

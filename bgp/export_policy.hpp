@@ -8,13 +8,15 @@
 #include <vector>
 
 #include "bgp/codec/attributes.hpp"
+#include "ipam/net/route_filter.hpp"
 
 namespace blockd::bgp {
 
 struct AdvertisedRoute {
   Prefix prefix;
   std::optional<Address> next_hop;  // default: self (the session's local address)
-  std::vector<std::uint32_t> communities;
+  std::vector<std::uint32_t> communities;          // RFC 1997
+  std::vector<LargeCommunity> large_communities{};  // RFC 8092
   friend bool operator==(const AdvertisedRoute&, const AdvertisedRoute&) = default;
 };
 
@@ -24,8 +26,12 @@ struct ExportContext {
   std::optional<Address> self_v4;  // our address on the session, per family
   std::optional<Address> self_v6;
   std::vector<AddressFamily> families;  // negotiated
+  ipam::FilterRules export_filter{};    // the peer's BGPFilter export rules (ipam/net/route_filter.hpp)
 };
 
+// Whether the peer's export filter lets the route out (blockd's routes are its own, never a
+// remote peer's: a rule with source RemotePeers does not match them).
+bool export_allowed(const AdvertisedRoute& route, const ExportContext& context);
 // nullopt when the peer cannot take the route: family not negotiated, or no next hop of its family.
 std::optional<PathAttributes> export_attributes(const AdvertisedRoute& route, const ExportContext& context);
 

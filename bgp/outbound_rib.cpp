@@ -25,7 +25,9 @@ std::vector<OutRoute> OutboundRib::exported(const std::vector<AdvertisedRoute>& 
   const AdvertisedRoute* last = nullptr;
   std::uint32_t last_id = 0;
   for (const auto& r : advertised) {
+    if (!export_allowed(r, terms_->context)) continue;
     if (last && last->next_hop == r.next_hop && last->communities == r.communities &&
+        last->large_communities == r.large_communities &&
         last->prefix.is_v4() == r.prefix.is_v4()) {
       desired.push_back({r.prefix, last_id});
       continue;

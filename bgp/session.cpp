@@ -175,7 +175,8 @@ Capabilities Peer::our_capabilities() const {
   const auto& gr = env_->config.graceful_restart;
   if (gr.enabled) {
     // RFC 4724 §3: F set, as the kernel keeps forwarding while we restart.
-    c.graceful_restart = GracefulRestartCapability{gr.restarting && !sent_open_since_start_, gr.restart_time,
+    c.graceful_restart = GracefulRestartCapability{gr.restarting && !sent_open_since_start_,
+                                                   config_.restart_time.value_or(gr.restart_time),
                                                    {{{1, kSafiUnicast}, true}, {{2, kSafiUnicast}, true}}};
   }
   return c;
@@ -613,7 +614,9 @@ void Peer::on_update(const UpdateMessage& u) {
   }
   execute(fsm_.update_received(env_->clock.now()));
   // RFC 4271 §9.1.2: a route whose AS_PATH holds our AS is a loop; it is not used.
-  if (!p.announced.empty() && p.attributes.as_path && contains_as(*p.attributes.as_path, local_as())) {
+  // numAllowedLocalASNumbers relaxes it to "more than that many times".
+  if (!p.announced.empty() && p.attributes.as_path &&
+      count_as(*p.attributes.as_path, local_as()) > config_.allowed_own_as) {
     p.withdrawn.insert(p.withdrawn.end(), p.announced.begin(), p.announced.end());
     p.announced.clear();
   }
@@ -687,6 +690,7 @@ ExportContext Peer::export_context() const {
   ctx.local_as = local_as();
   ctx.ebgp = !n.ibgp();
   ctx.families = n.families;
+  ctx.export_filter = config_.export_filter;
   boost::system::error_code ec;
   const auto local = conn_->socket.local_endpoint(ec);
   if (!ec) {

@@ -63,6 +63,7 @@ Status validate(const PeerConfig& p, const SpeakerConfig& config) {
     return invalid(who + ": ttl security hops must be 1..254");
   }
   if (p.hold_time && (*p.hold_time == 1 || *p.hold_time == 2)) return invalid(who + ": hold time must be 0 or >= 3");
+  if (p.restart_time && *p.restart_time > 4095) return invalid(who + ": graceful restart time must be at most 4095 seconds");
   if (p.port == 0) return invalid(who + ": port must not be 0");
   if (p.max_prefixes == 0) return invalid(who + ": max prefixes must be at least 1");
   if (p.local_address && p.local_address->family() != p.address.family()) {

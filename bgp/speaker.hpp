@@ -60,6 +60,12 @@ struct PeerConfig {
   std::optional<Address> local_address;
   // RFC 5882 §4.3: BFD watches the path; the session runs only while set_path_up says Up.
   bool bfd = false;
+  // Our graceful restart time in the OPEN to this peer (RFC 4724 §3); default: the speaker's.
+  std::optional<std::uint16_t> restart_time{};
+  // How often our AS may appear in a received AS_PATH before the route counts as a loop
+  // (RFC 4271 §9.1.2 with 0; BIRD's `allow local as`, Calico's numAllowedLocalASNumbers).
+  unsigned allowed_own_as{0};
+  ipam::FilterRules export_filter{};  // BGPFilter export rules (route_filter.hpp): what this peer is sent
   friend bool operator==(const PeerConfig&, const PeerConfig&) = default;
 };
 

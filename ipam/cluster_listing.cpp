@@ -15,6 +15,7 @@ void add_resource(ClusterListing& listing, Resource resource) {
         if constexpr (std::is_same_v<T, Node>) listing.nodes.emplace(res.name, std::move(res));
         if constexpr (std::is_same_v<T, BGPPeer>) listing.bgp_peers.push_back(std::move(res));
         if constexpr (std::is_same_v<T, BGPConfiguration>) listing.bgp_configurations.push_back(std::move(res));
+        if constexpr (std::is_same_v<T, BGPFilter>) listing.bgp_filters.push_back(std::move(res));
       },
       std::move(resource));
 }

@@ -21,6 +21,7 @@ struct ClusterListing {
   std::vector<AllocationBlock> blocks;
   std::vector<BGPPeer> bgp_peers;
   std::vector<BGPConfiguration> bgp_configurations;
+  std::vector<BGPFilter> bgp_filters;
   std::vector<HandleRecord> handles;                          // ListingDepth::Audit only
   std::set<std::pair<std::string, std::string>> affinities;   // (node, block id); Audit only
   std::int64_t revision = 0;

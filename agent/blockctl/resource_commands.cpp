@@ -77,6 +77,14 @@ void print_table(const std::string& kind, const std::vector<Resource>& items, bo
       t.add(row);
     }
     t.print(out);
+  } else if (kind == "BGPFilter") {
+    Table t({"NAME", "EXPORTV4", "EXPORTV6", "IMPORTV4", "IMPORTV6"});
+    for (const auto& r : items) {
+      const auto& f = std::get<BGPFilter>(r);
+      t.add({f.name, std::to_string(f.export_rules.v4.size()), std::to_string(f.export_rules.v6.size()),
+             std::to_string(f.import_rules.v4.size()), std::to_string(f.import_rules.v6.size())});
+    }
+    t.print(out);
   } else {
     Table t({"NAME", "ASN", "LISTENPORT", "MESH", "LOGSEVERITY"});
     for (const auto& r : items) {

@@ -31,6 +31,12 @@ std::string to_string(const AsPath& path) {
   return s;
 }
 
+std::size_t count_as(const AsPath& path, std::uint32_t as) {
+  std::size_t n = 0;
+  for (const auto& s : path) n += static_cast<std::size_t>(std::ranges::count(s.asns, as));
+  return n;
+}
+
 bool contains_as(const AsPath& path, std::uint32_t as) {
   return std::ranges::any_of(path, [&](const AsPathSegment& s) { return std::ranges::find(s.asns, as) != s.asns.end(); });
 }

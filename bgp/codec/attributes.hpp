@@ -39,6 +39,7 @@ struct AsPathSegment {
 using AsPath = std::vector<AsPathSegment>;
 std::string to_string(const AsPath& path);  // "65001 65002 {65003,65004}"
 bool contains_as(const AsPath& path, std::uint32_t as);
+std::size_t count_as(const AsPath& path, std::uint32_t as);  // occurrences in every segment
 
 struct LargeCommunity {
   std::uint32_t global = 0, local1 = 0, local2 = 0;

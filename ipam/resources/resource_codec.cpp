@@ -12,6 +12,7 @@
 #include <regex>
 #include <set>
 
+#include "ipam/resources/bgp_policy_codec.hpp"
 #include "ipam/resources/json_fields.hpp"
 #include "ipam/resources/validation.hpp"
 #include "ipam/resources/yaml_documents.hpp"
@@ -228,7 +229,11 @@ Result<BGPPeer> decode_peer(const json& doc, std::string name) {
   if (*spec == nullptr) return invalid("spec: required (a BGPPeer needs spec.peerIP and spec.asNumber)");
   const json& sp = **spec;
   const std::string path = "spec";
-  if (auto s = check_fields(sp, path, {"peerIP", "asNumber", "node", "nodeSelector", "password", "bfd", "sourceAddress"}); !s) {
+  if (auto s = check_fields(sp, path,
+                            {"peerIP", "asNumber", "node", "nodeSelector", "password", "bfd", "sourceAddress",
+                             // bgp_policy_codec.cpp:
+                             "ttlSecurity", "keepOriginalNextHop", "maxRestartTime", "numAllowedLocalASNumbers", "filters"});
+      !s) {
     return s.error();
   }
   std::string peer_ip;
@@ -241,8 +246,8 @@ Result<BGPPeer> decode_peer(const json& doc, std::string name) {
   if (auto s = read_string(sp, "node", path, p.node); !s) return s.error();
   if (auto s = read_string(sp, "nodeSelector", path, p.node_selector); !s) return s.error();
   if (const json* pw = field(sp, "password"); pw != nullptr && pw->is_object()) {
-    return invalid("spec.password: secret references (secretKeyRef) are not supported; give the "
-                   "password as a plain string");
+    return invalid("spec.password: secretKeyRef needs the Kubernetes API, which blockd does not use; give the "
+                   "password as a plain string, or in a file with bgp.peers[].passwordFile in the agent config");
   }
   if (auto s = read_string(sp, "password", path, p.password); !s) return s.error();
   if (auto s = read_bfd(sp, p.bfd); !s) return s.error();
@@ -253,6 +258,7 @@ Result<BGPPeer> decode_peer(const json& doc, std::string name) {
   } else if (!source.empty() && source != "UseNodeIP") {
     return invalid("spec.sourceAddress: \"" + source.substr(0, 64) + "\" is neither UseNodeIP nor None");
   }
+  if (auto s = read_peer_options(sp, p); !s) return s.error();
   return p;
 }
 
@@ -265,7 +271,11 @@ Result<BGPConfiguration> decode_bgp_configuration(const json& doc, std::string n
   if (*spec == nullptr) return c;
   const json& sp = **spec;
   const std::string path = "spec";
-  if (auto s = check_fields(sp, path, {"asNumber", "listenPort", "nodeToNodeMeshEnabled", "logSeverityScreen"});
+  if (auto s = check_fields(sp, path,
+                            {"asNumber", "listenPort", "nodeToNodeMeshEnabled", "logSeverityScreen",
+                             // bgp_policy_codec.cpp:
+                             "communities", "prefixAdvertisements", "serviceClusterIPs", "serviceExternalIPs",
+                             "serviceLoadBalancerIPs"});
       !s) {
     return s.error();
   }
@@ -281,11 +291,12 @@ Result<BGPConfiguration> decode_bgp_configuration(const json& doc, std::string n
     c.node_to_node_mesh_enabled = mesh;
   }
   if (auto s = read_string(sp, "logSeverityScreen", path, c.log_severity_screen); !s) return s.error();
+  if (auto s = read_bgp_policy_config(sp, c); !s) return s.error();
   return c;
 }
 
 const std::vector<std::string>& kinds() {
-  static const std::vector<std::string> k = {"IPPool", "Node", "BGPPeer", "BGPConfiguration"};
+  static const std::vector<std::string> k = {"IPPool", "Node", "BGPPeer", "BGPConfiguration", "BGPFilter"};
   return k;
 }
 
@@ -413,6 +424,7 @@ struct ToJson {
                      {"detectMultiplier", p.bfd->detect_multiplier}};
     }
     if (p.source_address == SourceAddress::None) spec["sourceAddress"] = "None";
+    write_peer_options(p, spec);
     d["spec"] = std::move(spec);
     return d;
   }
@@ -423,7 +435,13 @@ struct ToJson {
     if (c.listen_port) spec["listenPort"] = *c.listen_port;
     if (c.node_to_node_mesh_enabled) spec["nodeToNodeMeshEnabled"] = *c.node_to_node_mesh_enabled;
     if (!c.log_severity_screen.empty()) spec["logSeverityScreen"] = c.log_severity_screen;
+    write_bgp_policy_config(c, spec);
     d["spec"] = std::move(spec);
+    return d;
+  }
+  json operator()(const BGPFilter& f) const {
+    json d = document("BGPFilter", f.name);
+    d["spec"] = bgp_filter_spec(f);
     return d;
   }
 };
@@ -442,7 +460,7 @@ Result<Resource> decode(const json& doc) {
                    " or " + kBlockdApiVersion + ")");
   }
   const json* kind_json = field(doc, "kind");
-  const std::string expected_kinds = "IPPool, Node, BGPPeer or BGPConfiguration";
+  const std::string expected_kinds = "IPPool, Node, BGPPeer, BGPConfiguration or BGPFilter";
   if (kind_json == nullptr) return invalid("kind: required (one of " + expected_kinds + ")");
   if (!kind_json->is_string()) return wrong_type("kind", "a string", *kind_json);
   const auto& kind = kind_json->get_ref<const std::string&>();
@@ -472,6 +490,7 @@ Result<Resource> decode(const json& doc) {
   if (kind == "IPPool") return wrap(decode_pool(doc, name));
   if (kind == "Node") return wrap(decode_node(doc, name));
   if (kind == "BGPPeer") return wrap(decode_peer(doc, name));
+  if (kind == "BGPFilter") return wrap(decode_bgp_filter(doc, name));
   return wrap(decode_bgp_configuration(doc, name));
 }
 

@@ -18,6 +18,7 @@ std::string kind_of(const Resource& r) {
     std::string operator()(const Node&) const { return "Node"; }
     std::string operator()(const BGPPeer&) const { return "BGPPeer"; }
     std::string operator()(const BGPConfiguration&) const { return "BGPConfiguration"; }
+    std::string operator()(const BGPFilter&) const { return "BGPFilter"; }
   };
   return std::visit(Kind{}, r);
 }
@@ -28,7 +29,7 @@ std::string name_of(const Resource& r) {
 
 Result<std::string> canonical_kind(std::string_view word) {
   // calicoctl's aliases, case-insensitive; "workload" for `blockctl get workloads`.
-  static const std::array<std::pair<std::string_view, std::string_view>, 19> aliases = {{
+  static const std::array<std::pair<std::string_view, std::string_view>, 21> aliases = {{
       {"ippool", "IPPool"},
       {"ippools", "IPPool"},
       {"ipp", "IPPool"},
@@ -46,6 +47,8 @@ Result<std::string> canonical_kind(std::string_view word) {
       {"bgpconfigurations", "BGPConfiguration"},
       {"bgpconfig", "BGPConfiguration"},
       {"bgpconfigs", "BGPConfiguration"},
+      {"bgpfilter", "BGPFilter"},
+      {"bgpfilters", "BGPFilter"},
       {"workload", "Workload"},
       {"workloads", "Workload"},
   }};
@@ -56,7 +59,7 @@ Result<std::string> canonical_kind(std::string_view word) {
     if (lower == alias) return std::string(kind);
   }
   return invalid("unknown resource type \"" + std::string(word) +
-                 "\" (expected one of ippool, node, bgppeer, bgpconfiguration, workload)");
+                 "\" (expected one of ippool, node, bgppeer, bgpconfiguration, bgpfilter, workload)");
 }
 
 }  // namespace blockd::ipam

@@ -14,6 +14,7 @@
 #include "ipam/net/encap_mode.hpp"
 #include "ipam/net/prefix.hpp"
 #include "ipam/net/result.hpp"
+#include "ipam/net/route_filter.hpp"
 #include "ipam/resources/labels.hpp"
 #include "ipam/resources/selector.hpp"
 
@@ -93,8 +94,30 @@ struct BGPPeer {
   std::optional<std::uint16_t> port;  // peerIP may be "addr:port" as in Calico
   std::optional<BfdProfile> bfd;      // spec.bfd (blockd's, MetalLB's field names): BFD on the session
   SourceAddress source_address = SourceAddress::UseNodeIP;  // spec.sourceAddress, Calico's default
+  // spec.ttlSecurity: GTSM (RFC 5082) hops, 0 off: only packets with TTL >= 256 - hops are taken.
+  unsigned ttl_security = 0;
+  // spec.keepOriginalNextHop: blockd sends only routes it originates, whose next hop is this
+  // node already; kept for Calico's YAML, it changes nothing (README, BGPPeer).
+  bool keep_original_next_hop = false;
+  std::optional<std::uint32_t> max_restart_time;  // spec.maxRestartTime in seconds: our graceful restart time
+  // spec.numAllowedLocalASNumbers: how often our AS may appear in a received AS_PATH (0: the
+  // RFC 4271 §9.1.2 loop check).
+  unsigned num_allowed_local_as_numbers = 0;
+  std::vector<std::string> filters;  // spec.filters: BGPFilter names, applied in this order
 
   friend bool operator==(const BGPPeer&, const BGPPeer&) = default;
+};
+
+struct NamedCommunity {
+  std::string name;
+  std::string value;  // "aa:nn" or "aa:nn:mm"
+  friend bool operator==(const NamedCommunity&, const NamedCommunity&) = default;
+};
+
+struct PrefixAdvertisement {
+  Prefix cidr;
+  std::vector<std::string> communities;  // names from spec.communities, literal values, or well-known names
+  friend bool operator==(const PrefixAdvertisement&, const PrefixAdvertisement&) = default;
 };
 
 struct BGPConfiguration {
@@ -103,11 +126,29 @@ struct BGPConfiguration {
   std::optional<std::uint16_t> listen_port;
   std::optional<bool> node_to_node_mesh_enabled;
   std::string log_severity_screen;
+  // spec.communities: named communities, standard "aa:nn" or large "aa:nn:mm" (bgp_communities.hpp).
+  std::vector<NamedCommunity> communities;
+  // spec.prefixAdvertisements: every advertised route inside a cidr carries its communities.
+  std::vector<PrefixAdvertisement> prefix_advertisements;
+  // spec.serviceClusterIPs / serviceExternalIPs / serviceLoadBalancerIPs: CIDRs every node advertises.
+  std::vector<Prefix> service_cluster_ips;
+  std::vector<Prefix> service_external_ips;
+  std::vector<Prefix> service_load_balancer_ips;
 
   friend bool operator==(const BGPConfiguration&, const BGPConfiguration&) = default;
 };
 
-using Resource = std::variant<IPPool, Node, BGPPeer, BGPConfiguration>;
+// Calico's BGPFilter: rules on what a peer is sent (export) and what is taken from it (import),
+// attached to peers by BGPPeer spec.filters (evaluation: ipam/net/route_filter.hpp).
+struct BGPFilter {
+  std::string name;
+  FilterRules export_rules;  // spec.exportV4, spec.exportV6
+  FilterRules import_rules;  // spec.importV4, spec.importV6
+
+  friend bool operator==(const BGPFilter&, const BGPFilter&) = default;
+};
+
+using Resource = std::variant<IPPool, Node, BGPPeer, BGPConfiguration, BGPFilter>;
 
 // The Calico kind of a resource ("IPPool") and its name.
 std::string kind_of(const Resource& r);
@@ -115,7 +156,7 @@ std::string name_of(const Resource& r);
 
 // Resource kind from a CLI word, accepting Calico's aliases in any case
 // (ippool ippools ipp ipps pool pools; node nodes no; bgppeer bgppeers bgpp bgpps;
-// bgpconfiguration bgpconfigurations bgpconfig bgpconfigs). Returns the canonical kind.
+// bgpconfiguration bgpconfigurations bgpconfig bgpconfigs; bgpfilter bgpfilters). Returns the canonical kind.
 Result<std::string> canonical_kind(std::string_view word);
 
 }  // namespace blockd::ipam

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <string>
 
+#include "ipam/resources/bgp_policy_validation.hpp"
 #include "ipam/resources/selector.hpp"
 
 namespace blockd::ipam {
@@ -280,6 +281,11 @@ Status validate_peer(BGPPeer& p) {
   if (p.bfd) {
     if (auto why = bfd_profile_problem(*p.bfd); !why.empty()) return field_error("spec.bfd", why);
   }
+  for (std::size_t i = 0; i < p.filters.size(); ++i) {
+    if (!valid_resource_name(p.filters[i])) {
+      return field_error("spec.filters[" + std::to_string(i) + "]", "\"" + p.filters[i] + "\" is not a BGPFilter name");
+    }
+  }
   if (!p.node_selector.empty()) return check_selector("spec.nodeSelector", p.node_selector);
   return {};
 }
@@ -298,7 +304,12 @@ Status validate_bgp_configuration(BGPConfiguration& c) {
     return field_error("spec.logSeverityScreen",
                        "\"" + sev + "\" is not one of Debug, Info, Warning, Error, Fatal");
   }
-  return {};
+  return validate_bgp_policy_config(c);
+}
+
+Status validate_bgp_filter(BGPFilter& f) {
+  if (auto s = check_name(f.name); !s) return s;
+  return validate_filter_rules(f);
 }
 
 }  // namespace
@@ -316,6 +327,7 @@ Status validate(Resource& r) {
     Status operator()(Node& x) const { return validate_node(x); }
     Status operator()(BGPPeer& x) const { return validate_peer(x); }
     Status operator()(BGPConfiguration& x) const { return validate_bgp_configuration(x); }
+    Status operator()(BGPFilter& x) const { return validate_bgp_filter(x); }
   };
   Status s = std::visit(Rules{}, r);
   if (!s) {

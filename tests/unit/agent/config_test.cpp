@@ -2,6 +2,10 @@
 #include "agent/config.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
 
 namespace blockd::agent {
 namespace {
@@ -140,6 +144,40 @@ TEST(AgentConfig, EveryBadFieldIsNamed) {
     ASSERT_FALSE(r.ok()) << text;
     EXPECT_EQ(r.error().message, c.message) << text;
   }
+}
+
+// passwordFile: the TCP-MD5 key from a file (Calico keeps it in a Secret), its trailing newline dropped.
+TEST(AgentConfig, PeerPasswordFromAFile) {
+  char dir[] = "/tmp/blockd_pwfile_XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string key = std::string(dir) + "/tor.key", long_key = std::string(dir) + "/long.key";
+  std::FILE* f = std::fopen(key.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs("s3cret\n", f);
+  std::fclose(f);
+  f = std::fopen(long_key.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs(std::string(81, 'k').c_str(), f);
+  std::fclose(f);
+  const std::string node = "node: {name: n, address: 10.0.0.10/24, asNumber: 65002}\n";
+  auto c = parse_agent_config(node + "bgp: {peers: [{address: 10.0.0.1, asNumber: 1, passwordFile: " + key + "}]}");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->bgp.peers[0].password, "s3cret");
+  auto both = parse_agent_config(node + "bgp: {peers: [{address: 10.0.0.1, asNumber: 1, password: x, passwordFile: " +
+                                 key + "}]}");
+  ASSERT_FALSE(both.ok());
+  EXPECT_EQ(both.error().message, "bgp.peers[0].passwordFile: give password or passwordFile, not both");
+  auto too_long = parse_agent_config(node + "bgp: {peers: [{address: 10.0.0.1, asNumber: 1, passwordFile: " + long_key + "}]}");
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_EQ(too_long.error().message,
+            "bgp.peers[0].passwordFile: 81 octets; a TCP-MD5 key holds at most 80 (Linux TCP_MD5SIG_MAXKEYLEN)");
+  auto missing = parse_agent_config(node + "bgp: {peers: [{address: 10.0.0.1, asNumber: 1, passwordFile: " +
+                                    std::string(dir) + "/none}]}");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("bgp.peers[0].passwordFile"), std::string::npos) << missing.error().message;
+  std::remove(key.c_str());
+  std::remove(long_key.c_str());
+  ::rmdir(dir);
 }
 
 TEST(AgentConfig, UnreadableFileIsNamed) {

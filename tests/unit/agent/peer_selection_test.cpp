@@ -69,7 +69,7 @@ TEST(PeerSelection, SourceAddressUseNodeIpBindsToTheNodesAddressAndNoneToNothing
   none.source_address = ipam::SourceAddress::None;
   ConfigPeer uplink{A("10.1.0.1"), 65001, "", 179, false, std::nullopt, A("10.1.0.2")};
   ConfigPeer plain{A("10.2.0.1"), 65001, "", 179, false, std::nullopt, std::nullopt};
-  const auto peers = select_peers({uplink, plain}, {v4, v6, none}, "n1", {}, {A("10.0.0.10"), A("fd00::10")});
+  const auto peers = select_peers({uplink, plain}, {v4, v6, none}, "n1", {}, {}, {A("10.0.0.10"), A("fd00::10")});
   ASSERT_EQ(peers.size(), 5u);
   EXPECT_EQ(peers[0].config.local_address, A("10.1.0.2"));
   EXPECT_EQ(peers[1].config.local_address, std::nullopt);
@@ -77,7 +77,7 @@ TEST(PeerSelection, SourceAddressUseNodeIpBindsToTheNodesAddressAndNoneToNothing
   EXPECT_EQ(peers[3].config.local_address, A("fd00::10"));
   EXPECT_EQ(peers[4].config.local_address, std::nullopt);
   // A node without an address of the peer's family: nothing to bind (the speaker refuses the peer).
-  EXPECT_EQ(select_peers({}, {v6}, "n1", {}, {A("10.0.0.10")})[0].config.local_address, std::nullopt);
+  EXPECT_EQ(select_peers({}, {v6}, "n1", {}, {}, {A("10.0.0.10")})[0].config.local_address, std::nullopt);
 }
 
 TEST(PeerSelection, ABadSelectorSelectsNoNode) {

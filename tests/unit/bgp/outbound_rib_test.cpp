@@ -117,3 +117,38 @@ TEST(OutboundRib, MessagesStayWithinTheNegotiatedSize) {
 
 }  // namespace
 }  // namespace blockd::bgp
+
+namespace blockd::bgp {
+namespace {
+
+// BGPFilter export rules on the session: a rejected route is never sent, and a route carries
+// its standard and large communities on the wire.
+TEST(OutboundRibPolicy, ExportFilterDropsRejectedRoutesAndCommunitiesGoOnTheWire) {
+  ExportContext c = ebgp();
+  ipam::FilterRule reject_borrowed;
+  reject_borrowed.action = ipam::FilterAction::Reject;
+  reject_borrowed.cidr = P("10.1.0.0/16");
+  reject_borrowed.min_length = 32;
+  c.export_filter.v4 = {reject_borrowed};
+  OutboundRib rib;
+  AdvertisedRoute tagged = route("10.1.0.0/26", {65000u << 16 | 7});
+  tagged.large_communities = {{65000, 1, 2}};
+  const auto messages = rib.start(c, {}, {tagged, route("10.1.0.70/32"), route("10.1.0.128/26")});
+  const Sent s = read(messages);
+  EXPECT_EQ(s.announced, (std::vector<Prefix>{P("10.1.0.0/26"), P("10.1.0.128/26")}));
+  EXPECT_EQ(rib.size(), 2u);
+  bool seen = false;
+  for (const auto& m : messages) {
+    auto d = decode(m, {true});
+    ASSERT_TRUE(d.ok());
+    auto u = parse_update(std::get<UpdateMessage>(*d), {true, true});
+    if (std::find(u.announced.begin(), u.announced.end(), P("10.1.0.0/26")) == u.announced.end()) continue;
+    seen = true;
+    EXPECT_EQ(u.attributes.communities, std::vector<std::uint32_t>{65000u << 16 | 7});
+    EXPECT_EQ(u.attributes.large_communities, (std::vector<LargeCommunity>{{65000, 1, 2}}));
+  }
+  EXPECT_TRUE(seen);
+}
+
+}  // namespace
+}  // namespace blockd::bgp

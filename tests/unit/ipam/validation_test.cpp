@@ -445,8 +445,8 @@ TEST(BGPPeerRules, PeerAddressAsnNodeAndSelector) {
            "the selector picks)"},
       {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  password:\n    secretKeyRef:\n      name: bgp-secrets\n"
             "      key: rr-password\n"),
-       B + "spec.password: secret references (secretKeyRef) are not supported; give the password as a plain "
-           "string"},
+       B + "spec.password: secretKeyRef needs the Kubernetes API, which blockd does not use; give the password as "
+           "a plain string, or in a file with bgp.peers[].passwordFile in the agent config"},
       {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  peerSelector: all()\n"), B + "unknown field spec.peerSelector: blockd does not implement it, so nothing was stored"},
       // spec.bfd: MetalLB's BFDProfile names and limits.
       {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  bfd: {}\n"), ""},
@@ -541,7 +541,9 @@ TEST(BGPConfigurationRules, PortAsnMeshAndSeverity) {
        C + "spec.nodeToNodeMeshEnabled: expected true or false, got the string \"yes\""},
       {bgpconfig("  logSeverityScreen: Verbose\n"),
        C + "spec.logSeverityScreen: \"Verbose\" is not one of Debug, Info, Warning, Error, Fatal"},
-      {bgpconfig("  serviceClusterIPs: []\n"), C + "unknown field spec.serviceClusterIPs: blockd does not implement it, so nothing was stored"},
+      {bgpconfig("  serviceClusterIPs: [{cidr: 10.96.0.0}]\n"),
+       C + "spec.serviceClusterIPs[0].cidr: \"10.96.0.0\" is not a CIDR (expected address/length)"},
+      {bgpconfig("  bindMode: NodeIP\n"), C + "unknown field spec.bindMode: blockd does not implement it, so nothing was stored"},
   });
 }
 
