@@ -110,13 +110,22 @@ class Planner {
         return;
       }
       case netlink::RoutePath::Upstream: {
-        // Another subnet and no tunnel: the ToR knows the way; use what it told us.
+        // Another subnet and no tunnel: the ToR knows the way; use what it told us. Only a
+        // next hop on this node's subnet can be a kernel gateway: a route reflector (RFC 4456)
+        // or an iBGP mesh passes on the originating node's own address, which the node's
+        // default route (its rack's gateway) reaches anyway.
         const LearnedRoute* best = nullptr;
+        const LearnedRoute* off_subnet = nullptr;
         for (const auto& r : learned_) {
-          if (r.prefix.contains(dst) && (!best || r.prefix.length() > best->prefix.length())) best = &r;
+          if (!r.prefix.contains(dst)) continue;
+          auto& slot = local->subnet().contains(Prefix::host(r.next_hop)) ? best : off_subnet;
+          if (!slot || r.prefix.length() > slot->prefix.length()) slot = &r;
         }
         if (best) {
           plan_.kernel.routes.push_back(netlink::Route::direct(dst, best->next_hop));
+        } else if (off_subnet) {
+          note(dst.str() + ": learned via " + off_subnet->next_hop.str() +
+               ", not on this node's subnet; left to the default route");
         } else {
           note(dst.str() + ": node " + node_name + " is in another subnet and no BGP peer sent a route for it yet");
         }

@@ -6,7 +6,8 @@
 //     VXLAN: via the remote VTEP on the VXLAN device, onlink, plus its neighbour and FDB entries
 //     IPIP:  via the remote node address on the IPIP device, onlink
 //     same subnet: direct via the remote node address
-//     other subnet: via the next hop learned over BGP (nothing when none was learned)
+//     other subnet: via the next hop learned over BGP when it is on this node's subnet
+//                   (nothing otherwise: the default route, e.g. with a route reflector)
 // Disabled pools and pools that no longer select this node keep routing their blocks: running
 // workloads are never cut off by a pool change.
 #pragma once
