@@ -87,7 +87,8 @@ expect_mesh() { wait_for 30 "${*:2} mesh with each other in AS $1" meshed "$@"; 
 
 start_blockd n1; start_blockd n2; start_blockd n3
 expect_mesh 64600 n1 n2 n3
-expect_eq "$(ip netns exec "$p-n1" ss -Hltn 'sport = :1790' | wc -l | tr -d ' ')" 1 "n1 listens on the BGPConfiguration's port 1790"
+listeners() { ip netns exec "$p-n1" ss -Hltn | awk '{print $4}' | grep -v '/' | sed 's/.*://' | sort -u | tr '\n' ' '; }
+expect_eq "$(listeners)" "1790 " "n1 listens for BGP on the BGPConfiguration's port 1790 only"
 expect_eq "$(api n1 /v1/status | jq -r .asNumber)" 64600 "n1's AS is the BGPConfiguration's"
 start_blockd n4
 expect_mesh 64600 n1 n2 n3 n4
