@@ -597,8 +597,11 @@ void Peer::on_update(const UpdateMessage& u) {
     return;
   }
   execute(fsm_.update_received(env_->clock.now()));
-  // RFC 4271 §9.1.2: a route whose AS_PATH holds our AS is a loop; it is not used.
-  if (!p.announced.empty() && p.attributes.as_path && contains_as(*p.attributes.as_path, local_as())) {
+  // RFC 4271 §9.1.2: a route whose AS_PATH holds our AS is a loop; it is not used. Likewise
+  // (RFC 4456 §8) one a route reflector sends back to its originator, ORIGINATOR_ID ours.
+  const bool reflected_back = p.attributes.originator_id == env_->config.router_id.v4_value();
+  if (!p.announced.empty() &&
+      (reflected_back || (p.attributes.as_path && contains_as(*p.attributes.as_path, local_as())))) {
     p.withdrawn.insert(p.withdrawn.end(), p.announced.begin(), p.announced.end());
     p.announced.clear();
   }

@@ -40,7 +40,7 @@ expected_blocks() {  # "PREFIX NODE_ADDRESS" per affine block, from the store
   blockctl get workloads -o json | /usr/bin/python3 -c '
 import json, sys
 addr = {"kube-node-0": "10.0.0.10", "kube-node-1": "10.0.0.11", "kube-node-2": "10.0.1.10", "kube-node-3": "10.0.1.11"}
-print("\n".join(sorted({f"{w[\"block\"]} {addr[w[\"node\"]]}" for w in json.load(sys.stdin) if not w["borrowed"]})))'
+print("\n".join(sorted({w["block"] + " " + addr[w["node"]] for w in json.load(sys.stdin) if not w["borrowed"]})))'
 }
 deadline=$((SECONDS + 30))
 until [ "$(rr_routes)" = "$(expected_blocks)" ] || [ $SECONDS -ge $deadline ]; do sleep 0.5; done
@@ -48,7 +48,7 @@ expect_eq "$(rr_routes)" "$(expected_blocks)" "rr holds every block, next hop it
 expect_eq "$(expected_blocks | wc -l)" 4 "one block per node"
 received() {  # received NODE: "PREFIX NEXTHOP PEER" it received, sorted
   on "$1" blockctl routes received --socket /run/blockd/blockd.sock -o json |
-    /usr/bin/python3 -c 'import json,sys; print("\n".join(sorted(f"{r[\"prefix\"]} {r[\"nextHop\"]} {r[\"peer\"]}" for r in json.load(sys.stdin))))'
+    /usr/bin/python3 -c 'import json,sys; print("\n".join(sorted(" ".join((r["prefix"], r["nextHop"], r["peer"])) for r in json.load(sys.stdin))))'
 }
 for n in 0 1 2 3; do
   me=$(on "kube-node-$n" sh -c "ip -4 -o addr show dev eth1 | awk '{print \$4}' | cut -d/ -f1")
