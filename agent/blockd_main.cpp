@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
     std::cout << config_path << ": valid configuration for node " << config->node.name << '\n';
     return 0;
   }
-  spdlog::set_level(spdlog::level::from_str(config->log_level));
+  spdlog::set_level(spdlog::level::from_str(config->log_level.value_or("info")));
   agent::use_escaping_log_format();
   if (do_cleanup) return cleanup(*config);
   spdlog::info("{}", agent::raise_open_files_limit());

@@ -84,7 +84,7 @@ class Section {
   auto var = std::move(*var##_r)
 
 Status read_node(const Section& s, AgentConfig::NodeSection& node) {
-  if (!s.node()) return invalid("node: required (name, address, asNumber)");
+  if (!s.node()) return invalid("node: required (name, address)");
   if (auto ok = s.check_fields({"name", "labels", "address", "addressV6", "asNumber", "routerId"}); !ok) return ok;
   if (!s.has("name")) return invalid("node.name: required");
   TRY(name, s.text("name"));
@@ -114,10 +114,11 @@ Status read_node(const Section& s, AgentConfig::NodeSection& node) {
     if (ia6->address.is_v4()) return invalid("node.addressV6: must be IPv6");
     node.address_v6 = *ia6;
   }
-  if (!s.has("asNumber")) return invalid("node.asNumber: required");
-  TRY(asn, s.template number<std::uint32_t>("asNumber", 1, 4294967295LL));
-  if (auto why = bgp::as_number_problem(asn); !why.empty()) return invalid("node.asNumber: " + why);
-  node.as_number = asn;
+  if (s.has("asNumber")) {
+    TRY(asn, s.template number<std::uint32_t>("asNumber", 1, 4294967295LL));
+    if (auto why = bgp::as_number_problem(asn); !why.empty()) return invalid("node.asNumber: " + why);
+    node.as_number = asn;
+  }
   node.router_id = node.address.address;
   if (s.has("routerId")) {
     TRY(rid, s.address("routerId"));

@@ -32,12 +32,13 @@ struct AgentConfig {
     ipam::Labels labels;
     ipam::InterfaceAddress address;  // underlay address and subnet (CrossSubnet uses it)
     std::optional<ipam::InterfaceAddress> address_v6;
-    std::uint32_t as_number = 0;
+    // Absent: the Node's spec.bgp.asNumber, else BGPConfiguration default's asNumber, else 64512.
+    std::optional<std::uint32_t> as_number;
     ipam::Address router_id;  // defaults to the IPv4 address
   } node;
   std::string datastore = "sqlite:///var/lib/blockd/blockd.db";
   struct BgpSection {
-    std::uint16_t listen_port = 179;
+    std::optional<std::uint16_t> listen_port;  // absent: BGPConfiguration's listenPort, else 179
     std::optional<ipam::Address> listen_address;
     std::vector<ConfigPeer> peers;
     bool graceful_restart = true;
@@ -64,7 +65,7 @@ struct AgentConfig {
     std::string socket = "/run/blockd/blockd.sock";
     std::string metrics = "127.0.0.1:9095";  // empty: no metrics listener
   } control;
-  std::string log_level = "info";
+  std::optional<std::string> log_level;  // absent: BGPConfiguration's logSeverityScreen, else info
 };
 
 Result<AgentConfig> parse_agent_config(const std::string& yaml_text);

@@ -74,11 +74,19 @@ Status NodeAgent::start() {
     watch_kernel_routes();
   }
 
+  watcher_ = std::make_unique<ClusterWatcher>(*store_, [this](std::shared_ptr<const ClusterView>) {
+    boost::asio::post(io_, [this] { schedule_replan(); });
+  });
+  if (auto ok = watcher_->start(); !ok) return ok;
+  // The first listing gives the BGPConfiguration the speaker starts with (AS, listenPort).
+  apply_bgp_configuration(*watcher_->current());
+  listening_port_ = config_.bgp.listen_port.value_or(bgp_config_.listen_port);
+
   bgp::SpeakerConfig sc;
-  sc.local_as = config_.node.as_number;
+  sc.local_as = local_as_;
   sc.router_id = config_.node.router_id;
   sc.listen_address = config_.bgp.listen_address;
-  sc.listen_port = config_.bgp.listen_port;
+  sc.listen_port = listening_port_;
   sc.hold_time = config_.bgp.hold_time;
   sc.peer_families = {ipam::Family::V4};
   if (config_.node.address_v6) sc.peer_families.push_back(ipam::Family::V6);
@@ -87,11 +95,6 @@ Status NodeAgent::start() {
   if (sc.graceful_restart.restarting) spdlog::info("bgp: restarting with the routes an earlier blockd left in the kernel");
   speaker_ = std::make_unique<bgp::Speaker>(io_, sc);
   speaker_->on_received_change([this] { schedule_replan(); });
-
-  watcher_ = std::make_unique<ClusterWatcher>(*store_, [this](std::shared_ptr<const ClusterView>) {
-    boost::asio::post(io_, [this] { schedule_replan(); });
-  });
-  if (auto ok = watcher_->start(); !ok) return ok;
   if (auto ok = speaker_->start(); !ok) return ok.error().within("bgp");
 
   store_worker_ = std::make_unique<StoreWorker>();
@@ -104,7 +107,7 @@ Status NodeAgent::start() {
   replan();
   arm_periodic();
   spdlog::info("blockd started: node {} ({}), AS {}, datastore {}", config_.node.name, config_.node.address.str(),
-               config_.node.as_number, store_->describe());
+               local_as_, store_->describe());
   return {};
 }
 
@@ -141,7 +144,7 @@ Status NodeAgent::reload(AgentConfig config) {
     config_.node.labels = config.node.labels;
   }
   config_.log_level = config.log_level;
-  spdlog::set_level(spdlog::level::from_str(config_.log_level));
+  spdlog::set_level(spdlog::level::from_str(config_.log_level.value_or(bgp_config_.log_level.value_or("info"))));
   // The Node's labels in the store: on the store worker, so a locked store cannot stall BGP.
   store_worker_->post(StoreWorker::Clock::time_point::max(), [this](bool) {
     if (auto ok = register_node(); !ok) spdlog::error("SIGHUP: {}", ok.error().message);
@@ -166,7 +169,7 @@ Status NodeAgent::register_node() {
     }
     node.ipv4_address = config_.node.address;
     node.ipv6_address = config_.node.address_v6;
-    node.as_number = config_.node.as_number;
+    if (config_.node.as_number) node.as_number = config_.node.as_number;  // else as blockctl set it, or none
     if (vxlan_->address()) {
       node.ipv4_vxlan_tunnel_addr = vxlan_->address();
       node.vxlan_tunnel_mac = vxlan_->mac();
@@ -179,13 +182,42 @@ Status NodeAgent::register_node() {
   return unavailable("registering node " + config_.node.name + ": the Node kept changing");
 }
 
+void NodeAgent::apply_bgp_configuration(const ClusterView& view) {
+  const auto self = view.nodes.find(config_.node.name);
+  const ipam::Node* node = self != view.nodes.end() ? &self->second : nullptr;
+  auto next = effective_bgp_configuration(view.bgp_configurations, config_.node.name);
+  const auto as = config_.node.as_number.value_or(as_number_of(node, next));
+  if (local_as_ != 0 && as != local_as_) spdlog::info("bgp: this node's AS is now {} (was {}): sessions restart", as, local_as_);
+  local_as_ = as;
+  if (!config_.log_level && next.log_level != bgp_config_.log_level) {
+    spdlog::set_level(spdlog::level::from_str(next.log_level.value_or("info")));
+  }
+  std::string note;
+  const auto port = config_.bgp.listen_port.value_or(next.listen_port);
+  if (speaker_ && port != listening_port_) {
+    note = "BGPConfiguration listenPort is " + std::to_string(port) + " but blockd listens on " +
+           std::to_string(listening_port_) + " since it started: restart blockd to change it";
+  }
+  // Calico runs BIRD as a reflector on such a node; blockd reflects nothing (README).
+  if (node && !node->route_reflector_cluster_id.empty()) {
+    note += std::string(note.empty() ? "" : "; ") + "this Node has spec.bgp.routeReflectorClusterID " +
+            node->route_reflector_cluster_id + " but blockd is not a route reflector: run FRR or BIRD as the reflector";
+  }
+  if (note != bgp_config_note_ && !note.empty()) spdlog::warn("{}", note);
+  bgp_config_note_ = std::move(note);
+  bgp_config_ = std::move(next);
+}
+
 NodeAgent::DesiredPeers NodeAgent::desired_peers(const ClusterView& view) {
   DesiredPeers out;
   peer_sources_.clear();
   std::vector<ipam::Address> node_addresses{config_.node.address.address};
   if (config_.node.address_v6) node_addresses.push_back(config_.node.address_v6->address);
-  for (auto& p : select_peers(config_.bgp.peers, view.bgp_peers, config_.node.name, labels_of_this_node(view),
-                              view.bgp_filters, node_addresses)) {
+  const auto labels = labels_of_this_node(view);
+  for (auto& p : select_peers({config_.bgp.peers, view.bgp_peers, view.nodes, config_.node.name, labels,
+                               bgp_config_.node_to_node_mesh, bgp_config_.as_number, bgp_config_.listen_port,
+                               &view.bgp_filters, &node_addresses})) {
+    p.config.local_as = local_as_;
     if (p.bfd) out.bfd.push_back({p.config.address, bfd::timers_from(*p.bfd)});
     for (const auto& name : p.missing_filters) {
       spdlog::debug("{}: BGPFilter {} does not exist: not applied", p.source, name);
@@ -240,6 +272,7 @@ void NodeAgent::replan() {
   } else if (*up) {
     if (auto ok = register_node(); !ok) spdlog::error("{}", ok.error().message);  // with the VTEP
   }
+  apply_bgp_configuration(*view);
   auto peers = desired_peers(*view);
   // A new BFD session starts Down: its BGP session waits for Up, whatever an earlier session
   // of the same address said.
@@ -369,10 +402,11 @@ json NodeAgent::status() {
     for (const auto& p : view->problems) warnings.push_back(p);
   }
   for (const auto& w : store_->warnings()) warnings.push_back(w);
+  if (!bgp_config_note_.empty()) warnings.push_back(bgp_config_note_);
   for (const auto& r : speaker_->refused()) warnings.push_back(r.reason + " (" + source_of(r.address).source + "): not peered");
   return {{"node", config_.node.name},
           {"address", config_.node.address.str()},
-          {"asNumber", config_.node.as_number},
+          {"asNumber", local_as_},
           {"version", "0.1.0"},
           {"uptimeSeconds",
            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count()},

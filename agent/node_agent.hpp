@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 
+#include "agent/bgp_configuration.hpp"
 #include "agent/cluster_view.hpp"
 #include "agent/config.hpp"
 #include "agent/control_api.hpp"
@@ -65,6 +66,10 @@ class NodeAgent : public ControlHandler {
     std::vector<std::pair<ipam::Address, ipam::FilterRules>> import_filters;
   };
   DesiredPeers desired_peers(const ClusterView& view);
+  // Reads the BGPConfiguration resources (bgp_configuration.hpp) into bgp_config_ and local_as_,
+  // and applies what can change at run time: the log level (when the config file sets none),
+  // the AS number (sessions restart with it), the mesh (desired_peers). listenPort needs a restart.
+  void apply_bgp_configuration(const ClusterView& view);
   // BFD sessions for the peers that ask for it (RFC 5882): opened on first use, so a node
   // without BFD peers binds no port 3784.
   void set_bfd_peers(const std::vector<bfd::PeerSession>& peers);
@@ -100,6 +105,10 @@ class NodeAgent : public ControlHandler {
   std::optional<netlink::NatDesired> nat_written_;
   bool nat_check_due_ = true;
   std::chrono::steady_clock::time_point started_;
+  EffectiveBgpConfiguration bgp_config_;  // as last read from the store
+  std::uint32_t local_as_ = 0;            // this node's AS: the config file's, else as_number_of
+  std::uint16_t listening_port_ = 179;    // the port the speaker listens on since start
+  std::string bgp_config_note_;           // what apply_bgp_configuration could not apply (status)
 
   // What the last replan decided (for the API), and counters for /metrics.
   RoutePlan last_plan_;

@@ -1,10 +1,13 @@
 // Which BGP peers this node has: the config file's peers, then every BGPPeer resource that
 // selects this node (Calico: spec.node names one node, spec.nodeSelector selects nodes by
-// label, neither means every node). The config file wins for an address both name. Pure.
-// Source addresses: a config peer's localAddress; a BGPPeer's sourceAddress UseNodeIP (Calico's
-// default) binds to the node's address of the peer's family in `node_addresses`, None to none.
+// label, neither means every node), then, with nodeToNodeMeshEnabled, every other node (iBGP
+// full mesh). A BGPPeer with spec.peerSelector peers with the Nodes it selects, at their own
+// addresses and AS numbers (Calico's route-reflector recipe). The first source to name an
+// address wins: the config file, then BGPPeers, then the mesh. Pure.
+// Source addresses: a config peer's localAddress; a BGPPeer's sourceAddress (below).
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,8 +20,8 @@ namespace blockd::agent {
 
 struct SelectedPeer {
   bgp::PeerConfig config;
-  std::string source;  // "config" | "BGPPeer/<name>"
-  std::string type;    // as calicoctl shows it: "config" | "global" | "node specific"
+  std::string source;  // "config" | "BGPPeer/<name>" | "Node/<name>" (mesh)
+  std::string type;    // as calicoctl shows it: "config" | "global" | "node specific" | "node-to-node mesh"
   std::optional<BfdProfile> bfd;  // set when the peer asks for BFD (config.bfd is then true)
   // The import rules of the peer's BGPFilters (the export rules are in config.export_filter).
   ipam::FilterRules import_filter{};
@@ -31,6 +34,24 @@ struct SelectedPeer {
 void join_filters(const std::vector<std::string>& names, const std::vector<ipam::BGPFilter>& filters,
                   ipam::FilterRules& export_rules, ipam::FilterRules& import_rules, std::vector<std::string>& missing);
 
+struct PeerSelectionInput {
+  const std::vector<ConfigPeer>& configured;
+  const std::vector<ipam::BGPPeer>& resources;
+  const std::map<std::string, ipam::Node>& nodes;  // peerSelector and the mesh pick from these
+  const std::string& node;                         // this node's name
+  const ipam::Labels& labels;                      // this node's labels
+  bool node_to_node_mesh = false;
+  std::uint32_t default_as = 0;   // a selected Node's AS when it names none (BGPConfiguration)
+  std::uint16_t peer_port = 179;  // where the selected nodes listen (BGPConfiguration listenPort)
+  const std::vector<ipam::BGPFilter>* filters = nullptr;  // what BGPPeer spec.filters name
+  // This node's addresses: a BGPPeer's sourceAddress UseNodeIP (Calico's default) binds its
+  // session to the one of the peer's family; None leaves the source to the kernel.
+  const std::vector<ipam::Address>* node_addresses = nullptr;
+};
+
+std::vector<SelectedPeer> select_peers(const PeerSelectionInput& in);
+
+// The config file and BGPPeer resources alone (no peerSelector nodes, no mesh).
 std::vector<SelectedPeer> select_peers(const std::vector<ConfigPeer>& configured,
                                        const std::vector<ipam::BGPPeer>& resources, const std::string& node,
                                        const ipam::Labels& labels, const std::vector<ipam::BGPFilter>& filters = {},

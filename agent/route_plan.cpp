@@ -61,6 +61,18 @@ class Planner {
 
   void note(std::string s) { plan_.notes.push_back(std::move(s)); }
 
+  // Whether the kernel can use a learned next hop as a gateway: one on this node's subnet, or
+  // a router that is no node (the ToR of a second uplink). A route reflector (RFC 4456) or an
+  // iBGP mesh passes on the originating node's own address; off this node's subnet the
+  // default route (the rack's gateway) reaches that node anyway.
+  bool usable_gateway(const Address& hop, const ipam::InterfaceAddress& local) const {
+    if (local.subnet().contains(Prefix::host(hop))) return true;
+    return std::none_of(view_.nodes.begin(), view_.nodes.end(), [&](const auto& entry) {
+      const ipam::Node& n = entry.second;
+      return (n.ipv4_address && n.ipv4_address->address == hop) || (n.ipv6_address && n.ipv6_address->address == hop);
+    });
+  }
+
   void route_to(const std::string& node_name, const Prefix& dst) {
     auto it = view_.nodes.find(node_name);
     if (it == view_.nodes.end()) {
@@ -110,8 +122,19 @@ class Planner {
         return;
       }
       case netlink::RoutePath::Upstream: {
-        // Another subnet and no tunnel: the ToR knows the way; use what it told us.
-        auto next_hops = equal_cost_next_hops(learned_, dst);
+        // Another subnet and no tunnel: the ToR knows the way; use what it told us, through
+        // every next hop of the best rank (ECMP over two ToRs).
+        std::vector<LearnedRoute> usable;
+        const LearnedRoute* unusable = nullptr;
+        for (const auto& r : learned_) {
+          if (!r.prefix.contains(dst)) continue;
+          if (usable_gateway(r.next_hop, *local)) {
+            usable.push_back(r);
+          } else if (!unusable || r.prefix.length() > unusable->prefix.length()) {
+            unusable = &r;
+          }
+        }
+        auto next_hops = equal_cost_next_hops(usable, dst);
         if (next_hops.size() > netlink::kMaxNextHops) {
           note(dst.str() + ": " + std::to_string(next_hops.size()) + " equal-cost next hops; the first " +
                std::to_string(netlink::kMaxNextHops) + " used");
@@ -119,6 +142,9 @@ class Planner {
         }
         if (!next_hops.empty()) {
           plan_.kernel.routes.push_back(netlink::Route::multipath(dst, std::move(next_hops)));
+        } else if (unusable) {
+          note(dst.str() + ": learned via " + unusable->next_hop.str() +
+               ", another node not on this node's subnet; left to the default route");
         } else {
           note(dst.str() + ": node " + node_name + " is in another subnet and no BGP peer sent a route for it yet");
         }

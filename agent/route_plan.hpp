@@ -8,7 +8,9 @@
 //     same subnet: direct via the remote node address
 //     other subnet: via the next hop learned over BGP (nothing when none was learned); when
 //       several peers (two ToRs) sent the longest matching prefix with equal rank
-//       (bgp/path_rank.hpp), via all their next hops as one multipath route (ECMP)
+//       (bgp/path_rank.hpp), via all their next hops as one multipath route (ECMP). A next hop
+//       that is another node off this node's subnet (a route reflector's or a mesh's) is left
+//       to the default route.
 // Disabled pools and pools that no longer select this node keep routing their blocks: running
 // workloads are never cut off by a pool change.
 #pragma once

@@ -614,9 +614,12 @@ void Peer::on_update(const UpdateMessage& u) {
   }
   execute(fsm_.update_received(env_->clock.now()));
   // RFC 4271 §9.1.2: a route whose AS_PATH holds our AS is a loop; it is not used.
-  // numAllowedLocalASNumbers relaxes it to "more than that many times".
-  if (!p.announced.empty() && p.attributes.as_path &&
-      count_as(*p.attributes.as_path, local_as()) > config_.allowed_own_as) {
+  // numAllowedLocalASNumbers relaxes it to "more than that many times". Likewise (RFC 4456 §8)
+  // one a route reflector sends back to its originator, ORIGINATOR_ID ours.
+  const bool reflected_back = p.attributes.originator_id == env_->config.router_id.v4_value();
+  if (!p.announced.empty() &&
+      (reflected_back ||
+       (p.attributes.as_path && count_as(*p.attributes.as_path, local_as()) > config_.allowed_own_as))) {
     p.withdrawn.insert(p.withdrawn.end(), p.announced.begin(), p.announced.end());
     p.announced.clear();
   }

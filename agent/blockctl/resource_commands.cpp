@@ -72,7 +72,8 @@ void print_table(const std::string& kind, const std::vector<Resource>& items, bo
     for (const auto& r : items) {
       const auto& p = std::get<BGPPeer>(r);
       const std::string node = !p.node.empty() ? p.node : (!p.node_selector.empty() ? p.node_selector : "(global)");
-      std::vector<std::string> row{p.name, p.peer_ip.str(), node, std::to_string(p.as_number)};
+      std::vector<std::string> row{p.name, p.peer_selector.empty() ? p.peer_ip.str() : "(" + p.peer_selector + ")", node,
+                                   p.peer_selector.empty() ? std::to_string(p.as_number) : "(node's)"};
       if (wide) row.push_back(p.password.empty() ? "" : "(set)");
       t.add(row);
     }

@@ -207,6 +207,10 @@ Verdict decode_communities(ByteView v, Reading& r) {
 Verdict decode_originator_id(ByteView v, Reading& r) {
   if (r.context.ebgp) return discard("ORIGINATOR_ID from an eBGP peer");  // RFC 7606 §7.9
   if (v.size() != 4) return withdraw("ORIGINATOR_ID length is not 4");
+  WireReader rd(v);
+  std::uint32_t id = 0;
+  rd.u32(id);
+  r.attrs.originator_id = id;
   return ok();
 }
 

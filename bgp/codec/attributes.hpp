@@ -55,6 +55,8 @@ struct PathAttributes {
   bool atomic_aggregate = false;
   std::vector<std::uint32_t> communities;
   std::vector<LargeCommunity> large_communities;
+  // RFC 4456 §8: the BGP Identifier of the route's originator, set by a route reflector.
+  std::optional<std::uint32_t> originator_id;
   // MP_REACH_NLRI's next hop (RFC 4760 §3; for IPv6, RFC 2545 §3: global, then link-local).
   std::optional<Address> mp_next_hop;
   std::optional<Address> mp_next_hop_link_local;

@@ -230,16 +230,19 @@ Result<BGPPeer> decode_peer(const json& doc, std::string name) {
   const json& sp = **spec;
   const std::string path = "spec";
   if (auto s = check_fields(sp, path,
-                            {"peerIP", "asNumber", "node", "nodeSelector", "password", "bfd", "sourceAddress",
+                            {"peerIP", "asNumber", "node", "nodeSelector", "peerSelector", "password", "bfd", "sourceAddress",
                              // bgp_policy_codec.cpp:
                              "ttlSecurity", "keepOriginalNextHop", "maxRestartTime", "numAllowedLocalASNumbers", "filters"});
       !s) {
     return s.error();
   }
+  if (auto s = read_string(sp, "peerSelector", path, p.peer_selector); !s) return s.error();
   std::string peer_ip;
   if (auto s = read_string(sp, "peerIP", path, peer_ip); !s) return s.error();
-  if (peer_ip.empty()) return invalid("spec.peerIP: required");
-  if (auto s = read_peer_ip(peer_ip, p); !s) return s.error();
+  if (peer_ip.empty() && p.peer_selector.empty()) return invalid("spec.peerIP: required (or spec.peerSelector)");
+  if (!peer_ip.empty()) {
+    if (auto s = read_peer_ip(peer_ip, p); !s) return s.error();
+  }
   auto asn = read_asn(sp, "asNumber", path);
   if (!asn) return asn.error();
   p.as_number = asn->value_or(0);
@@ -414,7 +417,9 @@ struct ToJson {
   }
   json operator()(const BGPPeer& p) const {
     json d = document("BGPPeer", p.name);
-    json spec = {{"peerIP", peer_ip_text(p)}, {"asNumber", p.as_number}};
+    json spec = json::object();
+    if (p.peer_selector.empty()) spec = {{"peerIP", peer_ip_text(p)}, {"asNumber", p.as_number}};
+    else spec["peerSelector"] = p.peer_selector;
     if (!p.node.empty()) spec["node"] = p.node;
     if (!p.node_selector.empty()) spec["nodeSelector"] = p.node_selector;
     if (!p.password.empty()) spec["password"] = p.password;

@@ -90,6 +90,9 @@ struct BGPPeer {
   std::uint32_t as_number = 0;
   std::string node;                // spec.node: peer of this one node only
   std::string node_selector;       // spec.nodeSelector: peer of the nodes it selects
+  // spec.peerSelector (Calico's route-reflector recipe): instead of peerIP and asNumber, peer with
+  // every node this selects, at its Node's address and AS (agent/peer_selection.cpp).
+  std::string peer_selector;
   std::string password;            // TCP-MD5 (RFC 2385)
   std::optional<std::uint16_t> port;  // peerIP may be "addr:port" as in Calico
   std::optional<BfdProfile> bfd;      // spec.bfd (blockd's, MetalLB's field names): BFD on the session

@@ -260,12 +260,20 @@ Status validate_node(Node& n) {
 
 Status validate_peer(BGPPeer& p) {
   if (auto s = check_name(p.name); !s) return s;
-  if (p.peer_ip.value() == 0) {
+  // Calico's validateBGPPeerSpec: peerSelector takes the address and AS from the selected Nodes.
+  if (!p.peer_selector.empty()) {
+    if (p.peer_ip.value() != 0) return field_error("spec.peerIP", "must be empty when spec.peerSelector is set");
+    if (p.as_number != 0) return field_error("spec.asNumber", "must be empty when spec.peerSelector is set (the selected Nodes' AS numbers apply)");
+    if (p.port) return field_error("spec.peerIP", "must be empty when spec.peerSelector is set");
+    if (auto s = check_selector("spec.peerSelector", p.peer_selector); !s) return s;
+  } else if (p.peer_ip.value() == 0) {
     return field_error("spec.peerIP", p.peer_ip.str() + " is not a usable peer address");
   }
   if (p.port && *p.port == 0) return field_error("spec.peerIP", "port 0 is out of range (1 to 65535)");
-  if (p.as_number == 0) return field_error("spec.asNumber", "required (1 to 4294967295)");
-  if (auto s = check_asn("spec.asNumber", p.as_number); !s) return s;
+  if (p.peer_selector.empty()) {
+    if (p.as_number == 0) return field_error("spec.asNumber", "required (1 to 4294967295)");
+    if (auto s = check_asn("spec.asNumber", p.as_number); !s) return s;
+  }
   if (p.password.size() > kMaxTcpMd5Password) {
     return field_error("spec.password", std::to_string(p.password.size()) +
                                             " octets; a TCP-MD5 key holds at most 80 (Linux TCP_MD5SIG_MAXKEYLEN)");
@@ -297,6 +305,13 @@ Status validate_bgp_configuration(BGPConfiguration& c) {
   }
   if (c.listen_port && *c.listen_port == 0) {
     return field_error("spec.listenPort", "0 is out of range (1 to 65535)");
+  }
+  // Calico: asNumber and nodeToNodeMeshEnabled are cluster-wide, valid on `default` only.
+  if (c.name != "default") {
+    if (c.as_number) return field_error("spec.asNumber", "only valid on the BGPConfiguration named default");
+    if (c.node_to_node_mesh_enabled) {
+      return field_error("spec.nodeToNodeMeshEnabled", "only valid on the BGPConfiguration named default");
+    }
   }
   const auto& sev = c.log_severity_screen;
   if (!sev.empty() && sev != "Debug" && sev != "Info" && sev != "Warning" && sev != "Error" &&
@@ -338,6 +353,7 @@ Status validate(Resource& r) {
 }
 
 Status validate_peer_for_node(const BGPPeer& peer, const Node& node) {
+  if (!peer.peer_selector.empty()) return {};  // peers with the selected Nodes' own addresses
   const bool v4 = peer.peer_ip.is_v4();
   if (v4 ? node.ipv4_address.has_value() : node.ipv6_address.has_value()) return {};
   return invalid("BGPPeer " + peer.name + ": spec.peerIP: " + peer.peer_ip.str() + " is " +

@@ -35,6 +35,15 @@ control:
 log: {level: info}
 )";
 
+// What the file leaves out comes from the BGPConfiguration resources (agent/bgp_configuration.hpp).
+TEST(AgentConfig, AsNumberListenPortAndLogLevelAreOptional) {
+  auto c = parse_agent_config("node: {name: n0, address: 10.0.0.10/24}\n");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_FALSE(c->node.as_number.has_value());
+  EXPECT_FALSE(c->bgp.listen_port.has_value());
+  EXPECT_FALSE(c->log_level.has_value());
+}
+
 TEST(AgentConfig, TheDesignExampleLoads) {
   auto c = parse_agent_config(kDesignExample);
   ASSERT_TRUE(c.ok()) << c.error().message;
@@ -89,13 +98,12 @@ TEST(AgentConfig, EveryBadFieldIsNamed) {
   const std::string node = "node: {name: n, address: 10.0.0.1/24, asNumber: 65000}\n";
   const BadCase cases[] = {
       {"", "config: expected a mapping with node, datastore, bgp, dataplane, control, log"},
-      {"bgp: {}", "node: required (name, address, asNumber)"},
+      {"bgp: {}", "node: required (name, address)"},
       {"node: {address: 10.0.0.1/24, asNumber: 1}", "node.name: required"},
       {"node: {name: 'a b', address: 10.0.0.1/24, asNumber: 1}",
        "node.name: \"a b\" is not a valid node name (alphanumerics with '.', '_' or '-')"},
       {"node: {name: n, address: 10.0.0.1, asNumber: 1}",
        "node.address: \"10.0.0.1\" needs a prefix length (address/length, e.g. 10.0.0.10/24)"},
-      {"node: {name: n, address: 10.0.0.1/24}", "node.asNumber: required"},
       {"node: {name: n, address: 10.0.0.1/24, asNumber: 0}", "node.asNumber: 0 is out of range (1 to 4294967295)"},
       {"node: {name: n, address: 10.0.0.1/24, asNumber: 23456}",
        "node.asNumber: AS 23456 is AS_TRANS, reserved to stand in for 4-octet AS numbers (RFC 6793)"},

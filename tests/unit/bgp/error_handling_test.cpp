@@ -313,6 +313,15 @@ INSTANTIATE_TEST_SUITE_P(
                    update_bytes({}, join({attribute(0x80, 14, {0, 25, 70, 0, 0}), mandatory()}), nlri_10_1()), true, Discard, 1, 0}),
     [](const auto& info) { return std::string(info.param.name); });
 
+// RFC 4456 §8: from an iBGP peer (a route reflector) the originator's BGP Identifier is kept, so
+// the session can ignore its own routes reflected back to it.
+TEST(UpdateErrors, OriginatorIdFromIbgpIsKept) {
+  const ParsedUpdate u = run(update_bytes({}, join({mandatory(), attribute(0x80, 9, {10, 0, 0, 10})}), nlri_10_1()), false);
+  EXPECT_EQ(u.action, UpdateAction::Accept);
+  EXPECT_EQ(u.announced.size(), 1u);
+  EXPECT_EQ(u.attributes.originator_id, 0x0a00000au);
+}
+
 // RFC 6793 §6: a malformed AS4_PATH is discarded (on a 2-octet session, where it is read).
 TEST(UpdateErrors, MalformedAs4PathIsDiscarded) {
   Bytes as_path2 = attribute(0x40, 2, {2, 1, 0x5b, 0xa0});  // AS_TRANS

@@ -244,6 +244,11 @@ std::vector<Resource> round_trip_samples() {
   plain.peer_ip = Address::parse("fd00::2").value();
   plain.as_number = 1;
 
+  BGPPeer to_reflectors;  // Calico's route-reflector recipe: no peerIP, no asNumber
+  to_reflectors.name = "peer-with-route-reflectors";
+  to_reflectors.node_selector = "!has(route-reflector)";
+  to_reflectors.peer_selector = "route-reflector == 'true'";
+
   BGPConfiguration c;
   c.name = "default";
   c.as_number = 64512;
@@ -254,7 +259,7 @@ std::vector<Resource> round_trip_samples() {
   BGPConfiguration empty;
   empty.name = "node.kube-node-0";
 
-  return {v6, v4, n, bare, p4, p6, plain, c, empty};
+  return {v6, v4, n, bare, p4, p6, plain, to_reflectors, c, empty};
 }
 
 TEST(RoundTrip, YamlBackToTheSameResource) {

@@ -43,9 +43,10 @@ std::string node(const std::string& spec, const std::string& name = "kube-node-0
 std::string peer(const std::string& spec, const std::string& name = "tor-0") {
   return "apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: " + name + "\nspec:\n" + spec;
 }
-std::string bgpconfig(const std::string& spec) {
-  return "apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata:\n  name: default\nspec:\n" + spec;
+std::string bgpconfig(const std::string& spec, const std::string& name = "default") {
+  return "apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata:\n  name: " + name + "\nspec:\n" + spec;
 }
+std::string node_config(const std::string& spec) { return bgpconfig(spec, "node.n1"); }
 
 const std::string kP = "document 1: IPPool rack-0-ippool: ";
 
@@ -413,7 +414,7 @@ TEST(BGPPeerRules, PeerAddressAsnNodeAndSelector) {
       {peer("  peerIP: 10.0.0.1:1179\n  asNumber: 65001\n"), ""},
       {peer("  peerIP: \"[fd00::1]:1179\"\n  asNumber: 65001\n"), ""},
       {peer("  peerIP: fd00::1\n  asNumber: 65001\n  node: kube-node-0\n  password: s3cret\n"), ""},
-      {peer("  asNumber: 65001\n"), B + "spec.peerIP: required"},
+      {peer("  asNumber: 65001\n"), B + "spec.peerIP: required (or spec.peerSelector)"},
       {peer("  peerIP: 10.0.0.300\n  asNumber: 65001\n"), B + "spec.peerIP: \"10.0.0.300\" is not an IP address"},
       {peer("  peerIP: 10.0.0.1:99999\n  asNumber: 65001\n"),
        B + "spec.peerIP: \"10.0.0.1:99999\": port \"99999\" is not a number from 1 to 65535"},
@@ -447,7 +448,13 @@ TEST(BGPPeerRules, PeerAddressAsnNodeAndSelector) {
             "      key: rr-password\n"),
        B + "spec.password: secretKeyRef needs the Kubernetes API, which blockd does not use; give the password as "
            "a plain string, or in a file with bgp.peers[].passwordFile in the agent config"},
-      {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  peerSelector: all()\n"), B + "unknown field spec.peerSelector: blockd does not implement it, so nothing was stored"},
+      // Calico's route-reflector recipe: peerSelector takes the address and AS from the Nodes.
+      {peer("  nodeSelector: \"!has(route-reflector)\"\n  peerSelector: route-reflector == 'true'\n"), ""},
+      {peer("  peerIP: 10.0.0.1\n  peerSelector: all()\n"), B + "spec.peerIP: must be empty when spec.peerSelector is set"},
+      {peer("  asNumber: 65001\n  peerSelector: all()\n"),
+       B + "spec.asNumber: must be empty when spec.peerSelector is set (the selected Nodes' AS numbers apply)"},
+      {peer("  peerSelector: rr = 'x'\n"),
+       B + "spec.peerSelector: selector \"rr = 'x'\": at position 3: expected == (not =) after label key rr"},
       // spec.bfd: MetalLB's BFDProfile names and limits.
       {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  bfd: {}\n"), ""},
       {peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  bfd:\n    receiveInterval: 100\n    transmitInterval: 10\n"
@@ -544,6 +551,13 @@ TEST(BGPConfigurationRules, PortAsnMeshAndSeverity) {
       {bgpconfig("  serviceClusterIPs: [{cidr: 10.96.0.0}]\n"),
        C + "spec.serviceClusterIPs[0].cidr: \"10.96.0.0\" is not a CIDR (expected address/length)"},
       {bgpconfig("  bindMode: NodeIP\n"), C + "unknown field spec.bindMode: blockd does not implement it, so nothing was stored"},
+      // Calico: asNumber and nodeToNodeMeshEnabled are valid on the default configuration only.
+      {node_config("  listenPort: 1179\n  logSeverityScreen: Debug\n"), ""},
+      {node_config("  asNumber: 65001\n"),
+       "document 1: BGPConfiguration node.n1: spec.asNumber: only valid on the BGPConfiguration named default"},
+      {node_config("  nodeToNodeMeshEnabled: true\n"),
+       "document 1: BGPConfiguration node.n1: spec.nodeToNodeMeshEnabled: only valid on the BGPConfiguration named "
+       "default"},
   });
 }
 
