@@ -11,7 +11,7 @@ const ipam::BGPConfiguration* default_bgp_configuration(const ClusterView& view)
   return nullptr;
 }
 
-void apply_bgp_configuration(RoutePlan& plan, const ipam::BGPConfiguration* config) {
+void apply_bgp_policy(RoutePlan& plan, const ipam::BGPConfiguration* config) {
   if (config == nullptr) return;
   auto tagged = ipam::resolve_prefix_advertisements(*config);
   if (!tagged) {

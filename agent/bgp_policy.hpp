@@ -18,6 +18,6 @@ const ipam::BGPConfiguration* default_bgp_configuration(const ClusterView& view)
 // advertises is not repeated) and tags every advertisement with its communities. An invalid
 // configuration (blockctl refuses it, so only a hand-written store holds one) adds nothing and
 // leaves a note.
-void apply_bgp_configuration(RoutePlan& plan, const ipam::BGPConfiguration* config);
+void apply_bgp_policy(RoutePlan& plan, const ipam::BGPConfiguration* config);
 
 }  // namespace blockd::agent

@@ -305,7 +305,7 @@ void NodeAgent::replan() {
   ThisNode self{config_.node.name, config_.node.address, config_.node.address_v6, config_.dataplane.ipip_device,
                 config_.dataplane.vxlan_device, vxlan_->ready()};
   last_plan_ = plan_routes(*view, self, learned);
-  apply_bgp_configuration(last_plan_, default_bgp_configuration(*view));
+  apply_bgp_policy(last_plan_, default_bgp_configuration(*view));
   for (const auto& n : last_plan_.notes) spdlog::debug("route plan: {}", n);
   speaker_->set_advertise(to_advertised(last_plan_));
 

@@ -26,7 +26,7 @@ TEST(BgpPolicy, ServiceCidrsAreAdvertisedOnceInPrefixOrderWithTheirCommunities) 
   plan.advertise = {{P("192.168.0.0/26"), Advertisement::Kind::Block},
                     {P("192.168.1.7/32"), Advertisement::Kind::Borrowed}};
   const auto c = config();
-  apply_bgp_configuration(plan, &c);
+  apply_bgp_policy(plan, &c);
   ASSERT_EQ(plan.advertise.size(), 4u);
   EXPECT_EQ(plan.advertise[0].prefix, P("10.96.0.0/12"));
   EXPECT_EQ(plan.advertise[0].kind, Advertisement::Kind::Service);
@@ -50,7 +50,7 @@ TEST(BgpPolicy, OnlyTheDefaultConfigurationApplies) {
   ASSERT_NE(default_bgp_configuration(view), nullptr);
   EXPECT_EQ(default_bgp_configuration(view)->name, "default");
   RoutePlan plan;
-  apply_bgp_configuration(plan, nullptr);
+  apply_bgp_policy(plan, nullptr);
   EXPECT_TRUE(plan.advertise.empty());
 }
 
