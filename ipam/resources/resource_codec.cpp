@@ -12,6 +12,7 @@
 #include <regex>
 #include <set>
 
+#include "ipam/resources/ipam_settings.hpp"
 #include "ipam/resources/json_fields.hpp"
 #include "ipam/resources/validation.hpp"
 #include "ipam/resources/yaml_documents.hpp"
@@ -278,7 +279,8 @@ Result<BGPConfiguration> decode_bgp_configuration(const json& doc, std::string n
 }
 
 const std::vector<std::string>& kinds() {
-  static const std::vector<std::string> k = {"IPPool", "Node", "BGPPeer", "BGPConfiguration"};
+  static const std::vector<std::string> k = {"IPPool",           "Node",          "BGPPeer",
+                                             "BGPConfiguration", "IPReservation", "IPAMConfiguration"};
   return k;
 }
 
@@ -418,6 +420,16 @@ struct ToJson {
     d["spec"] = std::move(spec);
     return d;
   }
+  json operator()(const IPReservation& r) const {
+    json d = document("IPReservation", r.name);
+    d["spec"] = ip_reservation_spec(r);
+    return d;
+  }
+  json operator()(const IPAMConfiguration& c) const {
+    json d = document("IPAMConfiguration", c.name);
+    d["spec"] = ipam_configuration_spec(c);
+    return d;
+  }
 };
 
 Result<Resource> decode(const json& doc) {
@@ -434,7 +446,8 @@ Result<Resource> decode(const json& doc) {
                    " or " + kBlockdApiVersion + ")");
   }
   const json* kind_json = field(doc, "kind");
-  const std::string expected_kinds = "IPPool, Node, BGPPeer or BGPConfiguration";
+  const std::string expected_kinds =
+      "IPPool, Node, BGPPeer, BGPConfiguration, IPReservation or IPAMConfiguration";
   if (kind_json == nullptr) return invalid("kind: required (one of " + expected_kinds + ")");
   if (!kind_json->is_string()) return wrong_type("kind", "a string", *kind_json);
   const auto& kind = kind_json->get_ref<const std::string&>();
@@ -464,6 +477,8 @@ Result<Resource> decode(const json& doc) {
   if (kind == "IPPool") return wrap(decode_pool(doc, name));
   if (kind == "Node") return wrap(decode_node(doc, name));
   if (kind == "BGPPeer") return wrap(decode_peer(doc, name));
+  if (kind == "IPReservation") return wrap(decode_ip_reservation(doc, name));
+  if (kind == "IPAMConfiguration") return wrap(decode_ipam_configuration(doc, name));
   return wrap(decode_bgp_configuration(doc, name));
 }
 

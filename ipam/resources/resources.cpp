@@ -18,6 +18,8 @@ std::string kind_of(const Resource& r) {
     std::string operator()(const Node&) const { return "Node"; }
     std::string operator()(const BGPPeer&) const { return "BGPPeer"; }
     std::string operator()(const BGPConfiguration&) const { return "BGPConfiguration"; }
+    std::string operator()(const IPReservation&) const { return "IPReservation"; }
+    std::string operator()(const IPAMConfiguration&) const { return "IPAMConfiguration"; }
   };
   return std::visit(Kind{}, r);
 }
@@ -28,7 +30,7 @@ std::string name_of(const Resource& r) {
 
 Result<std::string> canonical_kind(std::string_view word) {
   // calicoctl's aliases, case-insensitive; "workload" for `blockctl get workloads`.
-  static const std::array<std::pair<std::string_view, std::string_view>, 19> aliases = {{
+  static const std::array<std::pair<std::string_view, std::string_view>, 25> aliases = {{
       {"ippool", "IPPool"},
       {"ippools", "IPPool"},
       {"ipp", "IPPool"},
@@ -46,6 +48,12 @@ Result<std::string> canonical_kind(std::string_view word) {
       {"bgpconfigurations", "BGPConfiguration"},
       {"bgpconfig", "BGPConfiguration"},
       {"bgpconfigs", "BGPConfiguration"},
+      {"ipreservation", "IPReservation"},
+      {"ipreservations", "IPReservation"},
+      {"ipamconfiguration", "IPAMConfiguration"},
+      {"ipamconfigurations", "IPAMConfiguration"},
+      {"ipamconfig", "IPAMConfiguration"},
+      {"ipamconfigs", "IPAMConfiguration"},
       {"workload", "Workload"},
       {"workloads", "Workload"},
   }};
@@ -56,7 +64,8 @@ Result<std::string> canonical_kind(std::string_view word) {
     if (lower == alias) return std::string(kind);
   }
   return invalid("unknown resource type \"" + std::string(word) +
-                 "\" (expected one of ippool, node, bgppeer, bgpconfiguration, workload)");
+                 "\" (expected one of ippool, node, bgppeer, bgpconfiguration, ipreservation, "
+                 "ipamconfiguration, workload)");
 }
 
 }  // namespace blockd::ipam

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <string>
 
+#include "ipam/resources/ipam_settings.hpp"
 #include "ipam/resources/selector.hpp"
 
 namespace blockd::ipam {
@@ -316,6 +317,8 @@ Status validate(Resource& r) {
     Status operator()(Node& x) const { return validate_node(x); }
     Status operator()(BGPPeer& x) const { return validate_peer(x); }
     Status operator()(BGPConfiguration& x) const { return validate_bgp_configuration(x); }
+    Status operator()(IPReservation& x) const { return validate_ip_reservation(x); }
+    Status operator()(IPAMConfiguration& x) const { return validate_ipam_configuration(x); }
   };
   Status s = std::visit(Rules{}, r);
   if (!s) {

@@ -410,12 +410,15 @@ TEST(YamlErrors, DocumentShapeAndHeader) {
       {"apiVersion: v1\nkind: IPPool\nmetadata: {name: p}\n",
        "document 1: apiVersion: \"v1\" is not supported (expected projectcalico.org/v3 or blockd.io/v1)"},
       {"apiVersion: projectcalico.org/v3\nmetadata: {name: p}\n",
-       "document 1: kind: required (one of IPPool, Node, BGPPeer or BGPConfiguration)"},
+       "document 1: kind: required (one of IPPool, Node, BGPPeer, BGPConfiguration, IPReservation or "
+       "IPAMConfiguration)"},
       {"apiVersion: projectcalico.org/v3\nkind: ippool\nmetadata: {name: p}\n",
-       "document 1: kind: \"ippool\" is not supported (expected IPPool, Node, BGPPeer or BGPConfiguration) (did "
+       "document 1: kind: \"ippool\" is not supported (expected IPPool, Node, BGPPeer, BGPConfiguration, IPReservation or "
+       "IPAMConfiguration) (did "
        "you mean IPPool?)"},
       {"apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: p}\n",
-       "document 1: kind: \"NetworkPolicy\" is not supported (expected IPPool, Node, BGPPeer or BGPConfiguration)"},
+       "document 1: kind: \"NetworkPolicy\" is not supported (expected IPPool, Node, BGPPeer, BGPConfiguration, IPReservation or "
+       "IPAMConfiguration)"},
       {head + "spec: {cidr: 10.0.0.0/16}\n", "document 1: IPPool: metadata.name: required"},
       {head + "metadata: {}\nspec: {cidr: 10.0.0.0/16}\n", "document 1: IPPool: metadata.name: required"},
       {head + "metadata: p\n", "document 1: IPPool: metadata: expected a mapping, got the string \"p\""},
@@ -552,7 +555,8 @@ TEST(ResourceKinds, CanonicalKindAcceptsCalicoAliasesInAnyCase) {
     auto r = canonical_kind(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.error().message, std::string("unknown resource type \"") + bad +
-                                     "\" (expected one of ippool, node, bgppeer, bgpconfiguration, workload)");
+                                     "\" (expected one of ippool, node, bgppeer, bgpconfiguration, ipreservation, "
+                                     "ipamconfiguration, workload)");
   }
 }
 
