@@ -93,7 +93,7 @@ TEST_P(DatastoreConformance, ReportedProblemsAreReleasedUnlessTheyCameBackIntoUs
       } else {
         l.expect_check_clean();
         // The allocator is happy with what is left.
-        if (!l.resources_.pools().value().empty()) EXPECT_TRUE(l.allocate("n1", "after").ok());
+        if (!l.resources_.pools().value().empty()) { EXPECT_TRUE(l.allocate("n1", "after").ok()); }
       }
     }
   }

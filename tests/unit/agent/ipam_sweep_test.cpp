@@ -44,8 +44,8 @@ TEST(IpamSweep, ReleasesUnusedGatewaysThenDeselectedEmptyBlocks) {
     Allocator allocator(store);
     PodGateways gateways(allocator, store, "n1", ReleaseOptions{false});
     const AllocationContext ctx{"n1", n1.labels, resources.pools().value()};
-    ASSERT_TRUE(allocator.allocate(ctx, {"w1", Family::V4}).ok());
-    if (c.workload_stays) ASSERT_TRUE(allocator.allocate(ctx, {"w2", Family::V4}).ok());
+    ASSERT_TRUE(allocator.allocate(ctx, {"w1", Family::V4, {}}).ok());
+    if (c.workload_stays) { ASSERT_TRUE(allocator.allocate(ctx, {"w2", Family::V4, {}}).ok()); }
     ASSERT_TRUE(gateways.gateway(ctx.pools[0], ctx).ok());
     ASSERT_TRUE(allocator.release_handle("w1").ok());  // and a crash before the gateway's release
     p.node_selector = c.selector;

@@ -20,6 +20,13 @@ std::string pool(const std::string& name, const std::string& cidr, const std::st
          ", " + spec + "}\n---\n";
 }
 
+void create(ResourceStore& resources, const std::string& yaml) {
+  auto parsed = parse_resources_yaml(yaml);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  const std::vector<Resource> items = std::move(*parsed);
+  for (const auto& r : items) ASSERT_TRUE(resources.write(r, WriteMode::Create).ok());
+}
+
 struct IpipCase {
   std::string name;
   std::string pools;
@@ -40,7 +47,7 @@ TEST(IpipTunnel, AllocatedFromAPoolAllowingTunnelUseWithIpipOn) {
     SCOPED_TRACE(c.name);
     MemoryStore store;
     ResourceStore resources(store);
-    for (auto& r : parse_resources_yaml(c.pools).value()) ASSERT_TRUE(resources.write(r, WriteMode::Create).ok());
+    create(resources, c.pools);
     AgentConfig config;
     config.node.name = "n1";
     config.node.labels = {{"rack", "0"}};
@@ -66,9 +73,7 @@ TEST(IpipTunnel, AllocatedFromAPoolAllowingTunnelUseWithIpipOn) {
 TEST(IpipTunnel, AnAddressOutsideEveryIpipPoolIsReplaced) {
   MemoryStore store;
   ResourceStore resources(store);
-  for (auto& r : parse_resources_yaml(pool("old", "10.5.0.0/24", "ipipMode: Always")).value()) {
-    ASSERT_TRUE(resources.write(r, WriteMode::Create).ok());
-  }
+  create(resources, pool("old", "10.5.0.0/24", "ipipMode: Always"));
   AgentConfig config;
   config.node.name = "n1";
   config.node.address = InterfaceAddress::parse("192.168.50.1/24").value();
@@ -76,9 +81,7 @@ TEST(IpipTunnel, AnAddressOutsideEveryIpipPoolIsReplaced) {
   IpipTunnel tunnel(store, config.node, config.dataplane);
   ASSERT_TRUE(tunnel.ensure(build_view(store.list(kKeyRoot).value()), {}).value());
   EXPECT_EQ(tunnel.address()->str(), "10.5.0.0");
-  for (auto& r : parse_resources_yaml(pool("new", "10.6.0.0/24", "ipipMode: Always")).value()) {
-    ASSERT_TRUE(resources.write(r, WriteMode::Create).ok());
-  }
+  create(resources, pool("new", "10.6.0.0/24", "ipipMode: Always"));
   ASSERT_TRUE(resources.remove("IPPool", "old").ok());
   EXPECT_TRUE(tunnel.ensure(build_view(store.list(kKeyRoot).value()), {}).value());
   EXPECT_EQ(tunnel.address()->str(), "10.6.0.0");

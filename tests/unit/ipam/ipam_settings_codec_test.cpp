@@ -46,7 +46,7 @@ TEST(IpamSettingsCodec, BadInputIsNamed) {
       {kReservation + "spec: {reservedCIDRs: []}\n",
        "document 1: IPReservation r: spec.reservedCIDRs: must list at least one CIDR or address"},
       {kReservation + "spec: {reservedCIDRs: 10.0.0.0/24}\n",
-       "document 1: IPReservation r: spec.reservedCIDRs: expected a list, got a string (\"10.0.0.0/24\")"},
+       "document 1: IPReservation r: spec.reservedCIDRs: expected a list, got the string \"10.0.0.0/24\""},
       {kReservation + "spec: {reservedCIDRs: [10.0.0.1/24]}\n",
        "document 1: IPReservation r: spec.reservedCIDRs[0]: "},
       {kReservation + "spec: {reservedCIDR: [10.0.0.0/24]}\n",
