@@ -21,7 +21,7 @@ ipam=$(command -v blockd-ipam || echo /usr/lib/cni/blockd-ipam)
 # Behind VXLAN the pod's MTU is the VXLAN device's (the uplink's less the 50-byte VXLAN
 # header), as Calico sets veth MTUs: a 1500-byte pod packet would not fit in one encapsulated
 # frame. Without the device (native routing) ptp keeps its default.
-mtu=$(ip -o link show dev vxlan.blockd 2>/dev/null | sed -n 's/.* mtu \([0-9]*\) .*/\1/p')
+mtu=$(ip -o link show dev vxlan.blockd 2>/dev/null | sed -n 's/.* mtu \([0-9]*\) .*/\1/p' || true)
 cni() {
   printf '{"cniVersion":"1.0.0","name":"blocknet","type":"ptp","ipMasq":false,%s"ipam":{"type":"blockd-ipam","socket":"%s","ipv6":%s}}' \
     "${mtu:+\"mtu\":$mtu,}" /run/blockd/blockd.sock "$ipv6" |
