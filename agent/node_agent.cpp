@@ -9,6 +9,8 @@
 
 #include "agent/bgp_policy.hpp"
 #include "agent/ipam_requests.hpp"
+#include "agent/ipam_sweep.hpp"
+#include "agent/ipip_tunnel.hpp"
 #include "agent/peer_selection.hpp"
 #include "agent/printable.hpp"
 #include "ipam/pool_selection.hpp"
@@ -47,6 +49,7 @@ Status NodeAgent::start() {
   gateways_ = std::make_unique<PodGateways>(*allocator_, *store_, config_.node.name,
                                             ipam::ReleaseOptions{config_.ipam.release_empty_blocks});
   vxlan_ = std::make_unique<VxlanTunnel>(*store_, config_.node, config_.dataplane);
+  ipip_ = std::make_unique<IpipTunnel>(*store_, config_.node, config_.dataplane);
   if (auto ok = register_node(); !ok) return ok;
 
   // RFC 4724 §4.1: the Restart State bit says "I restarted and kept forwarding state". Routes
@@ -106,6 +109,7 @@ Status NodeAgent::start() {
   }
   replan();
   arm_periodic();
+  sweep_ipam();
   spdlog::info("blockd started: node {} ({}), AS {}, datastore {}", config_.node.name, config_.node.address.str(),
                local_as_, store_->describe());
   return {};
@@ -174,6 +178,7 @@ Status NodeAgent::register_node() {
       node.ipv4_vxlan_tunnel_addr = vxlan_->address();
       node.vxlan_tunnel_mac = vxlan_->mac();
     }
+    node.ipv4_ipip_tunnel_addr = ipip_->address();
     if (existing->has_value() && std::get<ipam::Node>(**existing) == node) return {};
     auto ok = resources.write(node, ipam::WriteMode::Apply);
     if (ok) return {};
@@ -271,6 +276,11 @@ void NodeAgent::replan() {
     spdlog::error("{}", up.error().message);
   } else if (*up) {
     if (auto ok = register_node(); !ok) spdlog::error("{}", ok.error().message);  // with the VTEP
+  }
+  if (auto up = ipip_->ensure(*view, labels_of_this_node(*view)); !up) {
+    spdlog::error("{}", up.error().message);
+  } else if (*up) {
+    if (auto ok = register_node(); !ok) spdlog::error("{}", ok.error().message);  // with ipv4IPIPTunnelAddr
   }
   apply_bgp_configuration(*view);
   auto peers = desired_peers(*view);
@@ -370,6 +380,20 @@ void NodeAgent::watch_kernel_routes() {
   });
 }
 
+void NodeAgent::sweep_ipam() {
+  // On the store worker (the allocator's thread); skipped when the worker is that far behind.
+  store_worker_->post(StoreWorker::Clock::now() + kPeriodicReconcile, [this](bool in_time) {
+    if (!in_time) return;
+    auto view = watcher_->current();
+    auto swept = sweep_node_ipam(*allocator_, *gateways_, *view, config_.node.name, labels_of_this_node(*view));
+    if (!swept) {
+      spdlog::warn("IPAM sweep: {}", swept.error().message);
+    } else if (swept->gateways_released != 0) {
+      spdlog::info("IPAM sweep: released {} unused pod gateway(s)", swept->gateways_released);
+    }
+  });
+}
+
 void NodeAgent::arm_periodic() {
   auto next = std::chrono::steady_clock::now() + kPeriodicReconcile;
   if (programmer_) {
@@ -380,6 +404,7 @@ void NodeAgent::arm_periodic() {
     if (ec) return;
     nat_check_due_ = true;
     schedule_replan();
+    sweep_ipam();
     arm_periodic();
   });
 }

@@ -20,6 +20,7 @@
 #include "agent/pod_gateways.hpp"
 #include "agent/route_plan.hpp"
 #include "agent/store_worker.hpp"
+#include "agent/ipip_tunnel.hpp"
 #include "agent/vxlan_tunnel.hpp"
 #include "bfd/transport.hpp"
 #include "bgp/speaker.hpp"
@@ -77,6 +78,8 @@ class NodeAgent : public ControlHandler {
   void schedule_replan();
   void replan();
   void watch_kernel_routes();
+  // This node's IPAM garbage (ipam_sweep.hpp), on the store worker: at start and periodically.
+  void sweep_ipam();
   void arm_periodic();
 
   boost::asio::io_context& io_;
@@ -85,6 +88,7 @@ class NodeAgent : public ControlHandler {
   std::unique_ptr<ipam::Allocator> allocator_;
   std::unique_ptr<PodGateways> gateways_;  // on the allocator's (the store worker's) thread
   std::unique_ptr<VxlanTunnel> vxlan_;
+  std::unique_ptr<IpipTunnel> ipip_;
   std::unique_ptr<ClusterWatcher> watcher_;
   std::unique_ptr<bgp::Speaker> speaker_;
   std::unique_ptr<bfd::Transport> bfd_;

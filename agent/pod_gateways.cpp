@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <set>
 
 #include "agent/node_handles.hpp"
 #include "ipam/keys.hpp"
@@ -34,12 +35,37 @@ void PodGateways::release_unused(const std::vector<ipam::Address>& released, con
       auto b = ipam::AllocationBlock::from_json(kv.value);
       if (!b) continue;
       // This node's VTEP address is no workload either: it would keep the gateway forever.
-      for (const auto& [_, a] : b->allocations()) used = used || (a.node == node_ && !is_node_own(a.handle, node_));
+      for (const auto& [_, a] : b->allocations()) used = used || workload_here(a);
     }
     if (used) continue;
     auto r = allocator_.release_handle(gateway_handle(node_, pool.name), options_);
     if (!r) spdlog::warn("releasing the gateway of {}: {}", pool.name, r.error().message);
   }
+}
+
+Result<std::size_t> PodGateways::release_unused_in(const std::vector<ipam::AllocationBlock>& blocks,
+                                                  const std::vector<ipam::IPPool>& pools) {
+  const std::string prefix = gateway_handle(node_, "");
+  std::set<std::string> held;        // gateway handles of this node
+  std::set<std::string> used_pools;  // pools a workload of this node has an address in
+  for (const auto& b : blocks) {
+    for (const auto& [_, a] : b.allocations()) {
+      if (a.handle.starts_with(prefix)) held.insert(a.handle);
+      if (!workload_here(a)) continue;
+      for (const auto& p : pools) {
+        if (p.cidr.contains(b.cidr())) used_pools.insert(p.name);
+      }
+    }
+  }
+  std::size_t released = 0;
+  for (const auto& handle : held) {
+    const std::string pool = handle.substr(prefix.size());
+    if (used_pools.count(pool)) continue;
+    auto r = allocator_.release_handle(handle, options_);
+    if (!r) return r.error().within("releasing the unused gateway " + handle);
+    released += !r->empty();
+  }
+  return released;
 }
 
 }  // namespace blockd::agent

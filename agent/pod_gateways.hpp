@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/node_handles.hpp"
 #include "ipam/allocator.hpp"
 
 namespace blockd::agent {
@@ -24,8 +25,15 @@ class PodGateways {
   // After `released` were given back: releases the gateway of each of their pools that no
   // workload of this node uses any more. Failures are logged (the next release retries).
   void release_unused(const std::vector<ipam::Address>& released, const std::vector<ipam::IPPool>& pools);
+  // The sweep's (ipam_sweep.hpp): releases every gateway of this node in `blocks` whose pool is
+  // gone or used by none of its workloads. Returns how many were released.
+  Result<std::size_t> release_unused_in(const std::vector<ipam::AllocationBlock>& blocks,
+                                        const std::vector<ipam::IPPool>& pools);
 
  private:
+  // A workload of this node (its own VTEP and gateway addresses keep no gateway alive).
+  bool workload_here(const ipam::Allocation& a) const { return a.node == node_ && !is_node_own(a.handle, node_); }
+
   ipam::Allocator& allocator_;
   ipam::Datastore& store_;
   std::string node_;

@@ -29,12 +29,28 @@ Error no_pool_selects(const AllocationContext& ctx, const AllocationRequest& req
   return invalid(msg);
 }
 
-Error no_free_address(const std::string& node, const std::vector<IPPool>& candidates) {
+bool strict(const IPPool& pool, const IpamSettings& settings) {
+  return pool.strict_affinity || settings.config.strict_affinity;
+}
+
+Error no_free_address(const std::string& node, const std::vector<IPPool>& candidates, const IpamSettings& settings,
+                      std::size_t held_blocks, bool block_limit) {
+  const auto& config = settings.config;
+  // Calico's ErrBlockLimit, named with the numbers behind it.
+  if (block_limit) {
+    return exhausted("cannot allocate new block due to per host block limit: node " + node + " holds " +
+                     std::to_string(held_blocks) + " block(s), IPAMConfiguration default has maxBlocksPerHost " +
+                     std::to_string(config.max_blocks_per_host) +
+                     (config.strict_affinity ? " and strictAffinity (no borrowing)" : "") + ", and they are full");
+  }
   std::string msg = "no free address for node " + node + " in ";
   for (std::size_t i = 0; i < candidates.size(); ++i) {
     const auto& p = candidates[i];
-    msg += (i ? ", " : "") + p.name + " (" + p.cidr.str() + ": every block claimed and full" +
-           (p.strict_affinity ? "; strict affinity: no borrowing from other nodes' blocks" : "") + ")";
+    msg += (i ? ", " : "") + p.name + " (" + p.cidr.str() + ": " +
+           (config.auto_allocate_blocks ? "every block claimed and full"
+                                        : "the node's blocks are full and IPAMConfiguration default has "
+                                          "autoAllocateBlocks false") +
+           (strict(p, settings) ? "; strict affinity: no borrowing from other nodes' blocks" : "") + ")";
   }
   return exhausted(msg);
 }
@@ -43,8 +59,8 @@ Error no_free_address(const std::string& node, const std::vector<IPPool>& candid
 
 Result<Allocator::Attempt> Allocator::assign_in(StoredBlock block, bool claim, const std::string& pool,
                                                 const AllocationContext& ctx, const AllocationRequest& req,
-                                                StoredHandle& handle) {
-  auto address = block.block.assign({req.handle, ctx.node});
+                                                const IpamSettings& settings, StoredHandle& handle) {
+  auto address = block.block.assign({req.handle, ctx.node}, settings.reserved);
   if (!address) return Attempt{};  // full (callers pick blocks with room)
   const Prefix cidr = block.block.cidr();
   const bool borrowed = block.block.affinity() != ctx.node;
@@ -57,7 +73,8 @@ Result<Allocator::Attempt> Allocator::assign_in(StoredBlock block, bool claim, c
 }
 
 Result<Allocator::Attempt> Allocator::try_affine(const AllocationContext& ctx, const std::vector<IPPool>& pools,
-                                                 const AllocationRequest& req, StoredHandle& handle) {
+                                                 const AllocationRequest& req, const IpamSettings& settings,
+                                                 StoredHandle& handle) {
   for (int pass = 0; pass < 2; ++pass) {
     const bool was_cached = blocks_.has_cached(ctx.node);
     auto affine = blocks_.affine_blocks(ctx.node);
@@ -65,11 +82,11 @@ Result<Allocator::Attempt> Allocator::try_affine(const AllocationContext& ctx, c
     // Address order, so a node fills its lowest block first.
     for (auto& known : **affine) {
       const IPPool* pool = pool_holding(pools, known.block.cidr());
-      if (!pool || known.block.free() == 0 || known.block.affinity() != ctx.node) continue;
+      if (!pool || known.block.affinity() != ctx.node || !known.block.has_room(settings.reserved)) continue;
       // Moved out of the cache (no copy, no parse): the commit puts back the block it wrote, or
       // the block as it is now.
       return assign_in(StoredBlock{known.key, known.mod_revision, std::move(known.block)}, false, pool->name, ctx,
-                       req, handle);
+                       req, settings, handle);
     }
     // Another process may have claimed a block for this node since the cache was filled.
     if (!was_cached) break;
@@ -79,22 +96,26 @@ Result<Allocator::Attempt> Allocator::try_affine(const AllocationContext& ctx, c
 }
 
 Result<bool> Allocator::sibling_claimed(const AllocationContext& ctx, const std::vector<IPPool>& pools,
-                                        std::vector<Prefix>& dangling) {
+                                        const IpamSettings& settings, std::vector<Prefix>& dangling,
+                                        std::size_t& held) {
   auto affinities = blocks_.affinities_of(ctx.node);
   if (!affinities) return affinities.error();
   auto known = blocks_.affine_blocks(ctx.node);
   if (!known) return known.error();
   for (const auto& cidr : *affinities) {
+    held += pool_holding(pools, cidr) != nullptr;
     const std::string key = keys::block(cidr);
     if (std::any_of((*known)->begin(), (*known)->end(), [&](const StoredBlock& b) { return b.key == key; })) continue;
     auto block = blocks_.read_block(cidr);
     if (!block) return block.error();
     if (!*block) {  // an affinity without its block: a claim of that block would fail
+      held -= pool_holding(pools, cidr) != nullptr;
       dangling.push_back(cidr);
       continue;
     }
     const AllocationBlock& b = (*block)->block;
-    const bool usable = b.free() > 0 && b.affinity() == ctx.node && pool_holding(pools, b.cidr()) != nullptr;
+    const bool usable =
+        b.affinity() == ctx.node && pool_holding(pools, b.cidr()) != nullptr && b.has_room(settings.reserved);
     blocks_.remember(std::move(**block));
     if (usable) return true;
   }
@@ -102,7 +123,9 @@ Result<bool> Allocator::sibling_claimed(const AllocationContext& ctx, const std:
 }
 
 Result<Allocator::Attempt> Allocator::try_claim(const AllocationContext& ctx, const std::vector<IPPool>& pools,
-                                                const AllocationRequest& req, StoredHandle& handle) {
+                                                const AllocationRequest& req, const IpamSettings& settings,
+                                                StoredHandle& handle) {
+  if (!settings.config.auto_allocate_blocks) return Attempt{};
   std::optional<std::vector<Prefix>> dangling;
   for (const auto& pool : pools) {
     auto taken = blocks_.blocks_within(pool.cidr);
@@ -112,26 +135,40 @@ Result<Allocator::Attempt> Allocator::try_claim(const AllocationContext& ctx, co
     // sibling's claim is either seen here or races us for the same candidate (same start).
     if (!dangling) {
       dangling.emplace();
-      auto sibling = sibling_claimed(ctx, pools, *dangling);
+      held_blocks_ = 0;
+      auto sibling = sibling_claimed(ctx, pools, settings, *dangling, held_blocks_);
       if (!sibling) return sibling.error();
       if (*sibling) return Attempt{Attempt::Outcome::Retry, {}};
+      // Calico's maxBlocksPerHost: no claim past the limit (the caller borrows, or fails).
+      const auto max = settings.config.max_blocks_per_host;
+      if (max != 0 && held_blocks_ >= max) return Attempt{Attempt::Outcome::NoRoom, {}, true};
     }
     taken->insert(taken->end(), dangling->begin(), dangling->end());
-    auto candidate = find_unclaimed_block(pool.cidr, pool.block_size, std::move(*taken), ctx.node);
-    if (!candidate) continue;
-    return assign_in(StoredBlock{keys::block(*candidate), 0, AllocationBlock(*candidate, ctx.node)}, true, pool.name,
-                     ctx, req, handle);
+    // A block whose every address is reserved is passed over, as if claimed.
+    for (;;) {
+      auto candidate = find_unclaimed_block(pool.cidr, pool.block_size, *taken, ctx.node);
+      if (!candidate) break;
+      AllocationBlock fresh(*candidate, ctx.node);
+      if (!fresh.has_room(settings.reserved)) {
+        taken->push_back(*candidate);
+        continue;
+      }
+      return assign_in(StoredBlock{keys::block(*candidate), 0, std::move(fresh)}, true, pool.name, ctx, req,
+                       settings, handle);
+    }
   }
   return Attempt{};
 }
 
 Result<Allocator::Attempt> Allocator::try_borrow(const AllocationContext& ctx, const std::vector<IPPool>& pools,
-                                                 const AllocationRequest& req, StoredHandle& handle) {
+                                                 const AllocationRequest& req, const IpamSettings& settings,
+                                                 StoredHandle& handle) {
   for (const auto& pool : pools) {
-    if (pool.strict_affinity) continue;
-    auto block = blocks_.first_block_within(pool.cidr, [](const AllocationBlock& b) { return b.free() > 0; });
+    if (strict(pool, settings)) continue;
+    auto block = blocks_.first_block_within(
+        pool.cidr, [&](const AllocationBlock& b) { return b.has_room(settings.reserved); });
     if (!block) return block.error();
-    if (*block) return assign_in(std::move(**block), false, pool.name, ctx, req, handle);
+    if (*block) return assign_in(std::move(**block), false, pool.name, ctx, req, settings, handle);
   }
   return Attempt{};
 }
@@ -168,24 +205,28 @@ Result<AllocatedAddress> Allocator::allocate(const AllocationContext& ctx, const
     }
   }
   if (auto ok = release_deselected_blocks(ctx); !ok) return ok.error();
+  auto settings = read_ipam_settings(store_);
+  if (!settings) return settings.error();
   // Assume a new handle: one round trip. A handle that exists fails the first compare, which
   // returns it, so a held address is found without a read up front.
   StoredHandle handle = StoredHandle::absent(req.handle);
   using Try = Result<Attempt> (Allocator::*)(const AllocationContext&, const std::vector<IPPool>&,
-                                              const AllocationRequest&, StoredHandle&);
+                                              const AllocationRequest&, const IpamSettings&, StoredHandle&);
   const Try steps[] = {&Allocator::try_affine, &Allocator::try_claim, &Allocator::try_borrow};
   return retry_lost_races<AllocatedAddress>(
       "allocation for node " + ctx.node, [&]() -> Result<std::optional<AllocatedAddress>> {
         auto held = held_address(ctx, req, handle);
         if (!held) return held.error();
         if (*held) return *held;
+        bool block_limit = false;
         for (Try step : steps) {
-          auto r = (this->*step)(ctx, choice.candidates, req, handle);
+          auto r = (this->*step)(ctx, choice.candidates, req, *settings, handle);
           if (!r) return r.error();
           if (r->outcome == Attempt::Outcome::Allocated) return std::optional<AllocatedAddress>{r->address};
           if (r->outcome == Attempt::Outcome::Retry) return std::optional<AllocatedAddress>{};
+          block_limit = block_limit || r->block_limit;
         }
-        return no_free_address(ctx.node, choice.candidates);
+        return no_free_address(ctx.node, choice.candidates, *settings, held_blocks_, block_limit);
       });
 }
 

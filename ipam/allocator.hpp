@@ -2,7 +2,10 @@
 //   1. candidate pools (pool_selection.hpp);
 //   2. a free address in a block affine to the node;
 //   3. else claim a free block of a candidate pool for the node and allocate in it (try_claim);
-//   4. else, unless the pool has strict affinity, borrow from another node's block;
+//   4. else, unless the pool or the IPAMConfiguration has strict affinity, borrow from another
+//      node's block;
+// never handing out a reserved address (IPReservation, IPv6 Subnet-Router anycast) and never
+// claiming past the IPAMConfiguration's maxBlocksPerHost or when its autoAllocateBlocks is false;
 // and release by address or by handle. The orchestrator of Calico's ipam.go: what to do with a
 // block is block.hpp's, where a node claims is unclaimed_block.hpp's, and every change is one
 // compare-and-swap transaction on the block's and the handle's revisions through
@@ -18,6 +21,7 @@
 
 #include "ipam/block.hpp"
 #include "ipam/block_reader_writer.hpp"
+#include "ipam/ipam_settings_reader.hpp"
 #include "ipam/store/datastore.hpp"
 #include "ipam/pool_selection.hpp"
 #include "ipam/resources/resources.hpp"
@@ -59,7 +63,7 @@ struct ReleaseOptions {
 
 class Allocator {
  public:
-  explicit Allocator(Datastore& store) : blocks_(store) {}
+  explicit Allocator(Datastore& store) : store_(store), blocks_(store) {}
 
   // A handle holds at most one address per family: asking again for a family it holds returns
   // that address (reused), so a retried CNI ADD gets the address of the first try.
@@ -73,6 +77,9 @@ class Allocator {
   Result<std::vector<ReleasedAddress>> release_handle(const std::string& handle, const ReleaseOptions& options = {});
   // The addresses a handle holds (none when the handle is unknown).
   Result<std::vector<Address>> addresses_of(const std::string& handle);
+  // Gives back the node's empty affine blocks that lie in no pool of ctx.pools selecting it
+  // (allocate() does it first; the agent's sweep too, for a node that allocates nothing).
+  Status release_deselected_blocks(const AllocationContext& ctx);
 
  private:
   // The address of req.family the handle (as last read) already holds, if any.
@@ -82,31 +89,33 @@ class Allocator {
   struct Attempt {
     enum class Outcome { Allocated, NoRoom, Retry } outcome = Outcome::NoRoom;
     AllocatedAddress address;
+    bool block_limit = false;  // NoRoom because the node holds maxBlocksPerHost blocks
   };
   // Assigns one address of `block` to the request and commits it.
   Result<Attempt> assign_in(StoredBlock block, bool claim, const std::string& pool, const AllocationContext& ctx,
-                            const AllocationRequest& req, StoredHandle& handle);
+                            const AllocationRequest& req, const IpamSettings& settings, StoredHandle& handle);
   Result<Attempt> try_affine(const AllocationContext& ctx, const std::vector<IPPool>& pools,
-                             const AllocationRequest& req, StoredHandle& handle);
+                             const AllocationRequest& req, const IpamSettings& settings, StoredHandle& handle);
   Result<Attempt> try_claim(const AllocationContext& ctx, const std::vector<IPPool>& pools,
-                            const AllocationRequest& req, StoredHandle& handle);
+                            const AllocationRequest& req, const IpamSettings& settings, StoredHandle& handle);
   // Whether another agent of this node claimed a block with room since we last read the node's
-  // blocks (it is then in the cache); collects the node's affinities whose block is missing.
+  // blocks (it is then in the cache); collects the node's affinities whose block is missing and
+  // counts the node's blocks in the candidate pools (for maxBlocksPerHost).
   Result<bool> sibling_claimed(const AllocationContext& ctx, const std::vector<IPPool>& pools,
-                               std::vector<Prefix>& dangling);
+                               const IpamSettings& settings, std::vector<Prefix>& dangling, std::size_t& held);
   Result<Attempt> try_borrow(const AllocationContext& ctx, const std::vector<IPPool>& pools,
-                             const AllocationRequest& req, StoredHandle& handle);
+                             const AllocationRequest& req, const IpamSettings& settings, StoredHandle& handle);
   // Releases the addresses of the handle's first block: true when the handle held nothing more,
   // false after one block's release, nothing when it lost a race.
   Result<std::optional<bool>> release_first_block(const std::string& handle, const ReleaseOptions& options,
                                                   std::vector<ReleasedAddress>& released);
 
-  // Gives back the node's empty affine blocks that lie in no pool of ctx.pools selecting it.
-  Status release_deselected_blocks(const AllocationContext& ctx);
   // Whether an emptied block is deleted: when asked, and always when its pool is gone.
   static bool drop_emptied(const AllocationBlock& block, const ReleaseOptions& options);
 
+  Datastore& store_;
   BlockReaderWriter blocks_;
+  std::size_t held_blocks_ = 0;  // the node's blocks as try_claim last counted them (for the error)
 };
 
 }  // namespace blockd::ipam

@@ -111,12 +111,19 @@ Result<AllocationBlock> AllocationBlock::from_json(const std::string& text) {
   }
 }
 
-std::optional<Address> AllocationBlock::assign(const Allocation& a) {
-  if (unallocated_.empty()) return std::nullopt;
-  const std::uint32_t ordinal = unallocated_.front();
-  unallocated_.pop_front();
+std::optional<Address> AllocationBlock::assign(const Allocation& a, const ReservedAddresses& reserved) {
+  auto it = std::find_if(unallocated_.begin(), unallocated_.end(),
+                         [&](std::uint32_t ordinal) { return !reserved.contains(cidr_.at(ordinal)); });
+  if (it == unallocated_.end()) return std::nullopt;
+  const std::uint32_t ordinal = *it;
+  unallocated_.erase(it);
   allocations_[ordinal] = a;
   return cidr_.at(ordinal);
+}
+
+bool AllocationBlock::has_room(const ReservedAddresses& reserved) const {
+  return std::any_of(unallocated_.begin(), unallocated_.end(),
+                     [&](std::uint32_t ordinal) { return !reserved.contains(cidr_.at(ordinal)); });
 }
 
 std::optional<Allocation> AllocationBlock::release(const Address& a) {

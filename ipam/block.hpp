@@ -11,6 +11,7 @@
 
 #include "ipam/net/prefix.hpp"
 #include "ipam/net/result.hpp"
+#include "ipam/reserved_addresses.hpp"
 
 namespace blockd::ipam {
 
@@ -43,9 +44,12 @@ class AllocationBlock {
   std::size_t free() const { return unallocated_.size(); }
   bool empty() const { return allocations_.empty(); }
 
-  // Takes the next free address. Like Calico, released ordinals go to the back of the queue,
-  // so an address just freed is the last to be handed out again.
-  std::optional<Address> assign(const Allocation& a);
+  // Takes the next free address that is not reserved (reserved_addresses.hpp: IPReservations,
+  // IPv6 Subnet-Router anycast); a skipped one keeps its place. Like Calico, released ordinals
+  // go to the back of the queue, so an address just freed is the last to be handed out again.
+  std::optional<Address> assign(const Allocation& a, const ReservedAddresses& reserved = {});
+  // Whether assign() would find an address.
+  bool has_room(const ReservedAddresses& reserved = {}) const;
   // Frees one address; nullopt if it was not allocated (or not in this block).
   std::optional<Allocation> release(const Address& a);
   std::optional<Allocation> allocation_of(const Address& a) const;

@@ -14,6 +14,32 @@ namespace {
 // Per handle, per block: how many addresses the blocks hold.
 using Held = std::map<std::string, std::map<Prefix, std::uint32_t>>;
 
+// A problem with a stable id: its kind and the records it is about.
+void add(CheckReport& report, ProblemKind kind, std::string id_tail, std::string text, Problem fields = {}) {
+  fields.kind = kind;
+  fields.id = std::string(problem_kind_name(kind)) + "/" + id_tail;
+  fields.text = std::move(text);
+  report.problems.push_back(std::move(fields));
+}
+
+// The records a problem is about.
+Problem about(std::optional<Address> address, std::optional<Prefix> block, std::string handle = "",
+              std::string node = "") {
+  Problem p;
+  p.address = address;
+  p.block = block;
+  p.handle = std::move(handle);
+  p.node = std::move(node);
+  return p;
+}
+
+// Problems nothing can release automatically: numbered in the order found.
+void inconsistency(CheckReport& report, std::string text) {
+  std::size_t n = 1;
+  for (const auto& p : report.problems) n += p.kind == ProblemKind::Inconsistency;
+  add(report, ProblemKind::Inconsistency, std::to_string(n), std::move(text));
+}
+
 // Blocks: no overlap, affinity to an existing node and in its index, inside a pool, and every
 // allocation's handle exists. Returns what the blocks hold per handle.
 Held check_blocks(const std::map<Prefix, AllocationBlock>& blocks, const ClusterListing& listing,
@@ -22,28 +48,45 @@ Held check_blocks(const std::map<Prefix, AllocationBlock>& blocks, const Cluster
   const AllocationBlock* previous = nullptr;
   for (const auto& [cidr, block] : blocks) {
     if (previous && previous->cidr().overlaps(cidr)) {
-      report.problems.push_back("blocks " + previous->cidr().str() + " and " + cidr.str() + " overlap");
+      inconsistency(report, "blocks " + previous->cidr().str() + " and " + cidr.str() + " overlap");
     }
     previous = &block;
     report.allocations += block.used();
     if (!block.affinity().empty()) {
       if (!listing.nodes.count(block.affinity())) {
-        report.problems.push_back("block " + cidr.str() + " is affine to node " + block.affinity() +
-                                  ", which does not exist");
+        add(report, ProblemKind::DeletedNodeAffinity, block.affinity() + "/" + cidr.str(),
+            "block " + cidr.str() + " is affine to node " + block.affinity() + ", which does not exist",
+            about(std::nullopt, cidr, "", block.affinity()));
       }
       if (!listing.affinities.count({block.affinity(), keys::block_id(cidr)})) {
-        report.problems.push_back("block " + cidr.str() + " is affine to " + block.affinity() +
+        inconsistency(report, "block " + cidr.str() + " is affine to " + block.affinity() +
                                   " but missing from that node's affinity index");
       }
     }
     bool in_pool = false;
     for (const auto& p : listing.pools) in_pool = in_pool || p.cidr.contains(cidr);
-    if (!in_pool) report.warnings.push_back("block " + cidr.str() + " lies in no IP pool (its pool was deleted)");
+    // Calico's pool deletion keeps a block in use (and its route) until it is empty.
+    if (!in_pool && !block.empty()) {
+      report.warnings.push_back("block " + cidr.str() + " lies in no IP pool (its pool was deleted); it goes when its " +
+                                std::to_string(block.used()) + " address(es) are released");
+    }
+    if (!in_pool && block.empty()) {
+      add(report, ProblemKind::EmptyBlockOutsidePools, cidr.str(),
+          "block " + cidr.str() + " is empty and lies in no IP pool (pinned by a deleted pool)", about(std::nullopt, cidr));
+    }
     for (const auto& [ordinal, a] : block.allocations()) {
       ++held[a.handle][cidr];
+      const Address address = cidr.at(ordinal);
       if (!handles.count(a.handle)) {
-        report.problems.push_back("address " + cidr.at(ordinal).str() + " is allocated to handle " + a.handle +
-                                  ", which does not exist (leaked address)");
+        add(report, ProblemKind::LeakedAddress, address.str(),
+            "address " + address.str() + " is allocated to handle " + a.handle +
+                ", which does not exist (leaked address)",
+            about(address, cidr, a.handle));
+      } else if (!a.node.empty() && !listing.nodes.count(a.node)) {
+        add(report, ProblemKind::DeletedNodeAddress, address.str(),
+            "address " + address.str() + " is held by handle " + a.handle + " of node " + a.node +
+                ", which does not exist",
+            about(address, cidr, a.handle, a.node));
       }
     }
   }
@@ -57,8 +100,8 @@ void check_affinity_index(const std::map<Prefix, AllocationBlock>& blocks, const
     auto cidr = keys::block_from_id(id);
     auto it = cidr ? blocks.find(*cidr) : blocks.end();
     if (it == blocks.end() || it->second.affinity() != node) {
-      report.problems.push_back("affinity index says node " + node + " holds block " +
-                                (cidr ? cidr->str() : id) + ", but the block does not say so");
+      inconsistency(report, "affinity index says node " + node + " holds block " + (cidr ? cidr->str() : id) +
+                                ", but the block does not say so");
     }
   }
 }
@@ -66,21 +109,22 @@ void check_affinity_index(const std::map<Prefix, AllocationBlock>& blocks, const
 // Handles and blocks agree on how many addresses each handle holds in each block.
 void check_handles(const std::map<std::string, HandleRecord>& handles, Held& held, CheckReport& report) {
   for (const auto& [id, record] : handles) {
+    // A handle none of whose blocks holds its addresses can go (Calico's "handles with no IPs").
+    if (!held.count(id)) {
+      add(report, ProblemKind::EmptyHandle, id, "handle " + id + " holds no address", about(std::nullopt, std::nullopt, id));
+      continue;
+    }
     for (const auto& [cidr, count] : record.blocks) {
-      const std::uint32_t actual = held.count(id) && held[id].count(cidr) ? held[id][cidr] : 0;
+      const std::uint32_t actual = held[id].count(cidr) ? held[id][cidr] : 0;
       if (actual != count) {
-        report.problems.push_back("handle " + id + " records " + std::to_string(count) + " address(es) in block " +
-                                  cidr.str() + " but the block holds " + std::to_string(actual) +
-                                  (actual == 0 ? " (handle with no address)" : ""));
+        inconsistency(report, "handle " + id + " records " + std::to_string(count) + " address(es) in block " +
+                                  cidr.str() + " but the block holds " + std::to_string(actual));
       }
     }
-    if (record.blocks.empty()) report.problems.push_back("handle " + id + " holds no address");
-    if (held.count(id)) {
-      for (const auto& [cidr, count] : held[id]) {
-        if (!record.blocks.count(cidr)) {
-          report.problems.push_back("block " + cidr.str() + " holds " + std::to_string(count) +
-                                    " address(es) of handle " + id + " that the handle does not record");
-        }
+    for (const auto& [cidr, count] : held[id]) {
+      if (!record.blocks.count(cidr)) {
+        inconsistency(report, "block " + cidr.str() + " holds " + std::to_string(count) + " address(es) of handle " +
+                                  id + " that the handle does not record");
       }
     }
   }
@@ -104,7 +148,8 @@ Result<CheckReport> check_ipam(Datastore& store) {
   if (!all) return all.error();
   ClusterListing listing = decode_listing(*all, ListingDepth::Audit);
   CheckReport report;
-  report.problems = std::move(listing.problems);
+  report.revision = listing.revision;
+  for (auto& unreadable : listing.problems) inconsistency(report, std::move(unreadable));
   std::map<Prefix, AllocationBlock> blocks;
   for (auto& b : listing.blocks) blocks.emplace(b.cidr(), std::move(b));
   std::map<std::string, HandleRecord> handles;  // by handle id

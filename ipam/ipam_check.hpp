@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "ipam/ipam_problem.hpp"
 #include "ipam/store/datastore.hpp"
 
 namespace blockd::ipam {
@@ -13,9 +14,11 @@ struct CheckReport {
   std::size_t blocks = 0;
   std::size_t allocations = 0;
   std::size_t handles = 0;
-  std::vector<std::string> problems;  // allocated addresses with no handle, handles with no
+  std::int64_t revision = 0;          // the store revision checked
+  std::vector<Problem> problems;      // allocated addresses with no handle, handles with no
                                       // address, blocks whose affinity names no node, ...
-  std::vector<std::string> warnings;  // nodes no enabled pool selects, pools selecting no node
+  std::vector<std::string> warnings;  // nodes no enabled pool selects, pools selecting no node,
+                                      // blocks in use outside every pool (kept until empty)
   bool clean() const { return problems.empty(); }
 };
 

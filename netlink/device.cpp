@@ -3,6 +3,7 @@
 #include <net/if.h>
 #include <netlink/addr.h>
 #include <netlink/errno.h>
+#include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/socket.h>
 
@@ -52,6 +53,18 @@ AddrPtr address(const Address& a) {
 
 AddrPtr mac(const Mac& m) { return AddrPtr(nl_addr_build(AF_LLC, m.bytes().data(), 6)); }
 
+Status assign_address(nl_sock* s, int ifindex, const ipam::InterfaceAddress& a, const std::string& name) {
+  std::unique_ptr<rtnl_addr, void (*)(rtnl_addr*)> addr(rtnl_addr_alloc(), rtnl_addr_put);
+  if (!addr) return internal("netlink: out of memory");
+  auto local = address(a.address);
+  nl_addr_set_prefixlen(local.get(), static_cast<int>(a.length));
+  rtnl_addr_set_ifindex(addr.get(), ifindex);
+  rtnl_addr_set_local(addr.get(), local.get());
+  if (int err = rtnl_addr_add(s, addr.get(), NLM_F_CREATE | NLM_F_REPLACE); err < 0)
+    return libnl_error(err, "assigning " + a.str() + " to " + name);
+  return {};
+}
+
 Status configure(nl_sock* s, rtnl_link* existing, std::uint32_t mtu, const Mac* m) {
   LinkPtr change(rtnl_link_alloc());
   if (!change) return internal("netlink: out of memory");
@@ -93,6 +106,15 @@ Status delete_device(const std::string& name, const std::string& kind) {
   if (int err = rtnl_link_delete(s->get(), l->get()); err < 0)
     return link::libnl_error(err, "deleting device " + name);
   return {};
+}
+
+Status ensure_device_address(const std::string& device, const ipam::InterfaceAddress& a) {
+  auto s = link::connect();
+  if (!s) return s.error();
+  auto existing = link::get(s->get(), device);
+  if (!existing) return existing.error();
+  if (!*existing) return not_found("device " + device + " not found (to give it " + a.str() + ")");
+  return link::assign_address(s->get(), rtnl_link_get_ifindex(existing->get()), a, device);
 }
 
 }  // namespace blockd::netlink

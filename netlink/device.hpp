@@ -33,6 +33,8 @@ struct IpipDeviceConfig {
   std::string uplink;
   std::optional<Address> local;
   std::uint32_t mtu = 0;       // 0: the uplink MTU less 20 (the outer IPv4 header)
+  // The node's IPIP tunnel address (Calico's ipv4IPIPTunnelAddr, a /32), assigned when set.
+  std::optional<ipam::InterfaceAddress> address;
 };
 
 // Creates or repairs the VXLAN device: learning off, the VNI, port, local address and MAC,
@@ -41,6 +43,9 @@ Status ensure_vxlan_device(const VxlanDeviceConfig& config);
 // Creates or repairs the IPIP device. On a kernel without the ipip module this is an
 // Unavailable error saying so (nothing is changed).
 Status ensure_ipip_device(const IpipDeviceConfig& config);
+// Adds (or replaces) an address on an existing device of any kind: the IPIP tunnel address
+// (ensure_ipip_device uses it; tests give it a stand-in device where the kernel has no ipip).
+Status ensure_device_address(const std::string& device, const ipam::InterfaceAddress& a);
 // Removes the device if it exists and is of `kind` ("vxlan", "ipip"); absent is success.
 Status delete_device(const std::string& name, const std::string& kind);
 

@@ -27,6 +27,8 @@ std::string kind(rtnl_link* l);
 AddrPtr address(const Address& a);
 AddrPtr mac(const Mac& m);
 Error libnl_error(int err, const std::string& what);
+// Adds (or replaces) an address on the link with index `ifindex` (`name` for messages).
+Status assign_address(nl_sock* s, int ifindex, const ipam::InterfaceAddress& a, const std::string& name);
 // Sets MTU (when non-zero), MAC (when set) and IFF_UP on an existing link.
 Status configure(nl_sock* s, rtnl_link* existing, std::uint32_t mtu, const Mac* mac);
 

@@ -34,7 +34,9 @@ Status ensure_ipip_device(const IpipDeviceConfig& c) {
     if (k != "ipip")
       return conflict("device " + c.name + " exists and is " + (k.empty() ? "not an IPIP device" : "a " + k + " device") +
                       ": blockd will not take it over");
-    return link::configure(s->get(), existing->get(), mtu, nullptr);
+    if (auto ok = link::configure(s->get(), existing->get(), mtu, nullptr); !ok) return ok;
+    if (c.address) return link::assign_address(s->get(), rtnl_link_get_ifindex(existing->get()), *c.address, c.name);
+    return {};
   }
   link::LinkPtr l(rtnl_link_ipip_alloc());
   if (!l) return internal("netlink: out of memory");
@@ -52,7 +54,9 @@ Status ensure_ipip_device(const IpipDeviceConfig& c) {
   auto created = link::get(s->get(), c.name);
   if (!created) return created.error();
   if (!*created) return internal("IPIP device " + c.name + " vanished after creation");
-  return link::configure(s->get(), created->get(), mtu, nullptr);
+  if (auto ok = link::configure(s->get(), created->get(), mtu, nullptr); !ok) return ok;
+  if (c.address) return link::assign_address(s->get(), rtnl_link_get_ifindex(created->get()), *c.address, c.name);
+  return {};
 }
 
 }  // namespace blockd::netlink

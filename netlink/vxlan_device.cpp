@@ -51,18 +51,6 @@ Status create(nl_sock* s, const VxlanDeviceConfig& c, int uplink_index, std::uin
   return {};
 }
 
-Status assign(nl_sock* s, int ifindex, const ipam::InterfaceAddress& a, const std::string& name) {
-  std::unique_ptr<rtnl_addr, void (*)(rtnl_addr*)> addr(rtnl_addr_alloc(), rtnl_addr_put);
-  if (!addr) return internal("netlink: out of memory");
-  auto local = link::address(a.address);
-  nl_addr_set_prefixlen(local.get(), static_cast<int>(a.length));
-  rtnl_addr_set_ifindex(addr.get(), ifindex);
-  rtnl_addr_set_local(addr.get(), local.get());
-  if (int err = rtnl_addr_add(s, addr.get(), NLM_F_CREATE | NLM_F_REPLACE); err < 0)
-    return link::libnl_error(err, "assigning " + a.str() + " to " + name);
-  return {};
-}
-
 }  // namespace
 
 Status VxlanDeviceConfig::validate() const {
@@ -111,7 +99,7 @@ Status ensure_vxlan_device(const VxlanDeviceConfig& c) {
     if (!*existing) return internal("VXLAN device " + c.name + " vanished after creation");
   }
   if (auto st = link::configure(s->get(), existing->get(), mtu, &c.mac); !st) return st;
-  if (c.address) return assign(s->get(), rtnl_link_get_ifindex(existing->get()), *c.address, c.name);
+  if (c.address) return link::assign_address(s->get(), rtnl_link_get_ifindex(existing->get()), *c.address, c.name);
   return {};
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
@@ -43,8 +44,25 @@ Status ipam_allocate(ipam::Datastore& store, const AllocateOptions& options, std
 Status ipam_release(ipam::Datastore& store, const std::optional<std::string>& ip,
                     const std::optional<std::string>& handle, bool release_empty_blocks, std::ostream& out);
 Status ipam_show(ipam::Datastore& store, bool show_blocks, const std::optional<std::string>& ip, std::ostream& out);
-// Problems make it fail (exit 1) after printing them all.
-Status ipam_check(ipam::Datastore& store, std::ostream& out);
+// Problems make it fail (exit 1) after printing them all, each with its id
+// (ipam_report_commands.cpp).
+struct CheckOptions {
+  bool show_problem_ips = false;  // also a table of the addresses concerned
+  std::string report_file;        // -o: the problems as JSON, for ipam release --from-report
+};
+Status ipam_check(ipam::Datastore& store, const CheckOptions& options, std::ostream& out);
+inline Status ipam_check(ipam::Datastore& store, std::ostream& out) { return ipam_check(store, {}, out); }
+// Releases what a report names, each item re-checked with compare-and-swap.
+inline constexpr std::size_t kMaxReportFileBytes = 256 << 20;
+Status ipam_release_report(ipam::Datastore& store, const std::string& file, std::ostream& out);
+// calicoctl ipam configure: changes the IPAMConfiguration "default" (ipam_configure.cpp).
+struct IpamConfigureOptions {
+  std::optional<bool> strict_affinity;
+  std::optional<std::uint32_t> max_blocks_per_host;
+};
+Status ipam_configure(ipam::Datastore& store, const IpamConfigureOptions& options, std::ostream& out);
+// calicoctl ipam show --show-configuration.
+Status ipam_show_configuration(ipam::Datastore& store, std::ostream& out);
 
 // The cluster's route reduction from the store (agent/route_reduction.hpp): per node its
 // workloads, blocks and the routes it advertises, then the reduction line.

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -7,6 +8,7 @@
 #include "ipam/allocator.hpp"
 #include "ipam/block.hpp"
 #include "ipam/ipam_check.hpp"
+#include "ipam/ipam_settings_reader.hpp"
 #include "ipam/keys.hpp"
 #include "ipam/pool_selection.hpp"
 
@@ -96,7 +98,24 @@ Status ipam_show(Datastore& store, bool show_blocks, const std::optional<std::st
   if (!pools) return pools.error();
   auto nodes = rs.nodes();
   if (!nodes) return nodes.error();
-  Table t({"GROUPING", "CIDR", "IPS TOTAL", "IPS IN USE", "IPS FREE", "BLOCKS CLAIMED", "NODES SELECTED"});
+  auto settings = read_ipam_settings(store);
+  if (!settings) return settings.error();
+  const ReservedAddresses& reserved = settings->reserved;
+  // IPReservation addresses no workload holds (one allocated before its reservation is in use).
+  auto reserved_unused = [&](const Prefix& range) {
+    uint128 n = reserved.reserved_within(range);
+    for (const auto& b : *blocks) {
+      if (!range.contains(b.cidr())) continue;
+      for (const auto& [ordinal, a] : b.allocations()) {
+        const Address address = b.cidr().at(ordinal);
+        n -= std::any_of(reserved.cidrs().begin(), reserved.cidrs().end(),
+                         [&](const Prefix& r) { return r.contains(address); });
+      }
+    }
+    return n;
+  };
+  Table t({"GROUPING", "CIDR", "IPS TOTAL", "IPS IN USE", "IPS RESERVED", "IPS FREE", "BLOCKS CLAIMED",
+           "NODES SELECTED"});
   for (const auto& p : *pools) {
     uint128 used = 0, claimed = 0;
     for (const auto& b : *blocks) {
@@ -107,35 +126,25 @@ Status ipam_show(Datastore& store, bool show_blocks, const std::optional<std::st
     std::size_t selected = 0;
     for (const auto& n : *nodes) selected += ipam::selector_matches(p, n.labels);
     const uint128 total = p.cidr.size();
+    const uint128 held = reserved_unused(p.cidr);
+    const uint128 free = total - used - held;
     t.add({"IP Pool " + p.name, p.cidr.str(), to_string(total), to_string(used) + " (" + percent(used, total) + ")",
-           to_string(total - used) + " (" + percent(total - used, total) + ")",
+           to_string(held), to_string(free) + " (" + percent(free, total) + ")",
            to_string(claimed) + "/" + to_string(p.cidr.blocks(p.block_size).count()),
            std::to_string(selected) + (p.disabled ? " (disabled)" : "")});
     if (!show_blocks) continue;
     for (const auto& b : *blocks) {
       if (!p.cidr.contains(b.cidr())) continue;
+      const uint128 block_held = reserved_unused(b.cidr());
+      const uint128 block_free = b.free() - block_held;
       t.add({"Block", b.cidr().str(), std::to_string(b.capacity()),
-             std::to_string(b.used()) + " (" + percent(b.used(), b.capacity()) + ")",
-             std::to_string(b.free()) + " (" + percent(b.free(), b.capacity()) + ")",
+             std::to_string(b.used()) + " (" + percent(b.used(), b.capacity()) + ")", to_string(block_held),
+             to_string(block_free) + " (" + percent(block_free, b.capacity()) + ")",
              "affinity: " + (b.affinity().empty() ? std::string("none") : b.affinity()), ""});
     }
   }
   t.print(out);
   return {};
-}
-
-Status ipam_check(Datastore& store, std::ostream& out) {
-  auto report = check_ipam(store);
-  if (!report) return report.error();
-  out << "Checked " << report->blocks << " blocks, " << report->allocations << " allocated addresses, "
-      << report->handles << " handles\n";
-  for (const auto& w : report->warnings) out << "warning: " << w << '\n';
-  for (const auto& p : report->problems) out << "problem: " << p << '\n';
-  if (report->clean()) {
-    out << "No problems found\n";
-    return {};
-  }
-  return invalid("ipam check found " + std::to_string(report->problems.size()) + " problem(s)");
 }
 
 Status datastore_migrate(Datastore& from, Datastore& to, bool overwrite, std::ostream& out) {

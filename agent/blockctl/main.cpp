@@ -60,6 +60,11 @@ struct Options {
   bool release_empty = false;
   bool force = false;  // delete node, ipam release --node: release workloads' addresses too
   bool show_blocks = false;
+  bool show_configuration = false;
+  CheckOptions check;
+  std::string from_report;
+  std::string strict_affinity;  // ipam configure --strictaffinity=true|false
+  std::optional<std::uint32_t> max_blocks_per_host;
   std::string show_ip;
   std::string socket;
   std::string migrate_from, migrate_to;
@@ -70,7 +75,7 @@ struct Options {
 // The subcommands, to ask which one was given.
 struct Commands {
   CLI::App *create, *apply, *replace, *del, *get, *label;
-  CLI::App *allocate, *release, *show, *check;
+  CLI::App *allocate, *release, *show, *check, *configure;
   CLI::App *node_status, *migrate, *routes;
 };
 
@@ -108,15 +113,27 @@ void add_ipam_commands(CLI::App& app, Options& o, Commands& c) {
   c.release = ipam->add_subcommand("release", "release an address or every address of a handle");
   auto* rip = c.release->add_option("--ip", o.release_ip, "address to release");
   auto* rhandle = c.release->add_option("--handle", o.release_handle, "handle to release")->excludes(rip);
-  c.release->add_option("--node", o.release_node, "release everything of a node (its tunnel address, gateways, blocks)")
+  auto* rnode = c.release->add_option("--node", o.release_node, "release everything of a node (its tunnel address, gateways, blocks)")
       ->excludes(rip)
       ->excludes(rhandle);
+  c.release->add_option("--from-report", o.from_report, "release what an `ipam check -o FILE` report names")
+      ->excludes(rip)
+      ->excludes(rhandle)
+      ->excludes(rnode);
   c.release->add_flag("--force", o.force, "with --node: release its workloads' addresses too");
   c.release->add_flag("--release-empty-blocks", o.release_empty, "give a block back to its pool once it is empty");
   c.show = ipam->add_subcommand("show", "pool and block usage");
   c.show->add_flag("--show-blocks", o.show_blocks, "list every block with its affinity");
   c.show->add_option("--ip", o.show_ip, "show who holds one address");
+  c.show->add_flag("--show-configuration", o.show_configuration, "the IPAMConfiguration in force");
+  c.configure = ipam->add_subcommand("configure", "change the cluster's IPAM configuration (IPAMConfiguration default)");
+  c.configure->add_option("--strictaffinity", o.strict_affinity, "true: no node borrows from another's block")
+      ->check(CLI::IsMember({"true", "false"}));
+  c.configure->add_option("--max-blocks-per-host", o.max_blocks_per_host, "blocks a node may hold (0: no limit)")
+      ->check(CLI::Range(0u, 2147483647u));
   c.check = ipam->add_subcommand("check", "find leaks and inconsistencies (non-zero exit on any)");
+  c.check->add_flag("--show-problem-ips", o.check.show_problem_ips, "list the addresses concerned");
+  c.check->add_option("-o,--output", o.check.report_file, "write the problems to FILE (for ipam release --from-report)");
 }
 
 // Runtime commands ask the running blockd over its control socket; datastore migrate and
@@ -186,10 +203,20 @@ Status run_store_command(ipam::Datastore& ds, const Commands& c, const Options& 
   if (c.allocate->parsed()) return ipam_allocate(ds, o.alloc, std::cout);
   if (c.release->parsed()) {
     if (!o.release_node.empty()) return release_node(ds, o.release_node, o.force, std::cout);
+    if (!o.from_report.empty()) return ipam_release_report(ds, o.from_report, std::cout);
     return ipam_release(ds, optional_text(o.release_ip), optional_text(o.release_handle), o.release_empty, std::cout);
   }
-  if (c.show->parsed()) return ipam_show(ds, o.show_blocks, optional_text(o.show_ip), std::cout);
-  if (c.check->parsed()) return ipam_check(ds, std::cout);
+  if (c.show->parsed()) {
+    if (o.show_configuration) return ipam_show_configuration(ds, std::cout);
+    return ipam_show(ds, o.show_blocks, optional_text(o.show_ip), std::cout);
+  }
+  if (c.configure->parsed()) {
+    IpamConfigureOptions options;
+    if (!o.strict_affinity.empty()) options.strict_affinity = o.strict_affinity == "true";
+    options.max_blocks_per_host = o.max_blocks_per_host;
+    return ipam_configure(ds, options, std::cout);
+  }
+  if (c.check->parsed()) return ipam_check(ds, o.check, std::cout);
   if (wants_routes_summary(c, o)) {
     auto format = parse_output_format(o.output);
     return format ? agent::blockctl::routes_summary(ds, *format, std::cout) : Status(format.error());

@@ -78,6 +78,22 @@ void print_table(const std::string& kind, const std::vector<Resource>& items, bo
       t.add(row);
     }
     t.print(out);
+  } else if (kind == "IPReservation") {
+    Table t({"NAME", "RESERVEDCIDRS"});
+    for (const auto& r : items) {
+      const auto& res = std::get<IPReservation>(r);
+      std::string cidrs;
+      for (const auto& p : res.reserved_cidrs) cidrs += (cidrs.empty() ? "" : ",") + p.str();
+      t.add({res.name, cidrs});
+    }
+    t.print(out);
+  } else if (kind == "IPAMConfiguration") {
+    Table t({"NAME", "STRICTAFFINITY", "MAXBLOCKSPERHOST", "AUTOALLOCATEBLOCKS"});
+    for (const auto& r : items) {
+      const auto& c = std::get<IPAMConfiguration>(r);
+      t.add({c.name, yes_no(c.strict_affinity), std::to_string(c.max_blocks_per_host), yes_no(c.auto_allocate_blocks)});
+    }
+    t.print(out);
   } else if (kind == "BGPFilter") {
     Table t({"NAME", "EXPORTV4", "EXPORTV6", "IMPORTV4", "IMPORTV6"});
     for (const auto& r : items) {

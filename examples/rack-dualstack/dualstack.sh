@@ -13,7 +13,7 @@ dualstack_summary() {
   local nw v4 v6
   # Pod gateways (handle gateway.<node>.<pool>) are allocations, not workloads.
   nw=$(blockctl get workloads -o json | python3 -c 'import json,sys
-ws = [w for w in json.load(sys.stdin) if not w["workload"].startswith("gateway.")]
+ws = [w for w in json.load(sys.stdin) if not w["workload"].startswith(("gateway.", "ipip-tunnel-addr."))]
 print(sum(":" not in w["address"] for w in ws), sum(":" in w["address"] for w in ws))')
   v4=$(birdc show route 2>/dev/null | grep -cE '^192\.168\.' || true)
   v6=$(birdc show route 2>/dev/null | grep -cE '^fd00:10:' || true)

@@ -18,9 +18,13 @@ ns="${CLAB_NETNS:+$CLAB_NETNS-}$name"
 # package installs it (a container from the lab image).
 ipam=$(command -v blockd-ipam || echo /usr/lib/cni/blockd-ipam)
 [ -x "$ipam" ] || { echo "pod.sh: no blockd-ipam on PATH or in /usr/lib/cni" >&2; exit 2; }
+# Behind VXLAN the pod's MTU is the VXLAN device's (the uplink's less the 50-byte VXLAN
+# header), as Calico sets veth MTUs: a 1500-byte pod packet would not fit in one encapsulated
+# frame. Without the device (native routing) ptp keeps its default.
+mtu=$(ip -o link show dev vxlan.blockd 2>/dev/null | sed -n 's/.* mtu \([0-9]*\) .*/\1/p' || true)
 cni() {
-  printf '{"cniVersion":"1.0.0","name":"blocknet","type":"ptp","ipMasq":false,"ipam":{"type":"blockd-ipam","socket":"%s","ipv6":%s}}' \
-    /run/blockd/blockd.sock "$ipv6" |
+  printf '{"cniVersion":"1.0.0","name":"blocknet","type":"ptp","ipMasq":false,%s"ipam":{"type":"blockd-ipam","socket":"%s","ipv6":%s}}' \
+    "${mtu:+\"mtu\":$mtu,}" /run/blockd/blockd.sock "$ipv6" |
     env CNI_COMMAND="$1" CNI_CONTAINERID="$name" CNI_NETNS="/var/run/netns/$ns" CNI_IFNAME=eth0 \
       CNI_PATH="/usr/lib/cni:$(dirname "$ipam")" /usr/lib/cni/ptp
 }

@@ -54,7 +54,7 @@ route_summary() {
   # Each node's pod gateway (the on-link address ptp puts on the host side) is an allocation
   # under handle gateway.<node>.<pool>, not a workload.
   nw=$(blockctl get workloads -o json |
-    /usr/bin/python3 -c 'import json,sys; print(sum(not w["workload"].startswith("gateway.") for w in json.load(sys.stdin)))')
+    /usr/bin/python3 -c 'import json,sys; print(sum(not w["workload"].startswith(("gateway.", "ipip-tunnel-addr.")) for w in json.load(sys.stdin)))')
   line="route reduction: $nw workloads;"
   for t in tor-0 tor-1; do
     # blocks (a node's adjacent blocks may go as one), borrowed /32s, and the rack aggregates:

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "ipam/resources/bgp_policy_codec.hpp"
+#include "ipam/resources/ipam_settings.hpp"
 #include "ipam/resources/json_fields.hpp"
 #include "ipam/resources/validation.hpp"
 #include "ipam/resources/yaml_documents.hpp"
@@ -299,7 +300,9 @@ Result<BGPConfiguration> decode_bgp_configuration(const json& doc, std::string n
 }
 
 const std::vector<std::string>& kinds() {
-  static const std::vector<std::string> k = {"IPPool", "Node", "BGPPeer", "BGPConfiguration", "BGPFilter"};
+  static const std::vector<std::string> k = {"IPPool",        "Node",         "BGPPeer",
+                                             "BGPConfiguration", "BGPFilter", "IPReservation",
+                                             "IPAMConfiguration"};
   return k;
 }
 
@@ -449,6 +452,16 @@ struct ToJson {
     d["spec"] = bgp_filter_spec(f);
     return d;
   }
+  json operator()(const IPReservation& r) const {
+    json d = document("IPReservation", r.name);
+    d["spec"] = ip_reservation_spec(r);
+    return d;
+  }
+  json operator()(const IPAMConfiguration& c) const {
+    json d = document("IPAMConfiguration", c.name);
+    d["spec"] = ipam_configuration_spec(c);
+    return d;
+  }
 };
 
 Result<Resource> decode(const json& doc) {
@@ -465,7 +478,8 @@ Result<Resource> decode(const json& doc) {
                    " or " + kBlockdApiVersion + ")");
   }
   const json* kind_json = field(doc, "kind");
-  const std::string expected_kinds = "IPPool, Node, BGPPeer, BGPConfiguration or BGPFilter";
+  const std::string expected_kinds =
+      "IPPool, Node, BGPPeer, BGPConfiguration, BGPFilter, IPReservation or IPAMConfiguration";
   if (kind_json == nullptr) return invalid("kind: required (one of " + expected_kinds + ")");
   if (!kind_json->is_string()) return wrong_type("kind", "a string", *kind_json);
   const auto& kind = kind_json->get_ref<const std::string&>();
@@ -496,6 +510,8 @@ Result<Resource> decode(const json& doc) {
   if (kind == "Node") return wrap(decode_node(doc, name));
   if (kind == "BGPPeer") return wrap(decode_peer(doc, name));
   if (kind == "BGPFilter") return wrap(decode_bgp_filter(doc, name));
+  if (kind == "IPReservation") return wrap(decode_ip_reservation(doc, name));
+  if (kind == "IPAMConfiguration") return wrap(decode_ipam_configuration(doc, name));
   return wrap(decode_bgp_configuration(doc, name));
 }
 

@@ -19,6 +19,8 @@ std::string kind_of(const Resource& r) {
     std::string operator()(const BGPPeer&) const { return "BGPPeer"; }
     std::string operator()(const BGPConfiguration&) const { return "BGPConfiguration"; }
     std::string operator()(const BGPFilter&) const { return "BGPFilter"; }
+    std::string operator()(const IPReservation&) const { return "IPReservation"; }
+    std::string operator()(const IPAMConfiguration&) const { return "IPAMConfiguration"; }
   };
   return std::visit(Kind{}, r);
 }
@@ -29,7 +31,7 @@ std::string name_of(const Resource& r) {
 
 Result<std::string> canonical_kind(std::string_view word) {
   // calicoctl's aliases, case-insensitive; "workload" for `blockctl get workloads`.
-  static const std::array<std::pair<std::string_view, std::string_view>, 21> aliases = {{
+  static const std::array<std::pair<std::string_view, std::string_view>, 27> aliases = {{
       {"ippool", "IPPool"},
       {"ippools", "IPPool"},
       {"ipp", "IPPool"},
@@ -49,6 +51,12 @@ Result<std::string> canonical_kind(std::string_view word) {
       {"bgpconfigs", "BGPConfiguration"},
       {"bgpfilter", "BGPFilter"},
       {"bgpfilters", "BGPFilter"},
+      {"ipreservation", "IPReservation"},
+      {"ipreservations", "IPReservation"},
+      {"ipamconfiguration", "IPAMConfiguration"},
+      {"ipamconfigurations", "IPAMConfiguration"},
+      {"ipamconfig", "IPAMConfiguration"},
+      {"ipamconfigs", "IPAMConfiguration"},
       {"workload", "Workload"},
       {"workloads", "Workload"},
   }};
@@ -59,7 +67,8 @@ Result<std::string> canonical_kind(std::string_view word) {
     if (lower == alias) return std::string(kind);
   }
   return invalid("unknown resource type \"" + std::string(word) +
-                 "\" (expected one of ippool, node, bgppeer, bgpconfiguration, bgpfilter, workload)");
+                 "\" (expected one of ippool, node, bgppeer, bgpconfiguration, bgpfilter, ipreservation, "
+                 "ipamconfiguration, workload)");
 }
 
 }  // namespace blockd::ipam

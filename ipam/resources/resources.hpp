@@ -141,6 +141,25 @@ struct BGPConfiguration {
   friend bool operator==(const BGPConfiguration&, const BGPConfiguration&) = default;
 };
 
+// Calico's IPReservation: addresses IPAM never hands out automatically (workloads, tunnel
+// addresses, gateways), e.g. ones used by something outside the cluster.
+struct IPReservation {
+  std::string name;
+  std::vector<Prefix> reserved_cidrs;  // spec.reservedCIDRs; a bare address is its /32 (/128)
+
+  friend bool operator==(const IPReservation&, const IPReservation&) = default;
+};
+
+// Calico's IPAMConfiguration (one, named "default"): cluster-wide IPAM behaviour.
+struct IPAMConfiguration {
+  std::string name;
+  bool strict_affinity = false;       // no node borrows from another node's block
+  std::uint32_t max_blocks_per_host = 0;  // 0: no limit
+  bool auto_allocate_blocks = true;   // false: a node never claims a block on its own
+
+  friend bool operator==(const IPAMConfiguration&, const IPAMConfiguration&) = default;
+};
+
 // Calico's BGPFilter: rules on what a peer is sent (export) and what is taken from it (import),
 // attached to peers by BGPPeer spec.filters (evaluation: ipam/net/route_filter.hpp).
 struct BGPFilter {
@@ -151,7 +170,8 @@ struct BGPFilter {
   friend bool operator==(const BGPFilter&, const BGPFilter&) = default;
 };
 
-using Resource = std::variant<IPPool, Node, BGPPeer, BGPConfiguration, BGPFilter>;
+using Resource =
+    std::variant<IPPool, Node, BGPPeer, BGPConfiguration, BGPFilter, IPReservation, IPAMConfiguration>;
 
 // The Calico kind of a resource ("IPPool") and its name.
 std::string kind_of(const Resource& r);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "ipam/resources/bgp_policy_validation.hpp"
+#include "ipam/resources/ipam_settings.hpp"
 #include "ipam/resources/selector.hpp"
 
 namespace blockd::ipam {
@@ -342,6 +343,8 @@ Status validate(Resource& r) {
     Status operator()(Node& x) const { return validate_node(x); }
     Status operator()(BGPPeer& x) const { return validate_peer(x); }
     Status operator()(BGPConfiguration& x) const { return validate_bgp_configuration(x); }
+    Status operator()(IPReservation& x) const { return validate_ip_reservation(x); }
+    Status operator()(IPAMConfiguration& x) const { return validate_ipam_configuration(x); }
     Status operator()(BGPFilter& x) const { return validate_bgp_filter(x); }
   };
   Status s = std::visit(Rules{}, r);

@@ -13,7 +13,9 @@
 #   3. a TCP connection from a rack-0 workload reaches a rack-1 workload and back;
 #   4. a node's blockd killed with kill -9: the router keeps its block (graceful restart) and
 #      traffic to it still flows; a new blockd brings the session and the same routes back;
-#   5. the router restarted: all four sessions and every route come back, traffic flows.
+#   5. the router restarted: all four sessions and every route come back, traffic flows;
+#   6. rack-0's selector changed, kube-node-1 deleted, rack-1-ippool deleted with workloads in
+#      it: blocks in use stay routed, emptied ones are withdrawn, ipam check clean at every step.
 # This kernel has no ipip module: the lab's nodes set dataplane.ipipDevice to their uplink, so
 # blockd's IPIP-mode routes (`via <node> dev eth1 onlink`) are real routes, unencapsulated; the
 # router answers ARP for the other rack's nodes (proxy_arp) and installs its BGP routes in its
@@ -76,10 +78,11 @@ expect_eq "$(router_routes)" "$(expected_routes)" "router table: one route per a
 expect_eq "$(router_routes | wc -l)" 4 "four blocks for five workloads (two on kube-node-2 share one)"
 
 # 2b. A borrowed address: fill kube-node-3's block and the rest of rack-1's pool with its own
-# allocations, so its next workload must borrow from kube-node-2's block: one /32 more.
-on kube-node-3 sh -c 'for k in $(seq 1 190); do
+# allocations, so its next workload must borrow from kube-node-2's block: one /32 more. Its
+# block already holds a workload, its pods' gateway and its IPIP tunnel address: 61 + 128 free.
+on kube-node-3 sh -c 'for k in $(seq 1 189); do
   blockctl --config /etc/blockd/blockd.yaml ipam allocate --node kube-node-3 --handle "filler-$k" >/dev/null || exit 1
-done' || fail "190 allocations on kube-node-3"
+done' || fail "189 allocations on kube-node-3"
 borrowed=$(on kube-node-3 bash /etc/blockd/pod.sh add borrower)
 echo "borrower (kube-node-3) got $borrowed"
 expect_eq "$(pool_of "$borrowed" 192.168.1.0/26)" 192.168.1.0/26 "the borrower's address comes from kube-node-2's block"
@@ -120,4 +123,42 @@ tcp_check "$a" "$b" "$b_ip" "$a_ip"
 route_summary
 expect_eq "$(blockctl routes -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"]["routes"])')" \
   "$(router_routes | wc -l)" "blockctl routes counts the routes the router holds"
+
+# 6. Pools and nodes change under running workloads (Calico's lifecycle), ipam check clean after
+# each step, the router's table following the store.
+check_clean() { blockctl ipam check >/tmp/ipam-check.$$ 2>&1 || { cat /tmp/ipam-check.$$; fail "ipam check: $1"; }; }
+rack0_block=$(blockctl get workloads -o json | python3 -c 'import json,sys; print(next(w["block"] for w in json.load(sys.stdin) if w["node"] == "kube-node-1"))')
+n1_ip=$(pod_ip kube-node-1 nginx-5c7588df-s7qw6)
+# 6a. rack-0's selector no longer picks kube-node-1: its block holds a workload, so it stays
+# (and stays routed); nothing is renumbered.
+blockctl label nodes kube-node-1 drain=true
+sed 's/nodeSelector: .*/nodeSelector: rack == "0" \&\& !has(drain)/' "$(dirname "$topo")/rack-0-ippool.yaml" |
+  blockctl apply -f -
+wait_routes
+expect_eq "$(tor_route "$rack0_block")" 10.0.0.11 "a de-selected block in use stays at the router"
+expect_eq "$(pod_ip kube-node-1 nginx-5c7588df-s7qw6)" "$n1_ip" "kube-node-1's workload keeps its address"
+check_clean "after rack-0's selector changed"
+# 6b. kube-node-1 deleted: refused while its workload holds an address, then --force releases
+# it all; its block is withdrawn.
+if blockctl delete node kube-node-1 >/tmp/ipam-check.$$ 2>&1; then fail "delete node with a workload was accepted"; fi
+grep -q nginx-5c7588df-s7qw6 /tmp/ipam-check.$$ || fail "the refusal names the workload: $(cat /tmp/ipam-check.$$)"
+blockctl delete node kube-node-1 --force
+wait_routes
+expect_eq "$(tor_route "$rack0_block")" "" "the deleted node's block is withdrawn from the router"
+expect_eq "$(router_routes)" "$(expected_routes)" "router table after the node was deleted"
+check_clean "after kube-node-1 was deleted"
+# 6c. rack-1-ippool deleted while kube-node-2 and kube-node-3 run workloads in it: the blocks the
+# fillers used are emptied first (kept affine, as Calico), then go with the pool; the blocks in
+# use stay routed.
+on kube-node-3 sh -c 'for k in $(seq 1 189); do
+  blockctl --config /etc/blockd/blockd.yaml ipam release --handle "filler-$k" >/dev/null || exit 1
+done' || fail "releasing the fillers"
+blockctl delete ippool rack-1-ippool
+wait_routes
+expect_eq "$(router_routes)" "$(expected_routes)" "router table after rack-1-ippool was deleted: only blocks in use"
+expect_eq "$(tor_route 192.168.1.0/26)" 10.0.1.10 "kube-node-2's block in use stays at the router"
+expect_eq "$(tor_route 192.168.1.64/26)" 10.0.1.11 "kube-node-3's block in use stays at the router"
+expect_eq "$(router_routes | grep -cE '^192\.168\.1\.(128|192)/')" 0 "the emptied blocks are withdrawn"
+check_clean "after rack-1-ippool was deleted"
+rm -f /tmp/ipam-check.$$
 echo "PASS rack_tutorial ($lab_runtime)"

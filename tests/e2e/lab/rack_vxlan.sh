@@ -128,6 +128,10 @@ snapshot
 for n in "${nodes[@]}"; do
   expect_eq "$(device_of "$n")" "$(configured_device "$n")" "$n's vxlan.blockd: configured VNI/port/uplink, its published MAC and VTEP"
 done
+# Pods have the VXLAN device's MTU (pod.sh gives it to ptp).
+w=${workloads[0]}
+expect_eq "$(pod_exec "${w#*:}" "${w%:*}" ip -o link show dev eth0 | sed -n 's/.* mtu \([0-9]*\) .*/\1/p')" \
+  "$(on "${w#*:}" ip -o link show dev vxlan.blockd | sed -n 's/.* mtu \([0-9]*\) .*/\1/p')" "a pod's MTU is its node's vxlan.blockd MTU"
 
 # 3. The router: one route per block, next hop the owning node (no borrowed addresses here).
 expected_tor() {

@@ -345,7 +345,7 @@ TEST_F(PtpTest, TwoPodsGetAddressesAndRoutesThenReleaseCleanly) {
   EXPECT_EQ(allocated(), 1u);  // the gateway stays reserved
   auto report = check_ipam(*store_);
   ASSERT_TRUE(report.ok());
-  EXPECT_TRUE(report->clean()) << (report->problems.empty() ? "" : report->problems[0]);
+  EXPECT_TRUE(report->clean()) << (report->problems.empty() ? "" : report->problems[0].text);
 
   // After the release blockd-ipam's own CHECK fails, naming the address it no longer holds.
   const std::string ipam = std::string(BLOCKD_IPAM_DIR) + "/blockd-ipam";

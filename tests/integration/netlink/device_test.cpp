@@ -150,5 +150,22 @@ TEST_F(DeviceTest, IpipDeviceIsCreatedOrClearlyReportedAsUnsupported) {
   }
 }
 
+// The node's IPIP tunnel address (Calico's ipv4IPIPTunnelAddr) goes on the IPIP device as a /32.
+// This kernel has no ipip module (nor dummy), so one end of a veth pair stands in for tunl0:
+// the address step is the same netlink call whatever the device's kind.
+TEST_F(DeviceTest, TheIpipTunnelAddressGoesOnTheDeviceAsAHostAddress) {
+  must(ns.ip("link add name tunl.standin type veth peer name tunl.peer"));
+  const auto a = ipam::InterfaceAddress::parse("10.244.0.1/32").value();
+  auto s = ns.enter([&] { return ensure_device_address("tunl.standin", a); });
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_NE(must(ns.ip("-o addr show dev tunl.standin")).find("inet 10.244.0.1/32"), std::string::npos);
+  // Again: kept, not an error (NLM_F_REPLACE).
+  EXPECT_TRUE(ns.enter([&] { return ensure_device_address("tunl.standin", a); }).ok());
+  auto missing = ns.enter([&] { return ensure_device_address("tunl.none", a); });
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, ErrorCode::NotFound);
+  EXPECT_NE(missing.error().message.find("device tunl.none not found"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace blockd::netlink

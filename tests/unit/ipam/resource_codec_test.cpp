@@ -415,12 +415,12 @@ TEST(YamlErrors, DocumentShapeAndHeader) {
       {"apiVersion: v1\nkind: IPPool\nmetadata: {name: p}\n",
        "document 1: apiVersion: \"v1\" is not supported (expected projectcalico.org/v3 or blockd.io/v1)"},
       {"apiVersion: projectcalico.org/v3\nmetadata: {name: p}\n",
-       "document 1: kind: required (one of IPPool, Node, BGPPeer, BGPConfiguration or BGPFilter)"},
+       "document 1: kind: required (one of IPPool, Node, BGPPeer, BGPConfiguration, BGPFilter, IPReservation or IPAMConfiguration)"},
       {"apiVersion: projectcalico.org/v3\nkind: ippool\nmetadata: {name: p}\n",
-       "document 1: kind: \"ippool\" is not supported (expected IPPool, Node, BGPPeer, BGPConfiguration or BGPFilter) (did "
+       "document 1: kind: \"ippool\" is not supported (expected IPPool, Node, BGPPeer, BGPConfiguration, BGPFilter, IPReservation or IPAMConfiguration) (did "
        "you mean IPPool?)"},
       {"apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: p}\n",
-       "document 1: kind: \"NetworkPolicy\" is not supported (expected IPPool, Node, BGPPeer, BGPConfiguration or BGPFilter)"},
+       "document 1: kind: \"NetworkPolicy\" is not supported (expected IPPool, Node, BGPPeer, BGPConfiguration, BGPFilter, IPReservation or IPAMConfiguration)"},
       {head + "spec: {cidr: 10.0.0.0/16}\n", "document 1: IPPool: metadata.name: required"},
       {head + "metadata: {}\nspec: {cidr: 10.0.0.0/16}\n", "document 1: IPPool: metadata.name: required"},
       {head + "metadata: p\n", "document 1: IPPool: metadata: expected a mapping, got the string \"p\""},
@@ -557,7 +557,8 @@ TEST(ResourceKinds, CanonicalKindAcceptsCalicoAliasesInAnyCase) {
     auto r = canonical_kind(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.error().message, std::string("unknown resource type \"") + bad +
-                                     "\" (expected one of ippool, node, bgppeer, bgpconfiguration, bgpfilter, workload)");
+                                     "\" (expected one of ippool, node, bgppeer, bgpconfiguration, bgpfilter, ipreservation, "
+                                     "ipamconfiguration, workload)");
   }
 }
 

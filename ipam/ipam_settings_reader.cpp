@@ -1,0 +1,29 @@
+#include "ipam/ipam_settings_reader.hpp"
+
+#include "ipam/keys.hpp"
+#include "ipam/resources/resource_codec.hpp"
+
+namespace blockd::ipam {
+
+Result<IpamSettings> read_ipam_settings(Datastore& store) {
+  const std::string config_folder = keys::resource_folder("IPAMConfiguration");
+  const std::string reservation_folder = keys::resource_folder("IPReservation");
+  auto listed = store.list(keys::kResources + "ip");
+  if (!listed) return listed.error();
+  IpamSettings settings;
+  std::vector<IPReservation> reservations;
+  for (const auto& kv : listed->kvs) {
+    const bool config = kv.key == config_folder + "default";
+    if (!config && !kv.key.starts_with(reservation_folder)) continue;
+    auto doc = nlohmann::json::parse(kv.value, nullptr, false);
+    if (doc.is_discarded()) return internal(kv.key + ": stored resource is not JSON");
+    auto r = resource_from_json(doc);
+    if (!r) return r.error().within(kv.key);
+    if (auto* c = std::get_if<IPAMConfiguration>(&*r)) settings.config = std::move(*c);
+    if (auto* res = std::get_if<IPReservation>(&*r)) reservations.push_back(std::move(*res));
+  }
+  settings.reserved = ReservedAddresses::of(reservations);
+  return settings;
+}
+
+}  // namespace blockd::ipam
