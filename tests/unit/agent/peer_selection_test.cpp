@@ -78,6 +78,8 @@ TEST(PeerSelection, SourceAddressUseNodeIpBindsToTheNodesAddressAndNoneToNothing
   EXPECT_EQ(peers[4].config.local_address, std::nullopt);
   // A node without an address of the peer's family: nothing to bind (the speaker refuses the peer).
   EXPECT_EQ(select_peers({}, {v6}, "n1", {}, {}, {A("10.0.0.10")})[0].config.local_address, std::nullopt);
+}
+
 ipam::Node node(const char* name, const char* v4, std::optional<std::uint32_t> as = std::nullopt, ipam::Labels labels = {},
                 const char* v6 = nullptr) {
   ipam::Node n;

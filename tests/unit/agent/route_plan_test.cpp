@@ -100,17 +100,22 @@ TEST_F(RoutePlanTest, AddressBorrowedFromUsByAnotherNodeIsRoutedToIt) {
 }
 
 // A route reflector passes on the originating node's address as the next hop (RFC 4456): not a
-// gateway the kernel takes from another subnet, so the block is left to the default route.
+// gateway the kernel takes from another subnet, so the block is left to the default route. A
+// router that is no node (the ToR of a second uplink) stays a gateway: ECMP's case.
 TEST_F(RoutePlanTest, ALearnedNextHopOutsideThisSubnetIsNoKernelGateway) {
   block("192.168.0.128/26", "n2");
-  auto p = plan({{P("192.168.0.128/26"), A("10.0.1.10")}});
+  auto p = plan({{P("192.168.0.128/26"), A("10.0.1.10"), {}}});
   EXPECT_EQ(find(p, "192.168.0.128/26"), nullptr);
   ASSERT_EQ(p.notes.size(), 1u);
-  EXPECT_EQ(p.notes[0], "192.168.0.128/26: learned via 10.0.1.10, not on this node's subnet; left to the default route");
+  EXPECT_EQ(p.notes[0], "192.168.0.128/26: learned via 10.0.1.10, another node not on this node's subnet; left to the default route");
   // The ToR's route, on this subnet, wins over the reflected one even when shorter.
-  p = plan({{P("192.168.0.128/26"), A("10.0.1.10")}, {P("192.168.0.0/16"), A("10.0.0.1")}});
+  p = plan({{P("192.168.0.128/26"), A("10.0.1.10"), {}}, {P("192.168.0.0/16"), A("10.0.0.1"), {}}});
   ASSERT_NE(find(p, "192.168.0.128/26"), nullptr);
   EXPECT_EQ(*find(p, "192.168.0.128/26"), netlink::Route::direct(P("192.168.0.128/26"), A("10.0.0.1")));
+  // A router off this subnet that is no node (a second uplink's ToR) is taken.
+  p = plan({{P("192.168.0.128/26"), A("10.9.0.1"), {}}});
+  ASSERT_NE(find(p, "192.168.0.128/26"), nullptr);
+  EXPECT_EQ(*find(p, "192.168.0.128/26"), netlink::Route::direct(P("192.168.0.128/26"), A("10.9.0.1")));
 }
 
 struct ModeCase {
