@@ -9,7 +9,8 @@
 #   3. BGPFilter export: the CIDR the BIRD peer's filter rejects is at FRR but not at BIRD, and
 #      the one the FRR peer's filter rejects at BIRD but not at FRR;
 #   4. BGPFilter import: of two remote blocks BIRD announces, the rejected one is received but
-#      never reaches the node's kernel, the other is routed via BIRD;
+#      never reaches the node's kernel, the other is routed via BIRD; likewise of two FRR
+#      announces, under the FRR peer's own import rule;
 #   5. ttlSecurity (GTSM): the BIRD session (ttl security on) comes up with it; FRR (ttl-security
 #      hops 1) keeps blockd out until the FRR BGPPeer gets ttlSecurity: 1 too, then comes up;
 #      once FRR drops its ttl-security (sends TTL 1), blockd drops its packets and the session.
@@ -68,6 +69,11 @@ metadata: {name: pool-5}
 spec: {cidr: 192.168.5.0/24, nodeSelector: all()}
 ---
 apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: {name: pool-6}
+spec: {cidr: 192.168.6.0/24, nodeSelector: all()}
+---
+apiVersion: projectcalico.org/v3
 kind: BGPConfiguration
 metadata:
   name: default
@@ -113,6 +119,10 @@ spec:
     - action: Reject
       matchOperator: In
       cidr: 198.51.100.0/24
+  importV4:
+    - action: Reject
+      matchOperator: In
+      cidr: 192.168.6.0/24
 ---
 apiVersion: projectcalico.org/v3
 kind: BGPPeer
@@ -126,13 +136,19 @@ spec:
 apiVersion: projectcalico.org/v3
 kind: BGPPeer
 metadata: {name: frr-tor}
-spec: {peerIP: 10.78.0.1, asNumber: 65003, filters: [frr-policy]}
+spec: {peerIP: 10.78.0.1, asNumber: 65003, filters: [frr-policy], sourceAddress: None}  # node-0's address is on the BIRD link
 ---
 apiVersion: projectcalico.org/v3
 kind: Node
 metadata: {name: node-1}
 spec:
   bgp: {ipv4Address: 10.99.0.5/24}
+---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata: {name: node-2}
+spec:
+  bgp: {ipv4Address: 10.99.0.6/24}
 YAML
 
 cat >"$WORK/blockd.yaml" <<CONF
@@ -150,7 +166,9 @@ block_of() { python3 -c 'import ipaddress, sys; print(ipaddress.ip_network(sys.a
 OWN=$(block_of "$(blockctl ipam allocate --node node-0 --handle pod-a --pool pool-0)")              # this node's block
 REMOTE_OK=$(block_of "$(blockctl ipam allocate --node node-1 --handle pod-b --pool pool-0)")        # node-1's, accepted
 REMOTE_FILTERED=$(block_of "$(blockctl ipam allocate --node node-1 --handle pod-c --pool pool-5)")  # node-1's, importV4 rejects
-echo "blocks: node-0 $OWN, node-1 $REMOTE_OK and $REMOTE_FILTERED"
+FRR_OK=$(block_of "$(blockctl ipam allocate --node node-2 --handle pod-d --pool pool-0)")            # node-2's, accepted
+FRR_FILTERED=$(block_of "$(blockctl ipam allocate --node node-2 --handle pod-e --pool pool-6)")      # node-2's, FRR's importV4 rejects
+echo "blocks: node-0 $OWN, node-1 $REMOTE_OK and $REMOTE_FILTERED (from BIRD), node-2 $FRR_OK and $FRR_FILTERED (from FRR)"
 
 # BIRD announces node-1's two blocks, as a ToR that learned them from node-1 would.
 start_bird "router id 10.77.0.1;
@@ -166,7 +184,10 @@ router bgp 65003
  no bgp ebgp-requires-policy
  neighbor 10.78.0.2 remote-as 65002
  neighbor 10.78.0.2 ttl-security hops 1
+ no bgp network import-check
  address-family ipv4 unicast
+  network $FRR_OK
+  network $FRR_FILTERED
  exit-address-family"
 frr_has() { vtysh_ -c "show bgp ipv4 unicast $1 json" | grep -q '"paths"'; }
 frr_established() { vtysh_ -c "show bgp neighbors 10.78.0.2 json" | grep -q '"bgpState":"Established"'; }
@@ -182,7 +203,7 @@ blockctl apply -f - >/dev/null <<'YAML'
 apiVersion: projectcalico.org/v3
 kind: BGPPeer
 metadata: {name: frr-tor}
-spec: {peerIP: 10.78.0.1, asNumber: 65003, ttlSecurity: 1, filters: [frr-policy]}
+spec: {peerIP: 10.78.0.1, asNumber: 65003, ttlSecurity: 1, filters: [frr-policy], sourceAddress: None}
 YAML
 wait_for "FRR session Established once frr-tor has ttlSecurity: 1" 30 frr_established
 
@@ -224,6 +245,12 @@ received=$("$BLOCKCTL" routes received --socket "$WORK/blockd.sock" -o json)
 grep -q "$REMOTE_FILTERED" <<<"$received" || fail "blockd did not receive $REMOTE_FILTERED from BIRD"
 ip -n "$NODE" route show "$REMOTE_FILTERED" | grep -q . && fail "$REMOTE_FILTERED is in the node's kernel although importV4 rejects it"
 echo "ok: $REMOTE_FILTERED received but not installed (importV4), $REMOTE_OK installed"
+frr_routed() { ip -n "$NODE" route show "$1" proto 200 | grep -q "via 10.78.0.1"; }
+wait_for "$FRR_OK routed via FRR in the node's kernel" 20 frr_routed "$FRR_OK"
+received=$("$BLOCKCTL" routes received --socket "$WORK/blockd.sock" -o json)
+grep -q "$FRR_FILTERED" <<<"$received" || fail "blockd did not receive $FRR_FILTERED from FRR"
+ip -n "$NODE" route show "$FRR_FILTERED" | grep -q . && fail "$FRR_FILTERED is in the node's kernel although frr-policy's importV4 rejects it"
+echo "ok: $FRR_FILTERED received from FRR but not installed (importV4), $FRR_OK installed via FRR"
 
 # 5 (second half): blockd's own GTSM. FRR stops sending TTL 255; blockd drops its packets
 # (the kernel's TCPMinTTLDrop counts them) and its side of the session ends with the hold
