@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <string>
+#include <utility>
 
 #include "ipam/resources/bgp_policy_validation.hpp"
 #include "ipam/resources/ipam_settings.hpp"
@@ -307,11 +308,21 @@ Status validate_bgp_configuration(BGPConfiguration& c) {
   if (c.listen_port && *c.listen_port == 0) {
     return field_error("spec.listenPort", "0 is out of range (1 to 65535)");
   }
-  // Calico: asNumber and nodeToNodeMeshEnabled are cluster-wide, valid on `default` only.
+  // Calico: asNumber and nodeToNodeMeshEnabled are cluster-wide, valid on `default` only. The
+  // agent reads communities, prefixAdvertisements and service CIDRs from `default` alone
+  // (agent/bgp_policy.cpp), so a node's configuration refuses them rather than store them unused.
   if (c.name != "default") {
-    if (c.as_number) return field_error("spec.asNumber", "only valid on the BGPConfiguration named default");
-    if (c.node_to_node_mesh_enabled) {
-      return field_error("spec.nodeToNodeMeshEnabled", "only valid on the BGPConfiguration named default");
+    const std::pair<const char*, bool> cluster_wide[] = {
+        {"spec.asNumber", c.as_number.has_value()},
+        {"spec.nodeToNodeMeshEnabled", c.node_to_node_mesh_enabled.has_value()},
+        {"spec.communities", !c.communities.empty()},
+        {"spec.prefixAdvertisements", !c.prefix_advertisements.empty()},
+        {"spec.serviceClusterIPs", !c.service_cluster_ips.empty()},
+        {"spec.serviceExternalIPs", !c.service_external_ips.empty()},
+        {"spec.serviceLoadBalancerIPs", !c.service_load_balancer_ips.empty()},
+    };
+    for (const auto& [field, set] : cluster_wide) {
+      if (set) return field_error(field, "only valid on the BGPConfiguration named default");
     }
   }
   const auto& sev = c.log_severity_screen;

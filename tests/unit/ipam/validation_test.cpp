@@ -555,6 +555,11 @@ TEST(BGPConfigurationRules, PortAsnMeshAndSeverity) {
       {node_config("  listenPort: 1179\n  logSeverityScreen: Debug\n"), ""},
       {node_config("  asNumber: 65001\n"),
        "document 1: BGPConfiguration node.n1: spec.asNumber: only valid on the BGPConfiguration named default"},
+      {node_config("  serviceClusterIPs: [{cidr: 10.96.0.0/12}]\n"),
+       "document 1: BGPConfiguration node.n1: spec.serviceClusterIPs: only valid on the BGPConfiguration named default"},
+      {node_config("  prefixAdvertisements: [{cidr: 10.0.0.0/8, communities: [65000:1]}]\n"),
+       "document 1: BGPConfiguration node.n1: spec.prefixAdvertisements: only valid on the BGPConfiguration named "
+       "default"},
       {node_config("  nodeToNodeMeshEnabled: true\n"),
        "document 1: BGPConfiguration node.n1: spec.nodeToNodeMeshEnabled: only valid on the BGPConfiguration named "
        "default"},
