@@ -17,7 +17,9 @@ lab_test_setup "$build" >/dev/null
 clab deploy --runtime netns >/dev/null
 wait_sessions 60 || fail "BGP sessions"
 blockctl label nodes kube-node-0 rack=0 >/dev/null
-blockctl create -f - <"$(dirname "$topo")/rack-0-ippool.yaml" >/dev/null
+# Workload addresses only: with Tunnel use the node's IPIP tunnel address (Calico's
+# ipv4IPIPTunnelAddr) would hold a block, and every ADD must claim a new one.
+{ cat "$(dirname "$topo")/rack-0-ippool.yaml"; echo "  allowedUses: [Workload]"; } | blockctl create -f - >/dev/null
 sock=$(on kube-node-0 echo /run/blockd/blockd.sock)
 python3 "$here/convergence.py" "clab-$lab_name-router" "clab-$lab_name-kube-node-0" "$sock" \
   "$build/agent/blockd-ipam" 192.168.0. "$samples"
