@@ -238,19 +238,20 @@ birdc_has 203.0.113.0/24 && fail "BIRD has 203.0.113.0/24, which tor-policy's ex
 frr_has 198.51.100.0/24 && fail "FRR has 198.51.100.0/24, which frr-policy's exportV4 rejects"
 echo "ok: 203.0.113.0/24 filtered from BIRD, advertised to FRR; 198.51.100.0/24 filtered from FRR, advertised to BIRD"
 
-# 4. Import filter: both of node-1's blocks are received from BIRD; only the accepted one is routed.
-kernel_has() { ip -n "$NODE" route show "$1" proto 200 | grep -q "via 10.77.0.1"; }
-wait_for "$REMOTE_OK routed via BIRD in the node's kernel" 20 kernel_has "$REMOTE_OK"
-received=$("$BLOCKCTL" routes received --socket "$WORK/blockd.sock" -o json)
-grep -q "$REMOTE_FILTERED" <<<"$received" || fail "blockd did not receive $REMOTE_FILTERED from BIRD"
-ip -n "$NODE" route show "$REMOTE_FILTERED" | grep -q . && fail "$REMOTE_FILTERED is in the node's kernel although importV4 rejects it"
-echo "ok: $REMOTE_FILTERED received but not installed (importV4), $REMOTE_OK installed"
-frr_routed() { ip -n "$NODE" route show "$1" proto 200 | grep -q "via 10.78.0.1"; }
-wait_for "$FRR_OK routed via FRR in the node's kernel" 20 frr_routed "$FRR_OK"
-received=$("$BLOCKCTL" routes received --socket "$WORK/blockd.sock" -o json)
-grep -q "$FRR_FILTERED" <<<"$received" || fail "blockd did not receive $FRR_FILTERED from FRR"
-ip -n "$NODE" route show "$FRR_FILTERED" | grep -q . && fail "$FRR_FILTERED is in the node's kernel although frr-policy's importV4 rejects it"
-echo "ok: $FRR_FILTERED received from FRR but not installed (importV4), $FRR_OK installed via FRR"
+# 4. Import filter: of the two blocks each ToR announces, both are received and only the accepted
+# one is routed, via that ToR.
+routed_via() { ip -n "$NODE" route show "$2" proto 200 | grep -q "via $1"; }
+# check_import TOR_NAME TOR_ADDRESS ACCEPTED REJECTED FILTER
+check_import() {
+  wait_for "$3 routed via $1 in the node's kernel" 20 routed_via "$2" "$3"
+  local received
+  received=$("$BLOCKCTL" routes received --socket "$WORK/blockd.sock" -o json)
+  grep -q "$4" <<<"$received" || fail "blockd did not receive $4 from $1"
+  ip -n "$NODE" route show "$4" | grep -q . && fail "$4 is in the node's kernel although $5's importV4 rejects it"
+  echo "ok: $4 received from $1 but not installed ($5's importV4), $3 installed via $1"
+}
+check_import BIRD 10.77.0.1 "$REMOTE_OK" "$REMOTE_FILTERED" tor-policy
+check_import FRR 10.78.0.1 "$FRR_OK" "$FRR_FILTERED" frr-policy
 
 # 5 (second half): blockd's own GTSM. FRR stops sending TTL 255; blockd drops its packets
 # (the kernel's TCPMinTTLDrop counts them) and its side of the session ends with the hold
