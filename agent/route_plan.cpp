@@ -15,7 +15,12 @@ using ipam::Prefix;
 class Planner {
  public:
   Planner(const ClusterView& view, const ThisNode& self, const std::vector<LearnedRoute>& learned)
-      : view_(view), self_(self), learned_(learned) {}
+      : view_(view), self_(self), learned_(learned) {
+    for (const auto& [name, n] : view_.nodes) {
+      if (n.ipv4_address) node_addresses_.insert(n.ipv4_address->address);
+      if (n.ipv6_address) node_addresses_.insert(n.ipv6_address->address);
+    }
+  }
 
   RoutePlan run() {
     std::vector<Prefix> own, own_unexported;
@@ -66,11 +71,7 @@ class Planner {
   // iBGP mesh passes on the originating node's own address; off this node's subnet the
   // default route (the rack's gateway) reaches that node anyway.
   bool usable_gateway(const Address& hop, const ipam::InterfaceAddress& local) const {
-    if (local.subnet().contains(Prefix::host(hop))) return true;
-    return std::none_of(view_.nodes.begin(), view_.nodes.end(), [&](const auto& entry) {
-      const ipam::Node& n = entry.second;
-      return (n.ipv4_address && n.ipv4_address->address == hop) || (n.ipv6_address && n.ipv6_address->address == hop);
-    });
+    return local.subnet().contains(Prefix::host(hop)) || !node_addresses_.contains(hop);
   }
 
   void route_to(const std::string& node_name, const Prefix& dst) {
@@ -158,6 +159,7 @@ class Planner {
   const std::vector<LearnedRoute>& learned_;
   RoutePlan plan_;
   std::set<std::string> vteps_;
+  std::set<Address> node_addresses_;  // every Node's addresses, for usable_gateway
 };
 
 }  // namespace
