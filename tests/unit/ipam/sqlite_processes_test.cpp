@@ -48,6 +48,8 @@ class SqliteProcesses : public ::testing::Test {
     auto store = SqliteStore::open(path);
     ASSERT_TRUE(store.ok());
     ResourceStore resources(**store);
+    // The pool is in the store as well, as the check judges blocks against the stored pools.
+    ASSERT_TRUE(resources.write(testing::test_pool(), WriteMode::Create).ok());
     for (int i = 0; i < 4; ++i) {  // blocks must be affine to nodes that exist
       Node n;
       n.name = "node-" + std::to_string(i);
