@@ -21,7 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 status=0
 for script in "$here"/*/run.sh; do
   [ -e "$script" ] || continue
-  echo "== benchmarks: $(basename "$(dirname "$script")")"
+  echo "== benchmarks: $(basename "$(dirname "$script")") (at $SECONDS s)"
   if [ -n "$report" ]; then
     bash "$script" "$build" | tee -a "$report/bench.txt"
     rc=${PIPESTATUS[0]}
