@@ -64,8 +64,10 @@ Result<Allocator::Attempt> Allocator::assign_in(StoredBlock block, bool claim, c
   if (!address) return Attempt{};  // full (callers pick blocks with room)
   const Prefix cidr = block.block.cidr();
   const bool borrowed = block.block.affinity() != ctx.node;
-  auto committed = blocks_.commit_assignment(std::move(block), claim, handle);
+  bool settings_changed = false;
+  auto committed = blocks_.commit_assignment(std::move(block), claim, handle, settings.guards(), &settings_changed);
   if (!committed) return committed.error();
+  if (settings_changed) settings_.reset();  // read again before the retry
   // Lost: someone changed the block (or claimed it first) or the handle; the retry starts from
   // what they wrote (a block a sibling claimed for this node is then allocated in).
   if (!*committed) return Attempt{Attempt::Outcome::Retry, {}};
@@ -205,8 +207,9 @@ Result<AllocatedAddress> Allocator::allocate(const AllocationContext& ctx, const
     }
   }
   if (auto ok = release_deselected_blocks(ctx); !ok) return ok.error();
-  auto settings = read_ipam_settings(store_);
-  if (!settings) return settings.error();
+  // Settings read before this call may be stricter than the store's (a deletion since): read
+  // them again once before reporting that no address is free.
+  bool read_here = false;
   // Assume a new handle: one round trip. A handle that exists fails the first compare, which
   // returns it, so a held address is found without a read up front.
   StoredHandle handle = StoredHandle::absent(req.handle);
@@ -218,15 +221,26 @@ Result<AllocatedAddress> Allocator::allocate(const AllocationContext& ctx, const
         auto held = held_address(ctx, req, handle);
         if (!held) return held.error();
         if (*held) return *held;
+        if (!settings_) {
+          auto read = read_ipam_settings(store_);
+          if (!read) return read.error();
+          settings_ = std::move(*read);
+          read_here = true;
+        }
+        const IpamSettings& settings = *settings_;
         bool block_limit = false;
         for (Try step : steps) {
-          auto r = (this->*step)(ctx, choice.candidates, req, *settings, handle);
+          auto r = (this->*step)(ctx, choice.candidates, req, settings, handle);
           if (!r) return r.error();
           if (r->outcome == Attempt::Outcome::Allocated) return std::optional<AllocatedAddress>{r->address};
           if (r->outcome == Attempt::Outcome::Retry) return std::optional<AllocatedAddress>{};
           block_limit = block_limit || r->block_limit;
         }
-        return no_free_address(ctx.node, choice.candidates, *settings, held_blocks_, block_limit);
+        if (!read_here) {
+          settings_.reset();
+          return std::optional<AllocatedAddress>{};
+        }
+        return no_free_address(ctx.node, choice.candidates, settings, held_blocks_, block_limit);
       });
 }
 

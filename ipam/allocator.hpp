@@ -115,6 +115,10 @@ class Allocator {
 
   Datastore& store_;
   BlockReaderWriter blocks_;
+  // The IPAM settings as last read, kept across allocations: each commit guards them
+  // (ipam_settings_reader.hpp says why that keeps every reservation honoured); none when a
+  // commit found them changed.
+  std::optional<IpamSettings> settings_;
   std::size_t held_blocks_ = 0;  // the node's blocks as try_claim last counted them (for the error)
 };
 

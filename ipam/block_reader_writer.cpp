@@ -123,7 +123,8 @@ void BlockReaderWriter::remember(StoredBlock read) {
   cache_.remember(node, read.key, std::move(read.block), read.mod_revision);
 }
 
-Result<bool> BlockReaderWriter::commit_assignment(StoredBlock block, bool claim, StoredHandle& handle) {
+Result<bool> BlockReaderWriter::commit_assignment(StoredBlock block, bool claim, StoredHandle& handle,
+                                                 const std::vector<Unchanged>& guards, bool* guard_failed) {
   HandleRecord record = handle.record ? *handle.record : HandleRecord{handle.id, {}};
   record.add(block.block.cidr());
   const std::string owner = block.block.affinity();
@@ -135,6 +136,7 @@ Result<bool> BlockReaderWriter::commit_assignment(StoredBlock block, bool claim,
     txn.compares.push_back({affinity, 0});
     txn.operations.push_back(Operation::put(affinity, "{}"));
   }
+  txn.unchanged = guards;
   auto result = store_.commit(txn);
   if (!result) {
     cache_.forget(owner);  // the write may or may not have applied
@@ -146,6 +148,7 @@ Result<bool> BlockReaderWriter::commit_assignment(StoredBlock block, bool claim,
     cache_.remember(owner, block.key, std::move(block.block), result->revision);
     return true;
   }
+  if (guard_failed) *guard_failed = result->changed_since;
   // Lost the race: learn the handle's and the block's current state from the answer (absent if
   // not listed), so that the retry needs no read.
   std::optional<KeyValue> handle_now, block_now;

@@ -57,7 +57,10 @@ class BlockReaderWriter {
   // Writes `block` (read at block.mod_revision; 0: a claim of a free block, written with its
   // affinity) and counts one more of its addresses for `handle`, in one transaction. True when
   // it applied; false when it lost the race: `handle` then holds the handle as it is now.
-  Result<bool> commit_assignment(StoredBlock block, bool claim, StoredHandle& handle);
+  // `guards` go in the same transaction (the allocator's cached settings, ipam_settings_reader.hpp);
+  // when one of them failed, *guard_failed is set.
+  Result<bool> commit_assignment(StoredBlock block, bool claim, StoredHandle& handle,
+                                 const std::vector<Unchanged>& guards = {}, bool* guard_failed = nullptr);
   // Writes a release from `cidr`: the block as read at block->mod_revision (none: it must still
   // be absent), with the addresses already freed, or deleted with its affinity when
   // `drop_block`; and the handle (none: it must still be absent) with its record after the

@@ -5,12 +5,17 @@
 
 namespace blockd::ipam {
 
+std::vector<Unchanged> IpamSettings::guards() const {
+  return {{keys::resource_folder("IPAMConfiguration"), revision}, {keys::resource_folder("IPReservation"), revision}};
+}
+
 Result<IpamSettings> read_ipam_settings(Datastore& store) {
   const std::string config_folder = keys::resource_folder("IPAMConfiguration");
   const std::string reservation_folder = keys::resource_folder("IPReservation");
   auto listed = store.list(keys::kResources + "ip");
   if (!listed) return listed.error();
   IpamSettings settings;
+  settings.revision = listed->revision;
   std::vector<IPReservation> reservations;
   for (const auto& kv : listed->kvs) {
     const bool config = kv.key == config_folder + "default";

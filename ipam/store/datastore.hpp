@@ -43,10 +43,23 @@ struct Operation {
   static Operation erase(std::string key) { return {Kind::Delete, std::move(key), {}}; }
 };
 
+// A compare on every key under a prefix: none was written after `revision`. A key deleted
+// since is not seen (etcd keeps no tombstone to compare), so callers guard with it only what a
+// deletion makes less strict (e.g. the IPAM settings an allocation obeys).
+struct Unchanged {
+  std::string prefix;
+  std::int64_t revision = 0;
+};
+
 // All compares hold => all operations apply atomically at one new revision.
 struct Transaction {
+  Transaction() = default;
+  Transaction(std::vector<Compare> c, std::vector<Operation> o, std::vector<Unchanged> u = {})
+      : compares(std::move(c)), operations(std::move(o)), unchanged(std::move(u)) {}
+
   std::vector<Compare> compares;
   std::vector<Operation> operations;
+  std::vector<Unchanged> unchanged;
 };
 
 struct TransactionResult {
@@ -55,6 +68,9 @@ struct TransactionResult {
   // When it did not succeed: the current value of every compared key that exists, so a
   // caller can retry without another read (one round trip per attempt on etcd).
   std::vector<KeyValue> current;
+  // When it did not succeed: whether an Unchanged compare failed (a key under its prefix was
+  // written since its revision).
+  bool changed_since = false;
 };
 
 struct WatchEvent {

@@ -190,6 +190,18 @@ Result<TransactionResult> EtcdStore::commit(const Transaction& txn) {
                        {"mod_revision", std::to_string(c.mod_revision)}});
     failure.push_back({{"request_range", range_request(c.key)}});
   }
+  for (const auto& u : txn.unchanged) {
+    // A compare over a key range holds when it holds for every key in it (etcd 3.3+).
+    json c = prefix_request(u.prefix);
+    c["target"] = "MOD";
+    c["result"] = "LESS";
+    c["mod_revision"] = std::to_string(u.revision + 1);
+    compare.push_back(std::move(c));
+    json changed = prefix_request(u.prefix);
+    changed["min_mod_revision"] = std::to_string(u.revision + 1);
+    changed["keys_only"] = true;  // not count_only: etcd counts before it filters by revision
+    failure.push_back({{"request_range", std::move(changed)}});
+  }
   json success = json::array();
   for (const auto& op : txn.operations) {
     if (op.kind == Operation::Kind::Put) {
@@ -205,10 +217,15 @@ Result<TransactionResult> EtcdStore::commit(const Transaction& txn) {
   result.succeeded = answer->value("succeeded", false);
   result.revision = header_revision(*answer);
   if (!result.succeeded) {
+    // The failure branch's answers in order: one per compared key, then the keys written since under each prefix.
     if (auto responses = answer->find("responses"); responses != answer->end() && responses->is_array()) {
-      for (const auto& r : *responses) {
-        if (auto range = r.find("response_range"); range != r.end()) {
+      for (std::size_t i = 0; i < responses->size(); ++i) {
+        auto range = (*responses)[i].find("response_range");
+        if (range == (*responses)[i].end()) continue;
+        if (i < txn.compares.size()) {
           for (auto& kv : key_values(*range)) result.current.push_back(std::move(kv));
+        } else if (!key_values(*range).empty()) {
+          result.changed_since = true;
         }
       }
     }

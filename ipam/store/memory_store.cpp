@@ -69,6 +69,12 @@ Result<TransactionResult> MemoryStore::commit(const Transaction& txn) {
     const std::int64_t rev = it == state_->kvs.end() ? 0 : it->second.mod_revision;
     if (rev != c.mod_revision) holds = false;
   }
+  for (const auto& u : txn.unchanged) {
+    for (auto it = state_->kvs.lower_bound(u.prefix); it != state_->kvs.end() && it->first.starts_with(u.prefix); ++it) {
+      if (it->second.mod_revision > u.revision) result.changed_since = true;
+    }
+  }
+  holds = holds && !result.changed_since;
   if (!holds) {
     for (const auto& c : txn.compares) {
       if (auto it = state_->kvs.find(c.key); it != state_->kvs.end()) result.current.push_back(it->second);

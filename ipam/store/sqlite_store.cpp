@@ -393,6 +393,22 @@ Result<bool> compares_hold(sqlite3* db, const std::vector<Compare>& compares, st
   return holds;
 }
 
+// Whether a key under one of the prefixes was written after its revision.
+Result<bool> changed_since(sqlite3* db, const std::vector<Unchanged>& unchanged) {
+  for (const auto& u : unchanged) {
+    const std::string end = prefix_end(u.prefix);
+    const std::string sql = std::string("SELECT 1 FROM kv WHERE key >= ?1 AND mod_revision > ?2") +
+                            (end.empty() ? "" : " AND key < ?3") + " LIMIT 1";
+    Statement s(db, sql.c_str());
+    s.bind(1, u.prefix).bind(2, u.revision);
+    if (!end.empty()) s.bind(3, end);
+    const int rc = s.step();
+    if (rc == SQLITE_ROW) return true;
+    if (rc != SQLITE_DONE) return sqlite_error(db, "comparing the revisions under " + u.prefix);
+  }
+  return false;
+}
+
 // Applies the operations at revision `next`, logging each change for the watches (a delete of
 // a key that is not there changes nothing and is not logged).
 Status apply_operations(sqlite3* db, const std::vector<Operation>& operations, std::int64_t next) {
@@ -461,6 +477,10 @@ Result<TransactionResult> SqliteStore::commit(const Transaction& txn) {
   std::vector<KeyValue> current;
   auto holds = compares_hold(db_, txn.compares, current);
   if (!holds) return rollback(holds.error());
+  auto changed = changed_since(db_, txn.unchanged);
+  if (!changed) return rollback(changed.error());
+  result.changed_since = *changed;
+  *holds = *holds && !*changed;
   if (!*holds || txn.operations.empty()) {
     exec(db_, "COMMIT");
     result.succeeded = *holds;

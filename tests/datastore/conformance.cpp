@@ -56,6 +56,30 @@ TEST_P(DatastoreConformance, TransactionIsAllOrNothing) {
   EXPECT_EQ(store->get(kPrefix + "y").value()->mod_revision, ok->revision);
 }
 
+// An Unchanged compare holds while no key under its prefix (an empty one included) was written
+// after its revision, in the same transaction as the key compares, and says when it failed.
+TEST_P(DatastoreConformance, UnchangedPrefixGuardsATransaction) {
+  const std::string guarded = kPrefix + "guarded/";
+  auto at = put(kPrefix + "other", "o", 0)->revision;
+  auto empty = store->commit({{}, {Operation::put(kPrefix + "a", "1")}, {{guarded, at}}});
+  ASSERT_TRUE(empty.ok() && empty->succeeded);
+  ASSERT_TRUE(put(guarded + "r", "r", 0)->succeeded);
+  auto stale = store->commit({{{kPrefix + "b", 0}}, {Operation::put(kPrefix + "b", "1")}, {{guarded, at}}});
+  ASSERT_TRUE(stale.ok());
+  EXPECT_FALSE(stale->succeeded);
+  EXPECT_TRUE(stale->changed_since);
+  EXPECT_FALSE(store->get(kPrefix + "b").value().has_value());
+  const auto now = store->list(guarded).value().revision;
+  ASSERT_TRUE(put(kPrefix + "guarded0", "outside the prefix", 0)->succeeded);
+  auto fresh = store->commit({{{kPrefix + "b", 0}}, {Operation::put(kPrefix + "b", "1")}, {{guarded, now}}});
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_TRUE(fresh->succeeded);
+  auto lost = store->commit({{{kPrefix + "b", 0}}, {Operation::put(kPrefix + "b", "2")}, {{guarded, now}}});
+  ASSERT_TRUE(lost.ok());
+  EXPECT_FALSE(lost->succeeded);
+  EXPECT_FALSE(lost->changed_since);  // the key compare failed, not the prefix's
+}
+
 TEST_P(DatastoreConformance, ListByPrefixInKeyOrder) {
   for (const char* k : {"b/2", "a/1", "b/1", "c", "b0"}) ASSERT_TRUE(put(kPrefix + k, k, 0)->succeeded);
   ASSERT_TRUE(put("/blockd/v1/other", "o", 0)->succeeded);

@@ -150,6 +150,28 @@ TEST_P(DatastoreConformance, StrictAffinityForbidsBorrowing) {
   }
 }
 
+// The allocator keeps the settings between allocations (ipam_settings_reader.hpp): a reservation
+// another client writes after they were read is honoured by the next allocation all the same,
+// and a reservation deleted since frees its addresses once nothing else is free.
+TEST_P(DatastoreConformance, SettingsKeptBetweenAllocationsFollowTheStore) {
+  Lifecycle l(*store), other(*store);
+  ASSERT_TRUE(l.apply(node_yaml("n1", "0")).ok());
+  ASSERT_TRUE(l.apply(reservation_yaml("r0", "10.0.0.7")).ok());
+  ASSERT_TRUE(l.apply(pool_yaml("p", "10.0.0.0/29", "  blockSize: 29\n")).ok());
+  ASSERT_EQ(l.allocate("n1", "h0").value().address.str(), "10.0.0.0");  // settings read and kept
+  ASSERT_TRUE(other.apply(reservation_yaml("r1", "10.0.0.1, 10.0.0.2")).ok());
+  EXPECT_EQ(l.allocate("n1", "h1").value().address.str(), "10.0.0.3");
+  for (int i = 2; i < 5; ++i) ASSERT_TRUE(l.allocate("n1", "h" + std::to_string(i)).ok());  // .4 .5 .6
+  ASSERT_TRUE(other.resources_.remove("IPReservation", "r1").ok());
+  std::set<std::string> got;
+  for (int i = 5; i < 7; ++i) got.insert(l.allocate("n1", "h" + std::to_string(i)).value().address.str());
+  EXPECT_EQ(got, (std::set<std::string>{"10.0.0.1", "10.0.0.2"}));
+  auto more = l.allocate("n1", "h7");  // 10.0.0.7 is still reserved
+  ASSERT_FALSE(more.ok()) << more->address.str();
+  EXPECT_EQ(more.error().code, ErrorCode::Exhausted);
+  l.expect_check_clean();
+}
+
 // 8 allocators, each for its own node, with reservations and maxBlocksPerHost 2 in force while
 // a second reservation is added: no reserved address of the first is ever held, no address is
 // held twice, no node holds more than 2 blocks, ipam check is clean.

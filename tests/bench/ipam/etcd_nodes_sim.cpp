@@ -12,8 +12,14 @@
 //   BLOCKD_SIM_NODES (100; the issue's: 1000), BLOCKD_SIM_WORKLOADS (300; the issue's: 10000),
 //   BLOCKD_SIM_RATE (workloads per second, 50), BLOCKD_SIM_ALLOCATORS (concurrent, 16),
 //   BLOCKD_BENCH_SAMPLES (a folder: raw latency samples, one file per figure, for the report).
-// All the nodes share this process's cores (and etcd's): on a 2-core machine 1,000 views and
-// etcd's JSON gateway serving 1,000 watch streams saturate it (a transaction then times out).
+// All the nodes share this process's cores (and etcd's). At 1,000 nodes on 2 shared cores the
+// allocations time out (etcd's 5 s request timeout) about 2.5 s into the workloads; measured:
+// this process takes the cores (1.2 of 2; perf: ClusterWatcher::assemble copying every Node and
+// block into each view, and freeing the last view, about 40% in map copy/erase and malloc),
+// because every allocation changes one block and each of the 1,000 views rebuilds a whole view
+// of 1,000 nodes from it (O(nodes^2) work per allocation); etcd gets 5-20% of a core, has no
+// slow watcher and no pending events, and a raw put from curl or etcdctl takes 1.6-6.5 s. The
+// watch fan-out itself is not the limit: the views' rebuild cost and CPU starvation are.
 // Usage: ipam_etcd_nodes_sim PATH/TO/etcd_put_ref.py
 #include <sys/resource.h>
 #include <unistd.h>

@@ -2,7 +2,7 @@
 """Reference for the etcd benchmarks: raw HTTP/1.1 puts to etcd's v3 JSON gateway, one
 keep-alive connection per client thread, no library in between. Prints the rate and the
 p50/p99 latency: "<puts per second> <p50 ms> <p99 ms>".
-Usage: etcd_put_ref.py HOST:PORT CLIENTS PUTS_PER_CLIENT
+Usage: etcd_put_ref.py HOST:PORT CLIENTS PUTS_PER_CLIENT [VALUE_BYTES (200)]
        etcd_put_ref.py --served HOST:PORT   (key-value requests etcd has served, from /metrics)
        etcd_put_ref.py --metric NAME HOST:PORT   (the sum of one of etcd's counters, from /metrics)"""
 import base64
@@ -29,6 +29,7 @@ if sys.argv[1] == "--metric":
 
 host, port = sys.argv[1].rsplit(":", 1)
 clients, each = int(sys.argv[2]), int(sys.argv[3])
+value_bytes = int(sys.argv[4]) if len(sys.argv) > 4 else 200
 latencies = []
 lock = threading.Lock()
 failed = []
@@ -39,7 +40,7 @@ def run(n):
     mine = []
     for i in range(each):
         body = json.dumps({"key": base64.b64encode(f"/bench/ref/{n}/{i}".encode()).decode(),
-                           "value": base64.b64encode(b"x" * 200).decode()})
+                           "value": base64.b64encode(b"x" * value_bytes).decode()})
         t = time.perf_counter()
         conn.request("POST", "/v3/kv/put", body, {"Content-Type": "application/json"})
         r = conn.getresponse()
