@@ -43,7 +43,8 @@ bool contains_as(const AsPath& path, std::uint32_t as) {
 
 namespace {
 
-// The first `count` octets at `at` as the high octets of a big-endian Word, the rest zero.
+// The first `count` octets at `at` (fewer than a Word's) as the high octets of a big-endian
+// Word, the rest zero.
 template <class Word>
 Word leading_octets(const std::uint8_t* at, std::size_t count) {
   Word v = 0;
@@ -54,7 +55,7 @@ Word leading_octets(const std::uint8_t* at, std::size_t count) {
 // Prefixes as RFC 4271 §4.3 packs them: a length octet, then the octets that length needs;
 // false when one cannot be parsed (RFC 7606 §5.3). Where a whole address's octets follow the
 // length octet, they are read in one load: the octets past the prefix's own belong to the next
-// prefix, and the length's mask (Prefix::v4, Prefix::v6) clears them.
+// prefix, and the length's mask (the Prefix constructor) clears them.
 template <ipam::Family F>
 bool parse_prefixes_of(ByteView data, std::vector<Prefix>& out) {
   constexpr unsigned kMaxBits = F == ipam::Family::V4 ? 32 : 128;
@@ -63,24 +64,31 @@ bool parse_prefixes_of(ByteView data, std::vector<Prefix>& out) {
   out.reserve(out.size() + data.size() / (F == ipam::Family::V4 ? 4 : 8));
   const std::uint8_t* at = data.data();
   const std::uint8_t* const end = at + data.size();
+  auto octets_for = [](unsigned length) -> std::size_t { return (length + 7) / 8; };
   while (at != end) {
-    const unsigned length = *at++;
-    if (length > kMaxBits) return false;
-    const std::size_t octets = (length + 7) / 8;
-    const auto left = static_cast<std::size_t>(end - at);
-    if (left < octets) return false;
-    if constexpr (F == ipam::Family::V4) {
-      const std::uint32_t value =
-          left >= kAddressOctets ? leading_octets<std::uint32_t>(at, 4) : leading_octets<std::uint32_t>(at, octets);
-      out.emplace_back(Prefix::V4{value}, length);
-    } else if (left >= kAddressOctets) {
-      out.emplace_back(Prefix::V6{leading_octets<std::uint64_t>(at, 8), leading_octets<std::uint64_t>(at + 8, 8)}, length);
-    } else {
-      const std::uint64_t high = leading_octets<std::uint64_t>(at, std::min<std::size_t>(octets, 8));
-      const std::uint64_t low = octets > 8 ? leading_octets<std::uint64_t>(at + 8, octets - 8) : 0;
-      out.emplace_back(Prefix::V6{high, low}, length);
-    }
-    at += octets;
+    // Prefixes taking the same number of octets come in runs (/26 blocks and /32 hosts both take
+    // 4, /17 to /24 take 3): within a run the next prefix's place is known before its length
+    // octet is read, so the loop does not wait on that load; the branch predictor checks it.
+    const std::size_t octets = octets_for(*at);
+    do {
+      const unsigned length = *at++;
+      if (length > kMaxBits) return false;
+      const auto left = static_cast<std::size_t>(end - at);
+      if (left < octets) return false;
+      if constexpr (F == ipam::Family::V4) {
+        const std::uint32_t value =
+            left >= kAddressOctets ? load_big_endian<std::uint32_t>(at) : leading_octets<std::uint32_t>(at, octets);
+        out.emplace_back(Prefix::V4{value}, length);
+      } else if (left >= kAddressOctets) {
+        out.emplace_back(Prefix::V6{load_big_endian<std::uint64_t>(at), load_big_endian<std::uint64_t>(at + 8)}, length);
+      } else {
+        const std::uint64_t high =
+            octets >= 8 ? load_big_endian<std::uint64_t>(at) : leading_octets<std::uint64_t>(at, octets);
+        const std::uint64_t low = octets > 8 ? leading_octets<std::uint64_t>(at + 8, octets - 8) : 0;
+        out.emplace_back(Prefix::V6{high, low}, length);
+      }
+      at += octets;
+    } while (at != end && octets_for(*at) == octets);
   }
   return true;
 }

@@ -142,10 +142,16 @@ class Prefix {
   friend std::strong_ordering operator<=>(const Prefix& a, const Prefix& b);
 
  private:
-  // The first `length` bits of a Word set, the rest clear (length <= the Word's bits).
+  // The first `length` bits of a Word set, the rest clear (length <= the Word's bits). A shift
+  // by a word's full width is undefined: a 32-bit mask comes from a 64-bit shift, without a
+  // branch; a 64-bit one tests for length 0.
   template <class Word>
   static Word network_mask(unsigned length) {
-    return length == 0 ? Word{0} : static_cast<Word>(~Word{0} << (8 * sizeof(Word) - length));
+    if constexpr (sizeof(Word) == 4) {
+      return static_cast<Word>(~(std::uint64_t{0xffffffffu} >> length));
+    } else {
+      return length == 0 ? Word{0} : static_cast<Word>(~Word{0} << (64 - length));
+    }
   }
   Address address_;
   std::uint8_t length_ = 0;
