@@ -43,20 +43,59 @@ bool contains_as(const AsPath& path, std::uint32_t as) {
 
 namespace {
 
-// Prefixes as RFC 4271 §4.3 packs them; false when one cannot be parsed (RFC 7606 §5.3).
-bool parse_prefixes(ByteView data, ipam::Family family, std::vector<Prefix>& out) {
-  WireReader r(data);
-  const unsigned max_bits = ipam::family_bits(family);
-  out.reserve(out.size() + data.size() / (family == ipam::Family::V4 ? 4 : 8));
-  while (!r.empty()) {
-    std::uint8_t len = 0;
-    r.u8(len);
-    if (len > max_bits) return false;
-    ByteView bytes;
-    if (!r.take((len + 7u) / 8u, bytes)) return false;
-    out.push_back(Prefix::from_bytes(family, bytes, len));
+// The first `count` octets at `at` (fewer than a Word's) as the high octets of a big-endian
+// Word, the rest zero.
+template <class Word>
+Word leading_octets(const std::uint8_t* at, std::size_t count) {
+  Word v = 0;
+  for (std::size_t i = 0; i < count; ++i) v |= static_cast<Word>(Word{at[i]} << (8 * (sizeof(Word) - 1 - i)));
+  return v;
+}
+
+// Prefixes as RFC 4271 §4.3 packs them: a length octet, then the octets that length needs;
+// false when one cannot be parsed (RFC 7606 §5.3). Where a whole address's octets follow the
+// length octet, they are read in one load: the octets past the prefix's own belong to the next
+// prefix, and the length's mask (the Prefix constructor) clears them.
+template <ipam::Family F>
+bool parse_prefixes_of(ByteView data, std::vector<Prefix>& out) {
+  constexpr unsigned kMaxBits = F == ipam::Family::V4 ? 32 : 128;
+  constexpr std::size_t kAddressOctets = kMaxBits / 8;
+  // Room for prefixes of the usual lengths (/24 to /32 in IPv4, /48 to /64 in IPv6) in one go.
+  out.reserve(out.size() + data.size() / (F == ipam::Family::V4 ? 4 : 8));
+  const std::uint8_t* at = data.data();
+  const std::uint8_t* const end = at + data.size();
+  auto octets_for = [](unsigned length) -> std::size_t { return (length + 7) / 8; };
+  while (at != end) {
+    // Prefixes taking the same number of octets come in runs (/26 blocks and /32 hosts both take
+    // 4, /17 to /24 take 3): within a run the next prefix's place is known before its length
+    // octet is read, so the loop does not wait on that load; the branch predictor checks it.
+    const std::size_t octets = octets_for(*at);
+    do {
+      const unsigned length = *at++;
+      if (length > kMaxBits) return false;
+      const auto left = static_cast<std::size_t>(end - at);
+      if (left < octets) return false;
+      if constexpr (F == ipam::Family::V4) {
+        const std::uint32_t value =
+            left >= kAddressOctets ? load_big_endian<std::uint32_t>(at) : leading_octets<std::uint32_t>(at, octets);
+        out.emplace_back(Prefix::V4{value}, length);
+      } else if (left >= kAddressOctets) {
+        out.emplace_back(Prefix::V6{load_big_endian<std::uint64_t>(at), load_big_endian<std::uint64_t>(at + 8)}, length);
+      } else {
+        const std::uint64_t high =
+            octets >= 8 ? load_big_endian<std::uint64_t>(at) : leading_octets<std::uint64_t>(at, octets);
+        const std::uint64_t low = octets > 8 ? leading_octets<std::uint64_t>(at + 8, octets - 8) : 0;
+        out.emplace_back(Prefix::V6{high, low}, length);
+      }
+      at += octets;
+    } while (at != end && octets_for(*at) == octets);
   }
   return true;
+}
+
+bool parse_prefixes(ByteView data, ipam::Family family, std::vector<Prefix>& out) {
+  return family == ipam::Family::V4 ? parse_prefixes_of<ipam::Family::V4>(data, out)
+                                    : parse_prefixes_of<ipam::Family::V6>(data, out);
 }
 
 bool parse_as_path(ByteView data, bool four_octet, AsPath& out) {

@@ -39,18 +39,18 @@ WireError wire_error(std::uint8_t code, std::uint8_t subcode, std::string reason
 }
 
 WireResult<std::size_t> frame_length(ByteView buffer, FramingOptions options) {
-  // RFC 4271 §6.1: the marker must be all ones.
-  for (std::size_t i = 0; i < 16; ++i) {
-    if (buffer[i] != 0xff) return wire_error(err::kHeader, err::kNotSynchronized, "marker is not all ones");
+  // RFC 4271 §6.1: the marker must be all ones (compared as two words: this runs per message).
+  if (load_big_endian<std::uint64_t>(buffer.data()) != ~std::uint64_t{0} ||
+      load_big_endian<std::uint64_t>(buffer.data() + 8) != ~std::uint64_t{0}) {
+    return wire_error(err::kHeader, err::kNotSynchronized, "marker is not all ones");
   }
   const std::size_t length = (std::size_t{buffer[16]} << 8) | buffer[17];
   const std::uint8_t type = buffer[18];
-  const Bytes length_data{buffer[16], buffer[17]};
   auto bad_length = [&](const char* why) {
     return wire_error(err::kHeader, err::kBadLength,
                       "bad message length " + std::to_string(length) + " for type " +
                           std::to_string(type) + ": " + why,
-                      length_data);
+                      Bytes{buffer[16], buffer[17]});
   };
   if (type < 1 || type > 5) {
     return wire_error(err::kHeader, err::kBadType, "unknown message type " + std::to_string(type),

@@ -3,8 +3,10 @@
 // lies about cannot walk us out of the message.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <vector>
 
@@ -56,6 +58,20 @@ class WireReader {
   ByteView data_;
   std::size_t pos_ = 0;
 };
+
+// The 32- or 64-bit Word at `at`, big-endian, in one load (and a byte swap on a little-endian
+// host). The caller has checked that sizeof(Word) octets are there.
+template <class Word>
+Word load_big_endian(const std::uint8_t* at) {
+  static_assert(sizeof(Word) == 4 || sizeof(Word) == 8);
+  Word v;
+  std::memcpy(&v, at, sizeof v);
+  if constexpr (std::endian::native == std::endian::little) {
+    if constexpr (sizeof(Word) == 4) v = __builtin_bswap32(v);
+    else v = __builtin_bswap64(v);
+  }
+  return v;
+}
 
 inline void put_u8(Bytes& out, std::uint8_t v) { out.push_back(v); }
 inline void put_u16(Bytes& out, std::uint16_t v) {

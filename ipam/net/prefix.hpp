@@ -55,6 +55,13 @@ class Address {
     if (const unsigned part = length % 8; part != 0) bytes_[whole] &= static_cast<std::uint8_t>(0xff00u >> part);
     for (unsigned i = (length + 7) / 8; i < bytes_.size(); ++i) bytes_[i] = 0;
   }
+  // Writes v big-endian at bytes_[at] (the compiler makes this one byte-swapped store).
+  template <class Word>
+  void put_word(std::size_t at, Word v) {
+    for (std::size_t i = 0; i < sizeof(Word); ++i) {
+      bytes_[at + i] = static_cast<std::uint8_t>(v >> (8 * (sizeof(Word) - 1 - i)));
+    }
+  }
   std::array<std::uint8_t, 16> bytes_{};
   Family family_ = Family::V4;
 };
@@ -85,6 +92,24 @@ class Prefix {
     p.length_ = static_cast<std::uint8_t>(std::min(length, family_bits(family)));
     p.address_.clear_host_bits(p.length_);
     return p;
+  }
+  // From the address as numbers, host bits cleared with one mask per word (a length beyond the
+  // family's is its full length): Prefix(Prefix::V4{0x0a000000}, 24) is 10.0.0.0/24. The BGP
+  // decoder builds each NLRI prefix this way from one load of the wire octets; constructors,
+  // not factories, so that out.emplace_back(...) builds it in place.
+  struct V4 {
+    std::uint32_t value;
+  };
+  struct V6 {
+    std::uint64_t high, low;
+  };
+  Prefix(V4 address, unsigned length) : length_(static_cast<std::uint8_t>(std::min(length, 32u))) {
+    address_.put_word(0, address.value & network_mask<std::uint32_t>(length_));
+  }
+  Prefix(V6 address, unsigned length) : length_(static_cast<std::uint8_t>(std::min(length, 128u))) {
+    address_.family_ = Family::V6;
+    address_.put_word(0, address.high & network_mask<std::uint64_t>(std::min(length_, std::uint8_t{64})));
+    address_.put_word(8, address.low & network_mask<std::uint64_t>(length_ > 64 ? length_ - 64u : 0u));
   }
   static Prefix host(const Address& address) { return make(address, address.bits()); }
 
@@ -117,6 +142,17 @@ class Prefix {
   friend std::strong_ordering operator<=>(const Prefix& a, const Prefix& b);
 
  private:
+  // The first `length` bits of a Word set, the rest clear (length <= the Word's bits). A shift
+  // by a word's full width is undefined: a 32-bit mask comes from a 64-bit shift, without a
+  // branch; a 64-bit one tests for length 0.
+  template <class Word>
+  static Word network_mask(unsigned length) {
+    if constexpr (sizeof(Word) == 4) {
+      return static_cast<Word>(~(std::uint64_t{0xffffffffu} >> length));
+    } else {
+      return length == 0 ? Word{0} : static_cast<Word>(~Word{0} << (64 - length));
+    }
+  }
   Address address_;
   std::uint8_t length_ = 0;
 };

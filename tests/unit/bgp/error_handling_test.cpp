@@ -256,6 +256,12 @@ INSTANTIATE_TEST_SUITE_P(
         UpdateCase{"NoNlriOnlyBrokenAttributes", update_bytes({}, attribute(0x40, 1, {7}), {}), true, Withdraw, 0, 0},
         UpdateCase{"NlriPrefixLengthAbove32", update_bytes({}, mandatory(), {33, 10, 0, 0, 0, 0}), true, Reset, 0, 0, 10},
         UpdateCase{"NlriRunsPastTheEnd", update_bytes({}, mandatory(), {24, 10, 1}), true, Reset, 0, 0, 10},
+        // The same inside a run of prefixes of one octet count, which the decoder reads ahead.
+        UpdateCase{"NlriRunsPastTheEndWithinARun",
+                   update_bytes({}, mandatory(), {26, 10, 0, 0, 0, 26, 10, 0, 0, 64, 26, 10, 0, 0}), true, Reset, 0, 0, 10},
+        UpdateCase{"NlriPrefixLengthAbove32AfterARun",
+                   update_bytes({}, mandatory(), {26, 10, 0, 0, 0, 26, 10, 0, 0, 64, 33, 10, 0, 0, 0, 0}), true, Reset, 0, 0, 10},
+        UpdateCase{"WithdrawnRunsPastTheEndWithinARun", update_bytes({16, 10, 9, 16, 10}, {}, {}), true, Reset, 0, 0, 10},
         UpdateCase{"WithdrawnPrefixUnparsable", update_bytes({40, 10}, {}, {}), true, Reset, 0, 0, 10},
         UpdateCase{"MpReachPrefixAbove128",
                    update_bytes({}, join({attribute(0x80, 14, {0, 2, 1, 16, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 129}),

@@ -65,6 +65,36 @@ TEST(MessageCodec, UpdateBuiltFromAttributesParsesBackToThem) {
   EXPECT_EQ(parsed.withdrawn, (std::vector<Prefix>{P("10.9.0.0/16"), P("fd00:9::/48")}));
 }
 
+// Prefixes of every length come back as sent: in runs of the same octet count (which the decoder
+// reads without waiting on each length octet) and last in the field, where fewer octets are left
+// than an address has.
+TEST(MessageCodec, PrefixesOfEveryLengthParseBack) {
+  PathAttributes a;
+  a.origin = Origin::Igp;
+  a.as_path = AsPath{{SegmentType::Sequence, {65001}}};
+  a.next_hop = A("10.0.0.1");
+  a.mp_next_hop = A("fd00::1");
+  for (const Address& pattern : {A("165.90.165.90"), A("a55a:a55a:a55a:a55a:5aa5:5aa5:5aa5:5aa5")}) {
+    for (unsigned last = 0; last <= pattern.bits(); ++last) {
+      std::vector<Prefix> prefixes;
+      for (unsigned length = 0; length <= pattern.bits(); ++length) {
+        prefixes.push_back(Prefix::make(pattern, length));
+        prefixes.push_back(Prefix::make(A(pattern.is_v4() ? "255.255.255.255" : "ffff::ffff"), length));
+      }
+      prefixes.push_back(Prefix::make(pattern, last));
+      for (const bool announce : {true, false}) {
+        const Bytes wire = build_update(a, announce ? prefixes : std::vector<Prefix>{},
+                                        announce ? std::vector<Prefix>{} : prefixes, true);
+        auto m = decode(wire);
+        ASSERT_TRUE(m.ok()) << m.error().reason;
+        const auto parsed = parse_update(std::get<UpdateMessage>(*m), {true, true});
+        EXPECT_EQ(parsed.action, UpdateAction::Accept);
+        EXPECT_EQ(announce ? parsed.announced : parsed.withdrawn, prefixes) << pattern.str() << " last /" << last;
+      }
+    }
+  }
+}
+
 TEST(MessageCodec, FourOctetPathOnTwoOctetSessionTravelsInAs4Path) {
   PathAttributes a;
   a.origin = Origin::Igp;

@@ -84,6 +84,19 @@ TEST(Prefix, AddressArithmetic) {
   EXPECT_EQ(Prefix::make(A("192.168.1.77"), 26).str(), "192.168.1.64/26");
 }
 
+// The constructors the BGP decoder uses (one mask per word) agree with make() (a byte at a time)
+// at every length, and a length beyond the family's is its full length.
+TEST(Prefix, FromNumbersClearsHostBitsAsMakeDoes) {
+  EXPECT_EQ(Prefix(Prefix::V4{0x0a0000ffu}, 24).str(), "10.0.0.0/24");
+  for (unsigned length = 0; length <= 40; ++length) {
+    EXPECT_EQ(Prefix(Prefix::V4{0xa55aa55au}, length), Prefix::make(A("165.90.165.90"), length)) << length;
+  }
+  const Address v6 = A("a55a:a55a:a55a:a55a:5aa5:5aa5:5aa5:5aa5");
+  for (unsigned length = 0; length <= 140; ++length) {
+    EXPECT_EQ(Prefix(Prefix::V6{0xa55aa55aa55aa55aull, 0x5aa55aa55aa55aa5ull}, length), Prefix::make(v6, length)) << length;
+  }
+}
+
 TEST(InterfaceAddress, KeepsHostBitsAndGivesSubnet) {
   auto ia = InterfaceAddress::parse("10.0.0.10/24").value();
   EXPECT_EQ(ia.address.str(), "10.0.0.10");
