@@ -1,9 +1,10 @@
 // The BGPConfiguration this node runs with (Calico semantics): `default` applies to every node,
-// `node.<name>` overrides it for one node (listenPort, logSeverityScreen); asNumber and
-// nodeToNodeMeshEnabled are cluster-wide and read from `default` only. Pure.
+// `node.<name>` overrides it for one node (listenPort, logSeverityScreen, bindMode); asNumber,
+// nodeToNodeMeshEnabled, nodeMeshMaxRestartTime, communities, prefixAdvertisements and the
+// service CIDRs are cluster-wide and read from `default` only. Pure.
 //
-// The one place the agent reads BGPConfiguration resources: what else it will read (e.g.
-// communities) belongs in EffectiveBgpConfiguration too.
+// The one place the agent reads BGPConfiguration resources (agent/bgp_policy.hpp applies the
+// policy part of what this returns to the route plan).
 #pragma once
 
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "ipam/resources/bgp_communities.hpp"
 #include "ipam/resources/resources.hpp"
 
 namespace blockd::agent {
@@ -25,6 +27,16 @@ struct EffectiveBgpConfiguration {
   // with their ToRs, and an implicit full iBGP mesh would add n-1 sessions per node to them.
   bool node_to_node_mesh = false;
   std::optional<std::string> log_level;  // spdlog's name of logSeverityScreen, when one is set
+  bool bind_node_ip = false;  // bindMode NodeIP: the listener binds to the node's address
+  std::optional<std::uint16_t> mesh_restart_time{};  // nodeMeshMaxRestartTime: graceful restart to mesh peers
+  // The policy part (Calico's `default` only): the service CIDRs every node advertises
+  // (serviceClusterIPs, serviceExternalIPs, serviceLoadBalancerIPs, in that order) and the
+  // prefixAdvertisements with their communities resolved. `policy_error`: why the communities
+  // could not be resolved (blockctl refuses such a configuration, so only a hand-written store
+  // holds one); `tagged` is then empty.
+  std::vector<ipam::Prefix> service_cidrs{};
+  std::vector<ipam::TaggedPrefix> tagged{};
+  std::string policy_error{};
 
   friend bool operator==(const EffectiveBgpConfiguration&, const EffectiveBgpConfiguration&) = default;
 };

@@ -13,6 +13,7 @@
 #include "agent/ipip_tunnel.hpp"
 #include "agent/peer_selection.hpp"
 #include "agent/printable.hpp"
+#include "agent/route_interfaces.hpp"
 #include "ipam/pool_selection.hpp"
 #include "ipam/resource_store.hpp"
 #include "netlink/libnl_kernel.hpp"
@@ -89,6 +90,10 @@ Status NodeAgent::start() {
   sc.local_as = local_as_;
   sc.router_id = config_.node.router_id;
   sc.listen_address = config_.bgp.listen_address;
+  // Calico's bindMode NodeIP: BIRD listens on the node's IP, not the wildcard. The config
+  // file's listenAddress, when set, wins.
+  bound_node_ip_ = !config_.bgp.listen_address && bgp_config_.bind_node_ip;
+  if (bound_node_ip_) sc.listen_address = config_.node.address.address;
   sc.listen_port = listening_port_;
   sc.hold_time = config_.bgp.hold_time;
   sc.peer_families = {ipam::Family::V4};
@@ -203,6 +208,12 @@ void NodeAgent::apply_bgp_configuration(const ClusterView& view) {
     note = "BGPConfiguration listenPort is " + std::to_string(port) + " but blockd listens on " +
            std::to_string(listening_port_) + " since it started: restart blockd to change it";
   }
+  if (speaker_ && !config_.bgp.listen_address && next.bind_node_ip != bound_node_ip_) {
+    note += std::string(note.empty() ? "" : "; ") + "BGPConfiguration bindMode is " +
+            (next.bind_node_ip ? "NodeIP" : "None") + " but blockd listens on " +
+            (bound_node_ip_ ? config_.node.address.address.str() : std::string("every address")) +
+            " since it started: restart blockd to change it";
+  }
   // Calico runs BIRD as a reflector on such a node; blockd reflects nothing (README).
   if (node && !node->route_reflector_cluster_id.empty()) {
     note += std::string(note.empty() ? "" : "; ") + "this Node has spec.bgp.routeReflectorClusterID " +
@@ -221,8 +232,11 @@ NodeAgent::DesiredPeers NodeAgent::desired_peers(const ClusterView& view) {
   const auto labels = labels_of_this_node(view);
   for (auto& p : select_peers({config_.bgp.peers, view.bgp_peers, view.nodes, config_.node.name, labels,
                                bgp_config_.node_to_node_mesh, bgp_config_.as_number, bgp_config_.listen_port,
-                               &view.bgp_filters, &node_addresses})) {
+                               bgp_config_.mesh_restart_time, &view.bgp_filters, &node_addresses})) {
     p.config.local_as = local_as_;
+    if (p.reachable_by) out.routes.push_back(netlink::Route::direct(ipam::Prefix::host(p.config.address), *p.reachable_by));
+    out.filters_use_interfaces = out.filters_use_interfaces || ipam::uses_interfaces(p.config.export_filter) ||
+                                 ipam::uses_interfaces(p.import_filter);
     if (p.bfd) out.bfd.push_back({p.config.address, bfd::timers_from(*p.bfd)});
     for (const auto& name : p.missing_filters) {
       spdlog::debug("{}: BGPFilter {} does not exist: not applied", p.source, name);
@@ -296,6 +310,18 @@ void NodeAgent::replan() {
   }
   set_bfd_peers(peers.bfd);
   const auto import_filters = std::move(peers.import_filters);
+  // BGPFilter `interface` rules need each route's interface: read from the kernel only then.
+  std::vector<netlink::Route> device_routes;
+  if (kernel_ && peers.filters_use_interfaces) {
+    for (auto protocol : kInterfaceRouteProtocols) {
+      auto routes = kernel_->dump_routes(protocol);
+      if (!routes) {
+        spdlog::warn("BGPFilter interface rules: reading kernel routes: {}", routes.error().message);
+        continue;
+      }
+      device_routes.insert(device_routes.end(), routes->begin(), routes->end());
+    }
+  }
   if (auto ok = speaker_->set_peers(std::move(peers.bgp)); !ok && ok.error().message != last_peer_error_) {
     // Logged once per change: the periodic replan would repeat it every 30 s.
     spdlog::error("bgp peers: {}", ok.error().message);
@@ -309,13 +335,22 @@ void NodeAgent::replan() {
     if (!r.next_hop) continue;
     // The peer's BGPFilter import rules: a rejected route never reaches the kernel.
     auto f = std::find_if(import_filters.begin(), import_filters.end(), [&](const auto& x) { return x.first == r.peer; });
-    if (f != import_filters.end() && !ipam::accepts(f->second, r.prefix, true)) continue;
+    if (f != import_filters.end() &&
+        !ipam::accepts(f->second, r.prefix, true, device_toward(ipam::Prefix::host(*r.next_hop), device_routes))) {
+      continue;
+    }
     learned.push_back({r.prefix, *r.next_hop, r.rank});
   }
   ThisNode self{config_.node.name, config_.node.address, config_.node.address_v6, config_.dataplane.ipip_device,
                 config_.dataplane.vxlan_device, vxlan_->ready()};
   last_plan_ = plan_routes(*view, self, learned);
-  apply_bgp_policy(last_plan_, default_bgp_configuration(*view));
+  apply_bgp_policy(last_plan_, bgp_config_);
+  if (!device_routes.empty()) name_interfaces(last_plan_, device_routes);
+  for (const auto& r : peers.routes) {
+    const bool known = std::any_of(last_plan_.kernel.routes.begin(), last_plan_.kernel.routes.end(),
+                                   [&](const netlink::Route& k) { return k.destination == r.destination; });
+    if (!known) last_plan_.kernel.routes.push_back(r);
+  }
   for (const auto& n : last_plan_.notes) spdlog::debug("route plan: {}", n);
   speaker_->set_advertise(to_advertised(last_plan_));
 

@@ -65,6 +65,9 @@ class NodeAgent : public ControlHandler {
     std::vector<bfd::PeerSession> bfd;  // the peers among them that ask for BFD
     // BGPFilter import rules per peer address: what the kernel may get from that peer.
     std::vector<std::pair<ipam::Address, ipam::FilterRules>> import_filters;
+    // BGPPeer reachableBy: a /32 (/128) to the peer via the gateway it names.
+    std::vector<netlink::Route> routes;
+    bool filters_use_interfaces = false;  // some rule has `interface` (agent/route_interfaces.hpp)
   };
   DesiredPeers desired_peers(const ClusterView& view);
   // Reads the BGPConfiguration resources (bgp_configuration.hpp) into bgp_config_ and local_as_,
@@ -112,6 +115,7 @@ class NodeAgent : public ControlHandler {
   EffectiveBgpConfiguration bgp_config_;  // as last read from the store
   std::uint32_t local_as_ = 0;            // this node's AS: the config file's, else as_number_of
   std::uint16_t listening_port_ = 179;    // the port the speaker listens on since start
+  bool bound_node_ip_ = false;            // bindMode NodeIP at start: the listener is on the node's address
   std::string bgp_config_note_;           // what apply_bgp_configuration could not apply (status)
 
   // What the last replan decided (for the API), and counters for /metrics.

@@ -56,7 +56,10 @@ std::vector<SelectedPeer> select_peers(const PeerSelectionInput& in) {
       static const std::vector<ipam::BGPFilter> no_filters;
       join_filters(r.filters, in.filters ? *in.filters : no_filters, p.export_filter, import_rules, missing);
     }
-    out.push_back({std::move(p), std::move(source), std::move(type), bfd, std::move(import_rules), std::move(missing)});
+    std::optional<ipam::Address> reachable_by;
+    if (resource) reachable_by = resource->reachable_by;
+    out.push_back({std::move(p), std::move(source), std::move(type), bfd, std::move(import_rules), std::move(missing),
+                   reachable_by});
   };
   // A node as a peer: its IPv4 address, and its IPv6 one when this node has one too (a session
   // per family, as Calico's BIRD configuration has).
@@ -71,6 +74,7 @@ std::vector<SelectedPeer> select_peers(const PeerSelectionInput& in) {
       p.address = a->address;
       p.peer_as = n.as_number.value_or(in.default_as);
       p.port = in.peer_port;
+      if (!resource && in.mesh_restart_time) p.restart_time = *in.mesh_restart_time;  // the mesh
       add(std::move(p), source, type, bfd, resource);
     }
   };
@@ -111,7 +115,8 @@ std::vector<SelectedPeer> select_peers(const std::vector<ConfigPeer>& configured
                                        const ipam::Labels& labels, const std::vector<ipam::BGPFilter>& filters,
                                        const std::vector<ipam::Address>& node_addresses) {
   static const std::map<std::string, ipam::Node> no_nodes;
-  return select_peers({configured, resources, no_nodes, node, labels, false, 0, 179, &filters, &node_addresses});
+  return select_peers(
+      {configured, resources, no_nodes, node, labels, false, 0, 179, std::nullopt, &filters, &node_addresses});
 }
 
 }  // namespace blockd::agent

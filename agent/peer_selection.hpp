@@ -26,6 +26,9 @@ struct SelectedPeer {
   // The import rules of the peer's BGPFilters (the export rules are in config.export_filter).
   ipam::FilterRules import_filter{};
   std::vector<std::string> missing_filters{};  // spec.filters names no BGPFilter has
+  // BGPPeer spec.reachableBy: the gateway the kernel routes the peer's address through
+  // (Calico's static /32 route to the peer), so the session goes out where the operator says.
+  std::optional<ipam::Address> reachable_by{};
 };
 
 // A BGPPeer's filters, in its order: their rules of each direction joined (the first matching
@@ -43,6 +46,8 @@ struct PeerSelectionInput {
   bool node_to_node_mesh = false;
   std::uint32_t default_as = 0;   // a selected Node's AS when it names none (BGPConfiguration)
   std::uint16_t peer_port = 179;  // where the selected nodes listen (BGPConfiguration listenPort)
+  // BGPConfiguration nodeMeshMaxRestartTime: our graceful-restart time to mesh peers.
+  std::optional<std::uint16_t> mesh_restart_time = std::nullopt;
   const std::vector<ipam::BGPFilter>* filters = nullptr;  // what BGPPeer spec.filters name
   // This node's addresses: a BGPPeer's sourceAddress UseNodeIP (Calico's default) binds its
   // session to the one of the peer's family; None leaves the source to the kernel.

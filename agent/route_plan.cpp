@@ -219,7 +219,7 @@ std::vector<bgp::AdvertisedRoute> to_advertised(const RoutePlan& plan) {
   std::vector<bgp::AdvertisedRoute> out;
   out.reserve(plan.advertise.size());
   for (const auto& a : plan.advertise) {
-    bgp::AdvertisedRoute r{a.prefix, std::nullopt, a.communities.standard, {}};
+    bgp::AdvertisedRoute r{a.prefix, std::nullopt, a.communities.standard, {}, a.interface};
     for (const auto& [global, local1, local2] : a.communities.large) r.large_communities.push_back({global, local1, local2});
     out.push_back(std::move(r));
   }

@@ -54,6 +54,7 @@ struct Advertisement {
   // Service: a BGPConfiguration service CIDR (agent/bgp_policy.hpp), advertised by every node.
   enum class Kind { Block, Borrowed, Service } kind = Kind::Block;
   ipam::CommunitySet communities{};  // from spec.prefixAdvertisements (agent/bgp_policy.hpp)
+  std::string interface{};  // what BGPFilter `interface` rules match (agent/route_interfaces.hpp)
   friend bool operator==(const Advertisement&, const Advertisement&) = default;
 };
 

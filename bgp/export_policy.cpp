@@ -29,7 +29,7 @@ std::optional<PathAttributes> export_attributes(const AdvertisedRoute& route, co
 }
 
 bool export_allowed(const AdvertisedRoute& route, const ExportContext& context) {
-  return ipam::accepts(context.export_filter, route.prefix, false);
+  return ipam::accepts(context.export_filter, route.prefix, false, route.interface);
 }
 
 }  // namespace blockd::bgp

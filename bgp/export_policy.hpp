@@ -5,6 +5,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "bgp/codec/attributes.hpp"
@@ -17,6 +18,8 @@ struct AdvertisedRoute {
   std::optional<Address> next_hop;  // default: self (the session's local address)
   std::vector<std::uint32_t> communities;          // RFC 1997
   std::vector<LargeCommunity> large_communities{};  // RFC 8092
+  // The interface the route goes out of in the kernel (BGPFilter `interface` rules); empty: none.
+  std::string interface{};
   friend bool operator==(const AdvertisedRoute&, const AdvertisedRoute&) = default;
 };
 

@@ -27,8 +27,32 @@ std::optional<FilterAction> parse_filter_action(std::string_view word) {
   return std::nullopt;
 }
 
-bool rule_matches(const FilterRule& rule, const Prefix& prefix, bool from_peer) {
+bool interface_matches(std::string_view pattern, std::string_view name) {
+  // Iterative glob with one backtrack point: linear in practice, no recursion on hostile input.
+  std::size_t p = 0, n = 0, star = std::string_view::npos, resume = 0;
+  while (n < name.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == name[n])) {
+      ++p;
+      ++n;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      resume = n;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      n = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+bool rule_matches(const FilterRule& rule, const Prefix& prefix, bool from_peer, std::string_view interface) {
   if (rule.from_remote_peers && !from_peer) return false;
+  if (!rule.interface_pattern.empty() && (interface.empty() || !interface_matches(rule.interface_pattern, interface))) {
+    return false;
+  }
   if (!rule.cidr) return true;
   const Prefix& cidr = *rule.cidr;
   if (cidr.is_v4() != prefix.is_v4()) return false;
@@ -46,15 +70,25 @@ bool rule_matches(const FilterRule& rule, const Prefix& prefix, bool from_peer) 
   return false;
 }
 
-FilterAction filter_route(const std::vector<FilterRule>& rules, const Prefix& prefix, bool from_peer) {
+FilterAction filter_route(const std::vector<FilterRule>& rules, const Prefix& prefix, bool from_peer,
+                          std::string_view interface) {
   for (const auto& r : rules) {
-    if (rule_matches(r, prefix, from_peer)) return r.action;
+    if (rule_matches(r, prefix, from_peer, interface)) return r.action;
   }
   return FilterAction::Accept;
 }
 
-bool accepts(const FilterRules& rules, const Prefix& prefix, bool from_peer) {
-  return filter_route(prefix.is_v4() ? rules.v4 : rules.v6, prefix, from_peer) == FilterAction::Accept;
+bool accepts(const FilterRules& rules, const Prefix& prefix, bool from_peer, std::string_view interface) {
+  return filter_route(prefix.is_v4() ? rules.v4 : rules.v6, prefix, from_peer, interface) == FilterAction::Accept;
+}
+
+bool uses_interfaces(const FilterRules& rules) {
+  for (const auto* list : {&rules.v4, &rules.v6}) {
+    for (const auto& r : *list) {
+      if (!r.interface_pattern.empty()) return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace blockd::ipam

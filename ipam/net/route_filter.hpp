@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ipam/net/prefix.hpp"
@@ -29,6 +30,10 @@ struct FilterRule {
   // source: RemotePeers: only routes learned from BGP peers. blockd advertises only what it
   // originates, so on export such a rule matches nothing; on import it matches every route.
   bool from_remote_peers = false;
+  // interface: a pattern (BIRD's `ifname ~ "..."`: `*` any run of characters, `?` one) on the
+  // interface the route goes out of. Calico guards it with `defined(ifname)`, so a route with no
+  // interface (a blackholed block, a service CIDR) matches no such rule. Empty: any route.
+  std::string interface_pattern;
   friend bool operator==(const FilterRule&, const FilterRule&) = default;
 };
 
@@ -46,11 +51,18 @@ const char* match_operator_name(MatchOperator m);
 std::optional<MatchOperator> parse_match_operator(std::string_view word);
 std::optional<FilterAction> parse_filter_action(std::string_view word);
 
-// Does `rule` match `prefix` (a route learned from a peer when `from_peer`)?
-bool rule_matches(const FilterRule& rule, const Prefix& prefix, bool from_peer);
+// BIRD's pattern match (filter `~` on strings): `*` matches any run of characters, `?` one.
+bool interface_matches(std::string_view pattern, std::string_view name);
+
+// Does `rule` match `prefix` (a route learned from a peer when `from_peer`, going out of
+// `interface`, empty when it has none)?
+bool rule_matches(const FilterRule& rule, const Prefix& prefix, bool from_peer, std::string_view interface = {});
 // The first matching rule's action, Accept when none matches.
-FilterAction filter_route(const std::vector<FilterRule>& rules, const Prefix& prefix, bool from_peer);
+FilterAction filter_route(const std::vector<FilterRule>& rules, const Prefix& prefix, bool from_peer,
+                          std::string_view interface = {});
 // The same over the rules of the prefix's family.
-bool accepts(const FilterRules& rules, const Prefix& prefix, bool from_peer);
+bool accepts(const FilterRules& rules, const Prefix& prefix, bool from_peer, std::string_view interface = {});
+// Whether any rule looks at interfaces (then the caller has to find each route's interface).
+bool uses_interfaces(const FilterRules& rules);
 
 }  // namespace blockd::ipam

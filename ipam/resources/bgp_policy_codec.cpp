@@ -1,6 +1,9 @@
 #include "ipam/resources/bgp_policy_codec.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <string_view>
 #include <initializer_list>
 
 #include "ipam/resources/json_fields.hpp"
@@ -78,11 +81,6 @@ json cidr_list(const std::vector<Prefix>& prefixes) {
 // One rule of exportV4 etc.: {action, matchOperator, cidr, prefixLength: {min, max}, source, interface}.
 Result<FilterRule> read_rule(const json& r, const std::string& path) {
   if (!r.is_object()) return wrong_type(path, "a mapping (a rule)", r);
-  if (const json* i = field(r, "interface"); i != nullptr) {
-    return invalid(join_path(path, "interface") +
-                   ": not implemented: blockd advertises only its own blocks, borrowed addresses and service "
-                   "CIDRs, never kernel routes of an interface, so a rule on interfaces would match nothing");
-  }
   if (auto s = check_fields(r, path, {"action", "matchOperator", "cidr", "prefixLength", "source", "interface"}); !s) {
     return s.error();
   }
@@ -125,7 +123,36 @@ Result<FilterRule> read_rule(const json& r, const std::string& path) {
     return invalid(join_path(path, "source") + ": \"" + source + "\" is not RemotePeers (the one source Calico has)");
   }
   rule.from_remote_peers = !source.empty();
+  if (auto s = read_string(r, "interface", path, rule.interface_pattern); !s) return s.error();
+  if (field(r, "interface") != nullptr) {
+    // An interface name (IFNAMSIZ: 15 characters) with BIRD's wildcards `*` and `?`.
+    const std::string& pat = rule.interface_pattern;
+    const bool ok = !pat.empty() && pat.size() <= 64 && std::all_of(pat.begin(), pat.end(), [](char ch) {
+      return std::isalnum(static_cast<unsigned char>(ch)) || std::string_view("._-*?:@+").find(ch) != std::string_view::npos;
+    });
+    if (!ok) {
+      return invalid(join_path(path, "interface") + ": \"" + pat.substr(0, 64) +
+                     "\" is not an interface name or pattern (letters, digits, . _ - : @ +, wildcards * and ?; at most 64)");
+    }
+  }
   return rule;
+}
+
+// A graceful-restart time (maxRestartTime, nodeMeshMaxRestartTime): a duration such as "120s".
+Status read_restart_time(const json& spec, const char* key, std::optional<std::uint32_t>& out) {
+  const json* t = field(spec, key);
+  if (t == nullptr) return {};
+  const std::string path = join_path("spec", key);
+  if (!t->is_string()) return wrong_type(path, "a duration such as \"120s\"", *t);
+  auto seconds = parse_duration_seconds(t->get<std::string>());
+  if (!seconds) return seconds.error().within(path);
+  // RFC 4724 §3: the Restart Time field has 12 bits.
+  if (*seconds > 4095) {
+    return invalid(path + ": " + std::to_string(*seconds) +
+                   " s; graceful restart's Restart Time holds at most 4095 s (RFC 4724 §3)");
+  }
+  out = static_cast<std::uint32_t>(*seconds);
+  return {};
 }
 
 json rule_json(const FilterRule& r) {
@@ -141,6 +168,7 @@ json rule_json(const FilterRule& r) {
     j["prefixLength"] = l;
   }
   if (r.from_remote_peers) j["source"] = "RemotePeers";
+  if (!r.interface_pattern.empty()) j["interface"] = r.interface_pattern;
   return j;
 }
 
@@ -204,7 +232,13 @@ Status read_bgp_policy_config(const json& sp, BGPConfiguration& c) {
   }
   if (auto s = read_service_cidrs(sp, "serviceClusterIPs", c.service_cluster_ips); !s) return s;
   if (auto s = read_service_cidrs(sp, "serviceExternalIPs", c.service_external_ips); !s) return s;
-  return read_service_cidrs(sp, "serviceLoadBalancerIPs", c.service_load_balancer_ips);
+  if (auto s = read_service_cidrs(sp, "serviceLoadBalancerIPs", c.service_load_balancer_ips); !s) return s;
+  std::string bind;
+  if (auto s = read_string(sp, "bindMode", "spec", bind); !s) return s;
+  if (bind == "None") c.bind_mode = BindMode::None;
+  else if (bind == "NodeIP") c.bind_mode = BindMode::NodeIP;
+  else if (!bind.empty()) return invalid("spec.bindMode: \"" + bind.substr(0, 64) + "\" is neither None nor NodeIP");
+  return read_restart_time(sp, "nodeMeshMaxRestartTime", c.node_mesh_max_restart_time);
 }
 
 void write_bgp_policy_config(const BGPConfiguration& c, json& spec) {
@@ -221,6 +255,8 @@ void write_bgp_policy_config(const BGPConfiguration& c, json& spec) {
   if (!c.service_cluster_ips.empty()) spec["serviceClusterIPs"] = cidr_list(c.service_cluster_ips);
   if (!c.service_external_ips.empty()) spec["serviceExternalIPs"] = cidr_list(c.service_external_ips);
   if (!c.service_load_balancer_ips.empty()) spec["serviceLoadBalancerIPs"] = cidr_list(c.service_load_balancer_ips);
+  if (c.bind_mode) spec["bindMode"] = *c.bind_mode == BindMode::NodeIP ? "NodeIP" : "None";
+  if (c.node_mesh_max_restart_time) spec["nodeMeshMaxRestartTime"] = std::to_string(*c.node_mesh_max_restart_time) + "s";
 }
 
 Status read_peer_options(const json& sp, BGPPeer& p) {
@@ -228,20 +264,17 @@ Status read_peer_options(const json& sp, BGPPeer& p) {
   if (!ttl) return ttl.error();
   if (*ttl) p.ttl_security = static_cast<unsigned>(**ttl);
   if (auto s = read_bool(sp, "keepOriginalNextHop", "spec", p.keep_original_next_hop); !s) return s;
-  if (const json* t = field(sp, "maxRestartTime"); t != nullptr) {
-    if (!t->is_string()) return wrong_type("spec.maxRestartTime", "a duration such as \"120s\"", *t);
-    auto seconds = parse_duration_seconds(t->get<std::string>());
-    if (!seconds) return seconds.error().within("spec.maxRestartTime");
-    // RFC 4724 §3: the Restart Time field has 12 bits.
-    if (*seconds > 4095) {
-      return invalid("spec.maxRestartTime: " + std::to_string(*seconds) +
-                     " s; graceful restart's Restart Time holds at most 4095 s (RFC 4724 §3)");
-    }
-    p.max_restart_time = static_cast<std::uint32_t>(*seconds);
-  }
+  if (auto s = read_restart_time(sp, "maxRestartTime", p.max_restart_time); !s) return s;
   auto allowed = read_uint(sp, "numAllowedLocalASNumbers", "spec", 0, 10);
   if (!allowed) return allowed.error();
   if (*allowed) p.num_allowed_local_as_numbers = static_cast<unsigned>(**allowed);
+  std::string gateway;
+  if (auto s = read_string(sp, "reachableBy", "spec", gateway); !s) return s;
+  if (!gateway.empty()) {
+    auto a = Address::parse(gateway);
+    if (!a) return a.error().within("spec.reachableBy");
+    p.reachable_by = *a;
+  }
   return read_string_list(sp, "filters", "spec", p.filters);
 }
 
@@ -251,6 +284,7 @@ void write_peer_options(const BGPPeer& p, json& spec) {
   if (p.max_restart_time) spec["maxRestartTime"] = std::to_string(*p.max_restart_time) + "s";
   if (p.num_allowed_local_as_numbers != 0) spec["numAllowedLocalASNumbers"] = p.num_allowed_local_as_numbers;
   if (!p.filters.empty()) spec["filters"] = p.filters;
+  if (p.reachable_by) spec["reachableBy"] = p.reachable_by->str();
 }
 
 Result<BGPFilter> decode_bgp_filter(const json& doc, std::string name) {

@@ -233,7 +233,8 @@ Result<BGPPeer> decode_peer(const json& doc, std::string name) {
   if (auto s = check_fields(sp, path,
                             {"peerIP", "asNumber", "node", "nodeSelector", "peerSelector", "password", "bfd", "sourceAddress",
                              // bgp_policy_codec.cpp:
-                             "ttlSecurity", "keepOriginalNextHop", "maxRestartTime", "numAllowedLocalASNumbers", "filters"});
+                             "ttlSecurity", "keepOriginalNextHop", "maxRestartTime", "numAllowedLocalASNumbers", "filters",
+                             "reachableBy"});
       !s) {
     return s.error();
   }
@@ -279,7 +280,7 @@ Result<BGPConfiguration> decode_bgp_configuration(const json& doc, std::string n
                             {"asNumber", "listenPort", "nodeToNodeMeshEnabled", "logSeverityScreen",
                              // bgp_policy_codec.cpp:
                              "communities", "prefixAdvertisements", "serviceClusterIPs", "serviceExternalIPs",
-                             "serviceLoadBalancerIPs"});
+                             "serviceLoadBalancerIPs", "bindMode", "nodeMeshMaxRestartTime"});
       !s) {
     return s.error();
   }

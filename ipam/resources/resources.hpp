@@ -107,6 +107,9 @@ struct BGPPeer {
   // RFC 4271 §9.1.2 loop check).
   unsigned num_allowed_local_as_numbers = 0;
   std::vector<std::string> filters;  // spec.filters: BGPFilter names, applied in this order
+  // spec.reachableBy: the gateway the peer is reached through (Calico adds a /32 (/128) route to
+  // the peer via it, so a peer off this subnet is reached over a chosen ToR); agent/peer_routes.hpp.
+  std::optional<Address> reachable_by;
 
   friend bool operator==(const BGPPeer&, const BGPPeer&) = default;
 };
@@ -123,6 +126,9 @@ struct PrefixAdvertisement {
   friend bool operator==(const PrefixAdvertisement&, const PrefixAdvertisement&) = default;
 };
 
+// Calico's BGPConfiguration spec.bindMode: None listens on every address, NodeIP on the node's.
+enum class BindMode { None, NodeIP };
+
 struct BGPConfiguration {
   std::string name;  // "default" applies to all nodes; "node.<name>" to one node
   std::optional<std::uint32_t> as_number;
@@ -137,6 +143,10 @@ struct BGPConfiguration {
   std::vector<Prefix> service_cluster_ips;
   std::vector<Prefix> service_external_ips;
   std::vector<Prefix> service_load_balancer_ips;
+  // spec.bindMode NodeIP: the BGP listener binds to the node's address, not the wildcard.
+  std::optional<BindMode> bind_mode;
+  // spec.nodeMeshMaxRestartTime in seconds: our graceful-restart time to node-to-node mesh peers.
+  std::optional<std::uint32_t> node_mesh_max_restart_time;
 
   friend bool operator==(const BGPConfiguration&, const BGPConfiguration&) = default;
 };

@@ -296,6 +296,13 @@ Status validate_peer(BGPPeer& p) {
       return field_error("spec.filters[" + std::to_string(i) + "]", "\"" + p.filters[i] + "\" is not a BGPFilter name");
     }
   }
+  // Calico's reachableBy: a gateway to the one peerIP, of its family.
+  if (p.reachable_by) {
+    if (!p.peer_selector.empty()) return field_error("spec.reachableBy", "must be empty when spec.peerSelector is set");
+    if (p.reachable_by->family() != p.peer_ip.family() || p.reachable_by->value() == 0) {
+      return field_error("spec.reachableBy", p.reachable_by->str() + " is not a gateway address of spec.peerIP's family");
+    }
+  }
   if (!p.node_selector.empty()) return check_selector("spec.nodeSelector", p.node_selector);
   return {};
 }
@@ -315,6 +322,7 @@ Status validate_bgp_configuration(BGPConfiguration& c) {
     const std::pair<const char*, bool> cluster_wide[] = {
         {"spec.asNumber", c.as_number.has_value()},
         {"spec.nodeToNodeMeshEnabled", c.node_to_node_mesh_enabled.has_value()},
+        {"spec.nodeMeshMaxRestartTime", c.node_mesh_max_restart_time.has_value()},
         {"spec.communities", !c.communities.empty()},
         {"spec.prefixAdvertisements", !c.prefix_advertisements.empty()},
         {"spec.serviceClusterIPs", !c.service_cluster_ips.empty()},

@@ -11,6 +11,7 @@
 #   4. BGPFilter import: of two remote blocks BIRD announces, the rejected one is received but
 #      never reaches the node's kernel, the other is routed via BIRD; likewise of two FRR
 #      announces, under the FRR peer's own import rule;
+#      the rules with `interface` match the routes out of the FRR link only;
 #   5. ttlSecurity (GTSM): the BIRD session (ttl security on) comes up with it; FRR (ttl-security
 #      hops 1) keeps blockd out until the FRR BGPPeer gets ttlSecurity: 1 too, then comes up;
 #      once FRR drops its ttl-security (sends TTL 1), blockd drops its packets and the session.
@@ -106,6 +107,10 @@ spec:
       matchOperator: Equal
       cidr: 203.0.113.0/24
   importV4:
+    - action: Reject      # routes out of the FRR link (bpl<pid>d): none of BIRD's
+      matchOperator: In
+      cidr: 192.168.0.0/16
+      interface: 'bpl*d'
     - action: Reject
       matchOperator: In
       cidr: 192.168.5.0/24
@@ -120,9 +125,10 @@ spec:
       matchOperator: In
       cidr: 198.51.100.0/24
   importV4:
-    - action: Reject
+    - action: Reject      # only when it comes out of the FRR link (bpl<pid>d), as it does
       matchOperator: In
       cidr: 192.168.6.0/24
+      interface: 'bpl*d'
 ---
 apiVersion: projectcalico.org/v3
 kind: BGPPeer
@@ -132,6 +138,7 @@ spec:
   asNumber: 65001
   ttlSecurity: 1
   filters: [tor-policy]
+  reachableBy: 10.77.0.1
 ---
 apiVersion: projectcalico.org/v3
 kind: BGPPeer
@@ -252,6 +259,11 @@ check_import() {
 }
 check_import BIRD 10.77.0.1 "$REMOTE_OK" "$REMOTE_FILTERED" tor-policy
 check_import FRR 10.78.0.1 "$FRR_OK" "$FRR_FILTERED" frr-policy
+echo "ok: BGPFilter interface 'bpl*d' matched the FRR link's routes only"
+
+# BGPPeer reachableBy: a route to the peer via the gateway it names, in blockd's protocol.
+ip -n "$NODE" route show 10.77.0.1/32 proto 200 | grep -q "via 10.77.0.1" || fail "no route to bird-tor via its reachableBy"
+echo "ok: reachableBy: $(ip -n "$NODE" route show 10.77.0.1/32 proto 200)"
 
 # 5 (second half): blockd's own GTSM. FRR stops sending TTL 255; blockd drops its packets
 # (the kernel's TCPMinTTLDrop counts them) and its side of the session ends with the hold
@@ -268,4 +280,4 @@ drops_after=$(min_ttl_drops)
 [ "$drops_after" -gt "$drops_before" ] || fail "no packet dropped for its TTL ($drops_before -> $drops_after)"
 birdc_ show protocols node | grep -q Established || fail "the BIRD session (TTL 255) went down"
 echo "ok: GTSM: blockd dropped $((drops_after - drops_before)) TTL-1 packets from FRR and keeps it down; BIRD stays up"
-echo "PASS: BGP policy (communities, service CIDRs, BGPFilter export/import, ttlSecurity) at BIRD and FRR"
+echo "PASS: BGP policy (communities, service CIDRs, BGPFilter export/import and interface, reachableBy, ttlSecurity) at BIRD and FRR"

@@ -39,6 +39,20 @@ TEST(BgpConfiguration, TheNodesOwnOverridesDefaultForPortAndLogLevel) {
   EXPECT_FALSE(effective_bgp_configuration({cluster}, "n1").node_to_node_mesh);
 }
 
+TEST(BgpConfiguration, BindModeByNodeAndMeshRestartTimeFromDefault) {
+  auto cluster = configuration("default");
+  cluster.bind_mode = ipam::BindMode::NodeIP;
+  cluster.node_mesh_max_restart_time = 300;
+  auto own = configuration("node.n1");
+  own.bind_mode = ipam::BindMode::None;
+  const auto n1 = effective_bgp_configuration({cluster, own}, "n1");
+  EXPECT_FALSE(n1.bind_node_ip);  // the node's own None wins
+  EXPECT_EQ(n1.mesh_restart_time, 300);
+  const auto n2 = effective_bgp_configuration({cluster, own}, "n2");
+  EXPECT_TRUE(n2.bind_node_ip);
+  EXPECT_FALSE(effective_bgp_configuration({}, "n1").mesh_restart_time);
+}
+
 TEST(BgpConfiguration, ANodesAsNumberWinsOverTheClusters) {
   EffectiveBgpConfiguration e;
   e.as_number = 63400;

@@ -6,6 +6,8 @@
 
 #include "agent/peer_selection.hpp"
 
+#include <map>
+
 namespace blockd::agent {
 namespace {
 
@@ -25,8 +27,7 @@ TEST(BgpPolicy, ServiceCidrsAreAdvertisedOnceInPrefixOrderWithTheirCommunities) 
   RoutePlan plan;
   plan.advertise = {{P("192.168.0.0/26"), Advertisement::Kind::Block},
                     {P("192.168.1.7/32"), Advertisement::Kind::Borrowed}};
-  const auto c = config();
-  apply_bgp_policy(plan, &c);
+  apply_bgp_policy(plan, effective_bgp_configuration({config()}, "node-1"));
   ASSERT_EQ(plan.advertise.size(), 4u);
   EXPECT_EQ(plan.advertise[0].prefix, P("10.96.0.0/12"));
   EXPECT_EQ(plan.advertise[0].kind, Advertisement::Kind::Service);
@@ -41,17 +42,22 @@ TEST(BgpPolicy, ServiceCidrsAreAdvertisedOnceInPrefixOrderWithTheirCommunities) 
 }
 
 TEST(BgpPolicy, OnlyTheDefaultConfigurationApplies) {
-  ClusterView view;
   auto other = config();
   other.name = "node.node-1";
-  view.bgp_configurations = {other};
-  EXPECT_EQ(default_bgp_configuration(view), nullptr);
-  view.bgp_configurations.push_back(config());
-  ASSERT_NE(default_bgp_configuration(view), nullptr);
-  EXPECT_EQ(default_bgp_configuration(view)->name, "default");
   RoutePlan plan;
-  apply_bgp_policy(plan, nullptr);
+  apply_bgp_policy(plan, effective_bgp_configuration({other}, "node-1"));
   EXPECT_TRUE(plan.advertise.empty());
+  apply_bgp_policy(plan, effective_bgp_configuration({other, config()}, "node-1"));
+  EXPECT_EQ(plan.advertise.size(), 2u);  // 10.96.0.0/12 and 203.0.113.0/24
+
+  auto broken = config();
+  broken.prefix_advertisements[0].communities = {"undefined-name"};
+  RoutePlan unresolved;
+  apply_bgp_policy(unresolved, effective_bgp_configuration({broken}, "node-1"));
+  EXPECT_EQ(unresolved.advertise.size(), 2u);  // the services still go out, without communities
+  EXPECT_TRUE(unresolved.advertise[0].communities.empty());
+  ASSERT_EQ(unresolved.notes.size(), 1u);
+  EXPECT_NE(unresolved.notes[0].find("undefined-name"), std::string::npos);
 }
 
 TEST(BgpPolicy, PeerFiltersAndOptionsReachThePeerConfig) {
@@ -79,6 +85,33 @@ TEST(BgpPolicy, PeerFiltersAndOptionsReachThePeerConfig) {
   EXPECT_EQ(p.import_filter.v4, std::vector<ipam::FilterRule>{reject});
   EXPECT_EQ(p.import_filter.v6, std::vector<ipam::FilterRule>{accept_v6});
   EXPECT_EQ(p.missing_filters, std::vector<std::string>{"gone"});
+  EXPECT_FALSE(p.reachable_by);
+}
+
+TEST(BgpPolicy, ReachableByAndTheMeshRestartTimeReachTheirPeers) {
+  ipam::BGPPeer tor;
+  tor.name = "tor";
+  tor.peer_ip = *ipam::Address::parse("10.9.0.1");
+  tor.as_number = 65001;
+  tor.reachable_by = *ipam::Address::parse("10.0.0.254");
+  std::map<std::string, ipam::Node> nodes;
+  for (const char* name : {"node-0", "node-1"}) {
+    ipam::Node n;
+    n.name = name;
+    n.ipv4_address = *ipam::InterfaceAddress::parse(name == std::string("node-0") ? "10.0.0.10/24" : "10.0.0.11/24");
+    nodes[name] = n;
+  }
+  const std::vector<ConfigPeer> none;
+  const std::vector<ipam::BGPPeer> resources{tor};
+  const std::string self = "node-0";
+  const ipam::Labels labels;
+  const auto peers = select_peers({none, resources, nodes, self, labels, true, 64512, 179, 300});
+  ASSERT_EQ(peers.size(), 2u);
+  EXPECT_EQ(peers[0].reachable_by, tor.reachable_by);
+  EXPECT_FALSE(peers[0].config.restart_time);  // a BGPPeer without maxRestartTime: the speaker's default
+  EXPECT_EQ(peers[1].source, "Node/node-1");
+  EXPECT_EQ(peers[1].config.restart_time, 300);  // nodeMeshMaxRestartTime
+  EXPECT_FALSE(peers[1].reachable_by);
 }
 
 }  // namespace

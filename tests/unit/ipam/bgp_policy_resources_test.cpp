@@ -98,6 +98,89 @@ TEST(BgpPolicyResources, CommunityValuesAreChecked) {
   EXPECT_NE(refusal(base + "  serviceClusterIPs: [10.96.0.0/12]\n").find("spec.serviceClusterIPs[0]"), std::string::npos);
 }
 
+// Calico's reference pages' sample YAML (BGPConfiguration, BGPPeer, BGPFilter), pasted unchanged
+// as one file: every field loads, nothing is refused, and each round-trips.
+TEST(BgpPolicyResources, CalicoReferenceSamplesLoadUnchanged) {
+  auto r = parse_resources_yaml(R"(apiVersion: projectcalico.org/v3
+kind: BGPConfiguration
+metadata:
+  name: default
+spec:
+  logSeverityScreen: Info
+  nodeToNodeMeshEnabled: true
+  nodeMeshMaxRestartTime: 120s
+  asNumber: 63400
+  serviceClusterIPs:
+    - cidr: 10.96.0.0/12
+  serviceExternalIPs:
+    - cidr: 104.244.42.129/32
+    - cidr: 172.217.3.0/24
+  listenPort: 178
+  bindMode: NodeIP
+  communities:
+    - name: bgp-large-community
+      value: 63400:300:100
+  prefixAdvertisements:
+    - cidr: 172.218.4.0/26
+      communities:
+        - bgp-large-community
+        - 63400:120
+---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata:
+  name: some.name
+spec:
+  node: rack1-host1
+  peerIP: 192.168.1.1
+  asNumber: 63400
+---
+apiVersion: projectcalico.org/v3
+kind: BGPFilter
+metadata:
+  name: my-filter
+spec:
+  exportV4:
+    - action: Accept
+      matchOperator: In
+      cidr: 77.0.0.0/16
+      source: RemotePeers
+    - action: Reject
+      interface: '*.calico'
+  importV4:
+    - action: Accept
+      matchOperator: In
+      cidr: 55.0.0.0/16
+      prefixLength:
+        min: 30
+    - action: Reject
+      matchOperator: NotIn
+      cidr: 44.0.0.0/16
+  exportV6:
+    - action: Reject
+      source: RemotePeers
+    - action: Reject
+      interface: '*.calico'
+  importV6:
+    - action: Accept
+      matchOperator: Equal
+      cidr: 5000::0/64
+    - action: Reject
+)");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->size(), 3u);
+  const auto& c = std::get<BGPConfiguration>(r->at(0));
+  EXPECT_EQ(c.bind_mode, BindMode::NodeIP);
+  EXPECT_EQ(c.node_mesh_max_restart_time, 120u);
+  EXPECT_EQ(c.listen_port, 178);
+  EXPECT_EQ(c.node_to_node_mesh_enabled, true);
+  const auto& p = std::get<BGPPeer>(r->at(1));
+  EXPECT_EQ(p.node, "rack1-host1");
+  const auto& f = std::get<BGPFilter>(r->at(2));
+  EXPECT_EQ(f.export_rules.v4.at(1).interface_pattern, "*.calico");
+  for (const auto& resource : *r) EXPECT_EQ(only(resource_to_yaml(resource)), resource);
+}
+
 TEST(BgpPolicyResources, PeerOptionsLoadAndRoundTrip) {
   const auto p = std::get<BGPPeer>(only(R"(apiVersion: projectcalico.org/v3
 kind: BGPPeer
@@ -110,12 +193,14 @@ spec:
   maxRestartTime: 2m30s
   numAllowedLocalASNumbers: 2
   filters: [only-blocks, no-default]
+  reachableBy: 10.0.0.254
 )"));
   EXPECT_EQ(p.ttl_security, 1u);
   EXPECT_TRUE(p.keep_original_next_hop);
   EXPECT_EQ(p.max_restart_time, 150u);
   EXPECT_EQ(p.num_allowed_local_as_numbers, 2u);
   EXPECT_EQ(p.filters, (std::vector<std::string>{"only-blocks", "no-default"}));
+  EXPECT_EQ(p.reachable_by, std::optional<Address>(*Address::parse("10.0.0.254")));
   EXPECT_EQ(std::get<BGPPeer>(only(resource_to_yaml(p))), p);
 }
 
@@ -129,12 +214,21 @@ TEST(BgpPolicyResources, WhatBlockdDoesNotImplementIsRefusedByName) {
   EXPECT_NE(refusal(peer + "  restartMode: LongLivedGracefulRestart\n")
                 .find("unknown field spec.restartMode: blockd does not implement it"),
             std::string::npos);
+  EXPECT_NE(refusal(peer + "  reachableBy: fd00::1\n").find("spec.reachableBy: fd00::1 is not a gateway address of spec.peerIP's family"),
+            std::string::npos);
+  EXPECT_NE(refusal(peer + "  reachableBy: gateway\n").find("spec.reachableBy"), std::string::npos);
   const std::string config = "apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata: {name: default}\nspec:\n";
-  EXPECT_NE(refusal(config + "  bindMode: NodeIP\n").find("unknown field spec.bindMode: blockd does not implement it"),
+  EXPECT_NE(refusal(config + "  bindMode: Wildcard\n").find("spec.bindMode: \"Wildcard\" is neither None nor NodeIP"),
+            std::string::npos);
+  EXPECT_NE(refusal(config + "  nodeMeshMaxRestartTime: 90m\n").find("spec.nodeMeshMaxRestartTime: 5400 s"),
+            std::string::npos);
+  EXPECT_NE(refusal("apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata: {name: node.n1}\nspec:\n"
+                    "  nodeMeshMaxRestartTime: 60s\n")
+                .find("spec.nodeMeshMaxRestartTime: only valid on the BGPConfiguration named default"),
             std::string::npos);
   const std::string filter = "apiVersion: projectcalico.org/v3\nkind: BGPFilter\nmetadata: {name: f}\nspec:\n";
-  EXPECT_NE(refusal(filter + "  exportV4: [{action: Reject, interface: '*.calico'}]\n")
-                .find("spec.exportV4[0].interface: not implemented"),
+  EXPECT_NE(refusal(filter + "  exportV4: [{action: Reject, interface: 'eth0; reject'}]\n")
+                .find("spec.exportV4[0].interface: \"eth0; reject\" is not an interface name or pattern"),
             std::string::npos);
   EXPECT_NE(refusal(filter + "  exportV4: [{action: Reject, cidr: 10.0.0.0/8}]\n")
                 .find("cidr and matchOperator must be given together"),
@@ -150,7 +244,7 @@ TEST(BgpPolicyResources, WhatBlockdDoesNotImplementIsRefusedByName) {
 }
 
 TEST(BgpPolicyResources, CalicoBgpFilterLoadsAndRoundTrips) {
-  // Calico's BGPFilter reference sample, without its `interface` rules (refused above).
+  // Calico's BGPFilter reference sample, unchanged.
   const auto f = std::get<BGPFilter>(only(R"(apiVersion: projectcalico.org/v3
 kind: BGPFilter
 metadata:
@@ -161,6 +255,8 @@ spec:
       matchOperator: In
       cidr: 77.0.0.0/16
       source: RemotePeers
+    - action: Reject
+      interface: '*.calico'
   importV4:
     - action: Accept
       matchOperator: In
@@ -173,14 +269,19 @@ spec:
   exportV6:
     - action: Reject
       source: RemotePeers
+    - action: Reject
+      interface: '*.calico'
   importV6:
     - action: Accept
       matchOperator: Equal
       cidr: 5000::0/64
     - action: Reject
 )"));
-  ASSERT_EQ(f.export_rules.v4.size(), 1u);
+  ASSERT_EQ(f.export_rules.v4.size(), 2u);
   EXPECT_TRUE(f.export_rules.v4[0].from_remote_peers);
+  EXPECT_EQ(f.export_rules.v4[1].interface_pattern, "*.calico");
+  ASSERT_EQ(f.export_rules.v6.size(), 2u);
+  EXPECT_EQ(f.export_rules.v6[1].interface_pattern, "*.calico");
   ASSERT_EQ(f.import_rules.v4.size(), 2u);
   EXPECT_EQ(f.import_rules.v4[0].min_length, 30u);
   EXPECT_EQ(f.import_rules.v4[1].match_operator, MatchOperator::NotIn);

@@ -73,6 +73,37 @@ TEST(RouteFilter, FirstMatchingRuleDecidesAndNoMatchAccepts) {
   }
 }
 
+// BIRD's `ifname ~ "pattern"` behind Calico's `interface`: `*` any run, `?` one character.
+TEST(RouteFilter, InterfacePatternsAsBirdMatchesThem) {
+  const struct {
+    const char* pattern;
+    const char* name;
+    bool want;
+  } rows[] = {
+      {"*.calico", "vxlan.calico", true}, {"*.calico", "vxlan.blockd", false}, {"*.calico", ".calico", true},
+      {"veth*", "veth1a2b3c", true},      {"veth*", "eth0", false},            {"eth?", "eth0", true},
+      {"eth?", "eth10", false},           {"*", "lo", true},                   {"eth0", "eth0", true},
+      {"e*h*0", "eth-eth0", true},        {"**", "", true},                    {"a*b", "ab-ab-ac", false},
+  };
+  for (const auto& r : rows) EXPECT_EQ(interface_matches(r.pattern, r.name), r.want) << r.pattern << " ~ " << r.name;
+}
+
+// Calico guards the pattern with `defined(ifname)`: a route with no interface (an own block,
+// blackholed; a service CIDR) matches no interface rule, whatever the pattern.
+TEST(RouteFilter, AnInterfaceRuleMatchesOnlyRoutesOutOfAMatchingInterface) {
+  FilterRule veth = rule(Reject);
+  veth.interface_pattern = "veth*";
+  FilterRule any = rule(Reject);
+  any.interface_pattern = "*";
+  EXPECT_EQ(filter_route({veth}, P("10.0.0.7/32"), false, "veth1234"), Reject);
+  EXPECT_EQ(filter_route({veth}, P("10.0.0.7/32"), false, "eth0"), Accept);
+  EXPECT_EQ(filter_route({any}, P("10.0.0.0/26"), false, ""), Accept);
+  FilterRules rules;
+  rules.v4 = {veth};
+  EXPECT_TRUE(uses_interfaces(rules));
+  EXPECT_FALSE(uses_interfaces(FilterRules{}));
+}
+
 TEST(RouteFilter, AcceptsPicksTheRulesOfThePrefixFamily) {
   FilterRules rules;
   rules.v4 = {rule(Reject)};

@@ -550,7 +550,9 @@ TEST(BGPConfigurationRules, PortAsnMeshAndSeverity) {
        C + "spec.logSeverityScreen: \"Verbose\" is not one of Debug, Info, Warning, Error, Fatal"},
       {bgpconfig("  serviceClusterIPs: [{cidr: 10.96.0.0}]\n"),
        C + "spec.serviceClusterIPs[0].cidr: \"10.96.0.0\" is not a CIDR (expected address/length)"},
-      {bgpconfig("  bindMode: NodeIP\n"), C + "unknown field spec.bindMode: blockd does not implement it, so nothing was stored"},
+      {bgpconfig("  bindMode: Any\n"), C + "spec.bindMode: \"Any\" is neither None nor NodeIP"},
+      {bgpconfig("  ignoredInterfaces: [eth1]\n"),
+       C + "unknown field spec.ignoredInterfaces: blockd does not implement it, so nothing was stored"},
       // Calico: asNumber and nodeToNodeMeshEnabled are valid on the default configuration only.
       {node_config("  listenPort: 1179\n  logSeverityScreen: Debug\n"), ""},
       {node_config("  asNumber: 65001\n"),
