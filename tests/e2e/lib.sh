@@ -1,14 +1,25 @@
-# Shared by the end-to-end scripts: waiting and asserting with messages that say what failed.
+# Shared by the end-to-end scripts (and the integration and bench scripts: tests/integration/netns_lab.sh
+# sources it): waiting and asserting with messages that say what failed.
 fail() { echo "FAIL: $*" >&2; exit 1; }
-# wait_for SECONDS WHAT CMD...: retries CMD every 0.2 s until it succeeds or time runs out.
+# wait_for SECONDS WHAT CMD...: retries CMD every 0.1 s until it succeeds or time runs out.
 wait_for() {
   local secs=$1 what=$2; shift 2
   local deadline=$((SECONDS + secs))
   until "$@" >/dev/null 2>&1; do
     [ $SECONDS -lt $deadline ] || fail "timed out after ${secs}s waiting for: $what"
-    sleep 0.2
+    sleep 0.1
   done
   echo "ok: $what"
+}
+# wait_gone SECONDS WHAT CMD...: retries CMD every 0.1 s until it fails or time runs out.
+wait_gone() {
+  local secs=$1 what=$2; shift 2
+  local deadline=$((SECONDS + secs))
+  while "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || fail "timed out after ${secs}s waiting until gone: $what"
+    sleep 0.1
+  done
+  echo "ok: gone: $what"
 }
 # expect_eq ACTUAL EXPECTED WHAT
 expect_eq() {
