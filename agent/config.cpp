@@ -8,6 +8,7 @@
 
 #include "agent/bounded_input.hpp"
 #include "bgp/speaker.hpp"
+#include "ipam/net/bgp_peer_rules.hpp"
 #include "ipam/resources/validation.hpp"
 
 namespace blockd::agent {
@@ -116,7 +117,7 @@ Status read_node(const Section& s, AgentConfig::NodeSection& node) {
   }
   if (s.has("asNumber")) {
     TRY(asn, s.template number<std::uint32_t>("asNumber", 1, 4294967295LL));
-    if (auto why = bgp::as_number_problem(asn); !why.empty()) return invalid("node.asNumber: " + why);
+    if (auto why = as_number_problem(asn); !why.empty()) return invalid("node.asNumber: " + why);
     node.as_number = asn;
   }
   node.router_id = node.address.address;
@@ -191,7 +192,7 @@ Status read_bgp(const Section& s, const AgentConfig::NodeSection& node, AgentCon
         return invalid(p.field("address") + ": " + a.str() + " is IPv6 but node.addressV6 is not set: no address to peer from");
       }
       TRY(asn, p.template number<std::uint32_t>("asNumber", 1, 4294967295LL));
-      if (auto why = bgp::as_number_problem(asn); !why.empty()) return invalid(p.field("asNumber") + ": " + why);
+      if (auto why = as_number_problem(asn); !why.empty()) return invalid(p.field("asNumber") + ": " + why);
       peer.as_number = asn;
       if (p.has("password") && p.has("passwordFile")) {
         return invalid(p.field("passwordFile") + ": give password or passwordFile, not both");
@@ -201,7 +202,7 @@ Status read_bgp(const Section& s, const AgentConfig::NodeSection& node, AgentCon
       std::string pw_field = "password";
       if (p.has("passwordFile")) {
         TRY(path, p.text("passwordFile"));
-        auto key = read_file_bounded(path, bgp::kMaxTcpMd5Password + 2, p.field("passwordFile") + " " + path);
+        auto key = read_file_bounded(path, kMaxTcpMd5Password + 2, p.field("passwordFile") + " " + path);
         if (!key) return key.error();
         if (!key->empty() && key->back() == '\n') key->pop_back();
         if (key->empty()) return invalid(p.field("passwordFile") + ": " + path + " is empty");
@@ -212,10 +213,7 @@ Status read_bgp(const Section& s, const AgentConfig::NodeSection& node, AgentCon
         TRY(pw, p.text("password"));
         peer.password = pw;
       }
-      if (peer.password.size() > bgp::kMaxTcpMd5Password) {
-        return invalid(p.field(pw_field) + ": " + std::to_string(peer.password.size()) +
-                       " octets; a TCP-MD5 key holds at most 80 (Linux TCP_MD5SIG_MAXKEYLEN)");
-      }
+      if (auto why = tcp_md5_password_problem(peer.password); !why.empty()) return invalid(p.field(pw_field) + ": " + why);
       if (p.has("port")) {
         TRY(port, p.template number<std::uint16_t>("port", 1, 65535));
         peer.port = port;
