@@ -2,24 +2,23 @@
 # sources it): waiting and asserting with messages that say what failed.
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # wait_for SECONDS WHAT CMD...: retries CMD every 0.1 s until it succeeds or time runs out.
-wait_for() {
-  local secs=$1 what=$2; shift 2
-  local deadline=$((SECONDS + secs))
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $deadline ] || fail "timed out after ${secs}s waiting for: $what"
-    sleep 0.1
-  done
-  echo "ok: $what"
-}
+wait_for() { poll_until 0 "for: " "" "$@"; }
 # wait_gone SECONDS WHAT CMD...: retries CMD every 0.1 s until it fails or time runs out.
-wait_gone() {
-  local secs=$1 what=$2; shift 2
-  local deadline=$((SECONDS + secs))
-  while "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $deadline ] || fail "timed out after ${secs}s waiting until gone: $what"
+wait_gone() { poll_until 1 "until gone: " "gone: " "$@"; }
+# poll_until STATUS WAITING DONE SECONDS WHAT CMD...: wait_for's and wait_gone's loop, until CMD's
+# exit status is STATUS (0, or 1 for any failure).
+poll_until() {
+  local want=$1 waiting=$2 done=$3 secs=$4 what=$5
+  shift 5
+  local deadline=$((SECONDS + secs)) got
+  while :; do
+    got=0
+    "$@" >/dev/null 2>&1 || got=1
+    [ $got != "$want" ] || break
+    [ $SECONDS -lt $deadline ] || fail "timed out after ${secs}s waiting $waiting$what"
     sleep 0.1
   done
-  echo "ok: gone: $what"
+  echo "ok: $done$what"
 }
 # expect_eq ACTUAL EXPECTED WHAT
 expect_eq() {
@@ -101,6 +100,19 @@ lab_test_setup() {
   fi
   trap lab_test_cleanup EXIT INT TERM
 }
+# lab_test_start EXAMPLE STEPS PREFIX BUILD_DIR [lab_test_setup's options...]: the start of a
+# test on examples/EXAMPLE/EXAMPLE.clab.yml: sets $topo and $lab_name (PREFIX and this PID), gives
+# the lab its own state folder, sources the example's STEPS file (steps.sh, tutorial.sh), then
+# lab_test_setup BUILD_DIR ....
+lab_test_start() {
+  local example=$1 steps=$2 prefix=$3
+  shift 3
+  topo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../examples/$example" && pwd)/$example.clab.yml
+  lab_name=$prefix$$
+  export CLAB_NETNS_STATE_DIR=/tmp/clab-netns-$prefix-$$
+  . "$(dirname "$topo")/$steps"
+  lab_test_setup "$@"
+}
 lab_test_cleanup() {
   local rc=$?
   if [ $rc -ne 0 ]; then
@@ -130,6 +142,40 @@ agent_test_setup() {
   local ns
   for ns in "${agent_netns[@]}"; do ip netns add "$agent_prefix-$ns"; ip -n "$agent_prefix-$ns" link set lo up; done
 }
+# agent_bridge HUB NODE...: the underlay: a bridge br0 in PREFIX-HUB with each NODE's eth0 on it,
+# the i-th NODE (from 1) at 10.0.0.1i/24 and forwarding.
+agent_bridge() {
+  local hub=$agent_prefix-$1 n i=0
+  shift
+  ip -n "$hub" link add br0 type bridge
+  ip -n "$hub" link set br0 up
+  for n in "$@"; do
+    i=$((i + 1))
+    ip link add "$agent_prefix-$n" type veth peer name eth0 netns "$agent_prefix-$n"
+    ip link set "$agent_prefix-$n" netns "$hub"
+    ip -n "$hub" link set "$agent_prefix-$n" master br0 up
+    ip -n "$agent_prefix-$n" addr add "10.0.0.1$i/24" dev eth0
+    ip -n "$agent_prefix-$n" link set eth0 up
+    ip netns exec "$agent_prefix-$n" sysctl -qw net.ipv4.ip_forward=1
+  done
+}
+# agent_start_blockd NODE: $build's blockd in PREFIX-NODE with the config $work/NODE.yaml, logging
+# to $work/NODE.log; its PID goes in $pids and $pid_NODE.
+agent_start_blockd() {
+  ip netns exec "$agent_prefix-$1" "$build/agent/blockd" --config "$work/$1.yaml" >>"$work/$1.log" 2>&1 &
+  pids+=($!)
+  eval "pid_$1=$!"
+}
+# agent_cni NODE POD COMMAND: Debian's CNI ptp plugin, with $build's blockd-ipam asking NODE's
+# agent ($work/NODE.sock), for the workload namespace PREFIX-POD.
+agent_cni() {
+  printf '{"cniVersion":"1.0.0","name":"blocknet","type":"ptp","ipMasq":false,"ipam":{"type":"blockd-ipam","socket":"%s"}}' \
+    "$work/$1.sock" |
+    ip netns exec "$agent_prefix-$1" env CNI_COMMAND="$3" CNI_CONTAINERID="$2" CNI_NETNS="/var/run/netns/$agent_prefix-$2" \
+      CNI_IFNAME=eth0 CNI_PATH="/usr/lib/cni:$build/agent" /usr/lib/cni/ptp
+}
+# agent_pod_ip POD: the workload's IPv4 address.
+agent_pod_ip() { ip -n "$agent_prefix-$1" -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1; }
 agent_test_cleanup() {
   local rc=$? pid ns
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done

@@ -23,13 +23,8 @@
 # Needs root. Usage: rack_tutorial.sh BUILD_DIR [--runtime netns|docker]
 set -euo pipefail
 build=$(cd "${1:?usage: rack_tutorial.sh BUILD_DIR [--runtime netns|docker]}" && pwd)
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../lib.sh"
-topo=$(cd "$here/../../../examples/rack-tutorial" && pwd)/rack-tutorial.clab.yml
-lab_name=rt$$
-export CLAB_NETNS_STATE_DIR=/tmp/clab-netns-e2e-$$
-. "$(dirname "$topo")/tutorial.sh"
-lab_test_setup "$build" "${@:2}"
+. "$(dirname "$0")/../lib.sh"
+lab_test_start rack-tutorial tutorial.sh rt "$build" "${@:2}"
 
 clab deploy --runtime "$lab_runtime"
 wait_sessions 60 || fail "BGP sessions"
