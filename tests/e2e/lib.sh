@@ -76,6 +76,17 @@ s = socket.create_connection(('$3', $port), timeout=10); print(s.recv(100).decod
   wait $server || true
   expect_eq "$got" "hello $4" "TCP from $1 ($4) to $2 ($3)"
 }
+# expect_addresses_by_rack: each of the tutorial's workloads ($workloads, NAME:NODE) has its
+# address from its rack's pool: kube-node-0 and -1 are rack 0 (rack-0-ippool, 192.168.0.0/24),
+# kube-node-2 and -3 rack 1 (192.168.1.0/24).
+expect_addresses_by_rack() {
+  local w name node rack
+  for w in "${workloads[@]}"; do
+    name=${w%:*} node=${w#*:} rack=$((${node##*-} / 2))
+    expect_eq "$(pool_of "$(pod_ip "$node" "$name")" 192.168.0.0/24 192.168.1.0/24)" "192.168.$rack.0/24" \
+      "$name on $node (rack $rack) has an address from rack-$rack-ippool"
+  done
+}
 # lab_test_setup BUILD_DIR [--runtime netns|docker] [SCRATCH...]: the start every lab test
 # shares, once it has set $topo and $lab_name, sourced its steps file and exported
 # CLAB_NETNS_STATE_DIR. netns: checks that blockd, blockctl and blockd-ipam are built and puts

@@ -33,11 +33,7 @@ echo "ok: the spine's two sessions and each ToR's three are Established"
 tutorial_steps
 
 # 1. Addresses by rack.
-for w in "${workloads[@]}"; do
-  name=${w%:*} node=${w#*:} rack=$((${node##*-} / 2))
-  expect_eq "$(pool_of "$(pod_ip "$node" "$name")" 192.168.0.0/24 192.168.1.0/24)" "192.168.$rack.0/24" \
-    "$name on $node (rack $rack) has an address from rack-$rack-ippool"
-done
+expect_addresses_by_rack
 
 # expected: "TABLE PREFIX NEXTHOP" lines that each table (tor-0, tor-1, spine) must hold, from
 # one read of the store. Topology facts (spine-leaf.clab.yml): ToR r and the spine share
