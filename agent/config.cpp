@@ -8,6 +8,7 @@
 
 #include "agent/bounded_input.hpp"
 #include "bgp/speaker.hpp"
+#include "ipam/net/bgp_peer_rules.hpp"
 #include "ipam/resources/validation.hpp"
 
 namespace blockd::agent {
@@ -73,7 +74,32 @@ class Section {
     return a;
   }
 
+  // Optional fields: an absent (or null) one leaves `out` at its default.
+  template <class Target>
+  Status maybe_text(const char* key, Target& out) const { return assign_if_present(key, out, [&] { return text(key); }); }
+  template <class Target>
+  Status maybe_boolean(const char* key, Target& out) const {
+    return assign_if_present(key, out, [&] { return boolean(key); });
+  }
+  template <class Target>
+  Status maybe_address(const char* key, Target& out) const {
+    return assign_if_present(key, out, [&] { return address(key); });
+  }
+  template <class Int, class Target>
+  Status maybe_number(const char* key, long long min, long long max, Target& out) const {
+    return assign_if_present(key, out, [&] { return number<Int>(key, min, max); });
+  }
+
  private:
+  template <class Target, class Read>
+  Status assign_if_present(const char* key, Target& out, Read read) const {
+    if (!has(key)) return {};
+    auto value = read();
+    if (!value) return value.error();
+    out = std::move(*value);
+    return {};
+  }
+
   YAML::Node node_;
   std::string path_;
 };
@@ -116,7 +142,7 @@ Status read_node(const Section& s, AgentConfig::NodeSection& node) {
   }
   if (s.has("asNumber")) {
     TRY(asn, s.template number<std::uint32_t>("asNumber", 1, 4294967295LL));
-    if (auto why = bgp::as_number_problem(asn); !why.empty()) return invalid("node.asNumber: " + why);
+    if (auto why = as_number_problem(asn); !why.empty()) return invalid("node.asNumber: " + why);
     node.as_number = asn;
   }
   node.router_id = node.address.address;
@@ -135,9 +161,7 @@ Result<BfdProfile> read_bfd(const Section& s) {
   for (auto [key, target] : {std::pair{"receiveInterval", &profile.receive_interval_ms},
                              std::pair{"transmitInterval", &profile.transmit_interval_ms},
                              std::pair{"detectMultiplier", &profile.detect_multiplier}}) {
-    if (!s.has(key)) continue;
-    TRY(v, s.template number<std::uint32_t>(key, 0, 4294967295LL));
-    *target = v;
+    if (auto ok = s.template maybe_number<std::uint32_t>(key, 0, 4294967295LL, *target); !ok) return ok.error();
   }
   if (auto why = bfd_profile_problem(profile); !why.empty()) return invalid(s.where() + ": " + why);
   return profile;
@@ -147,14 +171,8 @@ Result<BfdProfile> read_bfd(const Section& s) {
 // accepts never has a peer the speaker refuses.
 Status read_bgp(const Section& s, const AgentConfig::NodeSection& node, AgentConfig::BgpSection& bgp) {
   if (auto ok = s.check_fields({"listenPort", "listenAddress", "peers", "gracefulRestart", "holdTime"}); !ok) return ok;
-  if (s.has("listenPort")) {
-    TRY(port, s.template number<std::uint16_t>("listenPort", 0, 65535));
-    bgp.listen_port = port;
-  }
-  if (s.has("listenAddress")) {
-    TRY(a, s.address("listenAddress"));
-    bgp.listen_address = a;
-  }
+  if (auto ok = s.template maybe_number<std::uint16_t>("listenPort", 0, 65535, bgp.listen_port); !ok) return ok;
+  if (auto ok = s.maybe_address("listenAddress", bgp.listen_address); !ok) return ok;
   if (s.has("holdTime")) {
     TRY(h, s.template number<std::uint16_t>("holdTime", 0, 65535));
     if (h == 1 || h == 2) return invalid("bgp.holdTime: 1 and 2 are not allowed (0 or at least 3; RFC 4271 4.2)");
@@ -163,14 +181,9 @@ Status read_bgp(const Section& s, const AgentConfig::NodeSection& node, AgentCon
   if (s.has("gracefulRestart")) {
     Section gr = s.child("gracefulRestart");
     if (auto ok = gr.check_fields({"enabled", "restartTime"}); !ok) return ok;
-    if (gr.has("enabled")) {
-      TRY(e, gr.boolean("enabled"));
-      bgp.graceful_restart = e;
-    }
-    if (gr.has("restartTime")) {
-      TRY(t, gr.template number<std::uint16_t>("restartTime", 1, 4095));  // RFC 4724: 12 bits
-      bgp.restart_time = t;
-    }
+    if (auto ok = gr.maybe_boolean("enabled", bgp.graceful_restart); !ok) return ok;
+    // RFC 4724 §3: the Restart Time field has 12 bits.
+    if (auto ok = gr.template maybe_number<std::uint16_t>("restartTime", 1, 4095, bgp.restart_time); !ok) return ok;
   }
   if (s.has("peers")) {
     const auto peers = s.node()["peers"];
@@ -191,7 +204,7 @@ Status read_bgp(const Section& s, const AgentConfig::NodeSection& node, AgentCon
         return invalid(p.field("address") + ": " + a.str() + " is IPv6 but node.addressV6 is not set: no address to peer from");
       }
       TRY(asn, p.template number<std::uint32_t>("asNumber", 1, 4294967295LL));
-      if (auto why = bgp::as_number_problem(asn); !why.empty()) return invalid(p.field("asNumber") + ": " + why);
+      if (auto why = as_number_problem(asn); !why.empty()) return invalid(p.field("asNumber") + ": " + why);
       peer.as_number = asn;
       if (p.has("password") && p.has("passwordFile")) {
         return invalid(p.field("passwordFile") + ": give password or passwordFile, not both");
@@ -201,29 +214,17 @@ Status read_bgp(const Section& s, const AgentConfig::NodeSection& node, AgentCon
       std::string pw_field = "password";
       if (p.has("passwordFile")) {
         TRY(path, p.text("passwordFile"));
-        auto key = read_file_bounded(path, bgp::kMaxTcpMd5Password + 2, p.field("passwordFile") + " " + path);
+        auto key = read_file_bounded(path, kMaxTcpMd5Password + 2, p.field("passwordFile") + " " + path);
         if (!key) return key.error();
         if (!key->empty() && key->back() == '\n') key->pop_back();
         if (key->empty()) return invalid(p.field("passwordFile") + ": " + path + " is empty");
         peer.password = *key;
         pw_field = "passwordFile";
       }
-      if (p.has("password")) {
-        TRY(pw, p.text("password"));
-        peer.password = pw;
-      }
-      if (peer.password.size() > bgp::kMaxTcpMd5Password) {
-        return invalid(p.field(pw_field) + ": " + std::to_string(peer.password.size()) +
-                       " octets; a TCP-MD5 key holds at most 80 (Linux TCP_MD5SIG_MAXKEYLEN)");
-      }
-      if (p.has("port")) {
-        TRY(port, p.template number<std::uint16_t>("port", 1, 65535));
-        peer.port = port;
-      }
-      if (p.has("passive")) {
-        TRY(passive, p.boolean("passive"));
-        peer.passive = passive;
-      }
+      if (auto ok = p.maybe_text("password", peer.password); !ok) return ok;
+      if (auto why = tcp_md5_password_problem(peer.password); !why.empty()) return invalid(p.field(pw_field) + ": " + why);
+      if (auto ok = p.template maybe_number<std::uint16_t>("port", 1, 65535, peer.port); !ok) return ok;
+      if (auto ok = p.maybe_boolean("passive", peer.passive); !ok) return ok;
       if (p.has("localAddress")) {
         TRY(local, p.address("localAddress"));
         if (local.family() != a.family()) {
@@ -270,31 +271,13 @@ Status read_dataplane(const Section& s, AgentConfig::DataplaneSection& dp) {
     }
     *target = name;
   }
-  if (s.has("vxlanVNI")) {
-    TRY(vni, s.template number<std::uint32_t>("vxlanVNI", 1, 16777215));
-    dp.vxlan_vni = vni;
-  }
-  if (s.has("vxlanPort")) {
-    TRY(port, s.template number<std::uint16_t>("vxlanPort", 1, 65535));
-    dp.vxlan_port = port;
-  }
-  if (s.has("routeProtocol")) {
-    // Below 5 are the kernel's own (unspec, redirect, kernel, boot, static); 255 is reserved.
-    TRY(proto, s.template number<std::uint8_t>("routeProtocol", 5, 254));
-    dp.route_protocol = proto;
-  }
-  if (s.has("vtepAddress")) {
-    TRY(a, s.address("vtepAddress"));
-    dp.vtep_address = a;
-  }
-  if (s.has("vtepMAC")) {
-    TRY(mac, s.text("vtepMAC"));
-    dp.vtep_mac = mac;
-  }
-  if (s.has("programKernel")) {
-    TRY(pk, s.boolean("programKernel"));
-    dp.program_kernel = pk;
-  }
+  if (auto ok = s.template maybe_number<std::uint32_t>("vxlanVNI", 1, 16777215, dp.vxlan_vni); !ok) return ok;
+  if (auto ok = s.template maybe_number<std::uint16_t>("vxlanPort", 1, 65535, dp.vxlan_port); !ok) return ok;
+  // Below 5 are the kernel's own (unspec, redirect, kernel, boot, static); 255 is reserved.
+  if (auto ok = s.template maybe_number<std::uint8_t>("routeProtocol", 5, 254, dp.route_protocol); !ok) return ok;
+  if (auto ok = s.maybe_address("vtepAddress", dp.vtep_address); !ok) return ok;
+  if (auto ok = s.maybe_text("vtepMAC", dp.vtep_mac); !ok) return ok;
+  if (auto ok = s.maybe_boolean("programKernel", dp.program_kernel); !ok) return ok;
   return {};
 }
 
@@ -325,10 +308,7 @@ Result<AgentConfig> parse_agent_config(const std::string& yaml_text) {
   if (auto ok = read_dataplane(top.child("dataplane"), config.dataplane); !ok) return ok.error();
   Section ipam_section = top.child("ipam");
   if (auto ok = ipam_section.check_fields({"releaseEmptyBlocks"}); !ok) return ok.error();
-  if (ipam_section.has("releaseEmptyBlocks")) {
-    TRY(release, ipam_section.boolean("releaseEmptyBlocks"));
-    config.ipam.release_empty_blocks = release;
-  }
+  if (auto ok = ipam_section.maybe_boolean("releaseEmptyBlocks", config.ipam.release_empty_blocks); !ok) return ok.error();
   Section control = top.child("control");
   if (auto ok = control.check_fields({"socket", "metrics"}); !ok) return ok.error();
   if (control.has("socket")) {

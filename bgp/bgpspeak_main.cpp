@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "bgp/speaker.hpp"
+#include "ipam/net/bgp_peer_rules.hpp"
 
 namespace {
 
@@ -144,7 +145,7 @@ Setup setup_from(const Flags& f) {
     config.graceful_restart = {true, static_cast<std::uint16_t>(f.gr_time), f.restarting};
   }
   if (f.ttl_hops < 0 || f.ttl_hops > 254) throw UserError{"--ttl-security: must be 1..254"};
-  if (f.password.size() > kMaxTcpMd5Password) throw UserError{"--password: at most 80 octets (the kernel's TCP-MD5 key limit)"};
+  if (auto why = tcp_md5_password_problem(f.password); !why.empty()) throw UserError{"--password: " + why};
   for (const auto& p : f.peers) {
     PeerConfig pc = parse_peer(p);
     pc.password = f.password;

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "bgp/session.hpp"
+#include "ipam/net/bgp_peer_rules.hpp"
 
 namespace blockd::bgp {
 
@@ -32,12 +33,6 @@ struct Speaker::Core : SessionEnv {
   void set_md5_keys(const PeerConfig& peer, bool remove);
 };
 
-std::string as_number_problem(std::uint32_t as) {
-  if (as == 0) return "AS 0 is reserved and never valid in a session (RFC 7607)";
-  if (as == kAsTrans) return "AS 23456 is AS_TRANS, reserved to stand in for 4-octet AS numbers (RFC 6793)";
-  return {};
-}
-
 Status validate(const SpeakerConfig& config) {
   if (auto why = as_number_problem(config.local_as); !why.empty()) return invalid("bgp: local AS: " + why);
   if (!config.router_id.is_v4() || config.router_id.v4_value() == 0) {
@@ -55,10 +50,7 @@ Status validate(const PeerConfig& p, const SpeakerConfig& config) {
   if (p.local_as) {
     if (auto why = as_number_problem(*p.local_as); !why.empty()) return invalid(who + ": local AS: " + why);
   }
-  if (p.password.size() > kMaxTcpMd5Password) {
-    return invalid(who + ": TCP-MD5 password is " + std::to_string(p.password.size()) + " octets; the kernel takes at most " +
-                   std::to_string(kMaxTcpMd5Password));
-  }
+  if (auto why = tcp_md5_password_problem(p.password); !why.empty()) return invalid(who + ": password: " + why);
   if (p.ttl_security_hops && (*p.ttl_security_hops < 1 || *p.ttl_security_hops > 254)) {
     return invalid(who + ": ttl security hops must be 1..254");
   }

@@ -42,9 +42,6 @@ struct SpeakerConfig {
   std::vector<ipam::Family> peer_families;
 };
 
-// Linux's TCP_MD5SIG_MAXKEYLEN: the kernel refuses a longer RFC 2385 key.
-inline constexpr std::size_t kMaxTcpMd5Password = 80;
-
 struct PeerConfig {
   Address address;
   std::uint32_t peer_as = 0;
@@ -150,8 +147,5 @@ Status validate(const SpeakerConfig& config);
 Status validate(const PeerConfig& peer, const SpeakerConfig& config);
 // A peer list: each peer as above, addresses unique.
 Status validate(const std::vector<PeerConfig>& peers, const SpeakerConfig& config = {});
-// The AS number rules alone, for callers that validate their own inputs: empty when `as` is a
-// usable AS number, otherwise the rule it breaks.
-std::string as_number_problem(std::uint32_t as);
 
 }  // namespace blockd::bgp

@@ -55,6 +55,20 @@ lab_runtime() {
 }
 blockctl() { on kube-node-0 blockctl --config /etc/blockd/blockd.yaml "$@"; }
 birdc() { on "${router:-router}" birdc -s /run/bird/bird.ctl "$@"; }
+# vtysh NODE -c CMD...: FRR's shell on one of the lab's FRR routers (the ToRs of rack-dual-tor and
+# spine-leaf).
+vtysh() { local node=$1; shift; on "$node" vtysh --vty_socket /var/run/frr "$@"; }
+# frr_routes NODE: the FRR router's selected BGP routes in its kernel table ("PREFIX NEXTHOP"
+# lines, sorted; a route without a next-hop address, such as an aggregate's, says "blackhole").
+frr_routes() {
+  vtysh "$1" -c 'show ip route bgp json' 2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+for prefix, routes in json.load(sys.stdin).items():
+    for r in routes:
+        if r.get("selected"):
+            for nh in r.get("nexthops", []):
+                print(prefix, nh.get("ip", "blackhole"))' | sort
+}
 say() { printf '\n$ %s\n' "$*"; }
 
 # add_pod NODE NAME [--ipv6]: a workload through CNI (ptp + blockd-ipam) on NODE; prints its

@@ -1,9 +1,9 @@
 # The dual-ToR lab's steps against the deployed rack-dual-tor.clab.yml; sourced by lab.sh, by
 # tests/e2e/lab/rack_dual_tor.sh and by tests/bench/bfd/dual_tor_bench.sh. The shared part (on,
-# blockctl, add_pod, pod_exec, ...) is examples/lab-lib.sh: see there for its variables.
+# blockctl, add_pod, pod_exec, vtysh, frr_routes, ...) is examples/lab-lib.sh: see there for its
+# variables.
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lab-lib.sh"
 dual_tor_dir=$top/examples/rack-dual-tor
-vtysh() { local tor=$1; shift; on "$tor" vtysh --vty_socket /var/run/frr "$@"; }   # vtysh tor-a|tor-b -c CMD
 
 # up_at_tor TOR: how many of the ToR's two node sessions are Established with their BFD Up.
 up_at_tor() {
@@ -54,16 +54,6 @@ rack_steps() {
   done
 }
 
-# tor_routes TOR: the ToR's BGP routes in its kernel table ("PREFIX NEXTHOP" lines, sorted).
-tor_routes() {
-  vtysh "$1" -c 'show ip route bgp json' 2>/dev/null | /usr/bin/python3 -c '
-import json, sys
-for prefix, routes in json.load(sys.stdin).items():
-    for r in routes:
-        if r.get("selected"):
-            for nh in r.get("nexthops", []):
-                print(prefix, nh.get("ip", "?"))' | sort
-}
 # node_route NODE PREFIX: the node's blockd route to PREFIX (`ip route show`, one line, next
 # hops joined by spaces), empty when there is none.
 node_route() { on "$1" ip route show "$2" proto 200 | tr -s ' \t\n' ' ' | sed 's/ $//'; }

@@ -1,9 +1,9 @@
 # The spine-leaf lab's steps against the deployed spine-leaf.clab.yml; sourced by lab.sh and by
-# tests/e2e/lab/spine_leaf.sh. The shared part (on, blockctl, birdc at the spine, the tutorial's
-# steps with this folder's pools, ...) is examples/lab-lib.sh: see there for its variables.
+# tests/e2e/lab/spine_leaf.sh. The shared part (on, blockctl, birdc at the spine, vtysh and
+# frr_routes at the ToRs, the tutorial's steps with this folder's pools, ...) is
+# examples/lab-lib.sh: see there for its variables.
 router=spine pool_note="ipipMode Never, vxlanMode Never"
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lab-lib.sh"
-vtysh() { local tor=$1; shift; on "$tor" vtysh --vty_socket /var/run/frr "$@"; }   # vtysh tor-N -c CMD
 
 # established_at_tor TOR: how many of the ToR's BGP peers (two nodes, the spine) are Established.
 established_at_tor() {
@@ -32,16 +32,6 @@ wait_sessions() {
   done
 }
 
-# tor_routes TOR: the ToR's BGP routes in its kernel table ("PREFIX NEXTHOP" lines, sorted).
-tor_routes() {
-  vtysh "$1" -c 'show ip route bgp json' 2>/dev/null | /usr/bin/python3 -c '
-import json, sys
-for prefix, routes in json.load(sys.stdin).items():
-    for r in routes:
-        if r.get("selected"):
-            for nh in r.get("nexthops", []):
-                print(prefix, nh.get("ip", "blackhole"))' | sort
-}
 # spine_routes: the spine's BGP routes ("PREFIX NEXTHOP" lines, sorted).
 spine_routes() {
   birdc show route all 2>/dev/null | awk '/^[0-9]/{pfx=$1} /BGP.next_hop/{print pfx, $2}' | sort
@@ -59,7 +49,7 @@ route_summary() {
   for t in tor-0 tor-1; do
     # blocks (a node's adjacent blocks may go as one), borrowed /32s, and the rack aggregates:
     # its own (a blackhole) and the other rack's (via the spine, 10.1.0.x)
-    line+=$(tor_routes "$t" | awk -v t="$t" '
+    line+=$(frr_routes "$t" | awk -v t="$t" '
       $2 == "blackhole" || $2 ~ /^10\.1\.0\./ { agg++; next }
       $1 ~ /\/32$/ { b32++; next }
       { blocks++ }

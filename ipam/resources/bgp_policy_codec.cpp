@@ -14,20 +14,6 @@ namespace {
 using nlohmann::json;
 using namespace json_fields;
 
-// Bounds on list sizes: input is bounded (ARCHITECTURE.md, Invariants).
-constexpr std::size_t kMaxListEntries = 1000;
-
-Result<const json*> list_field(const json& obj, const char* key, const std::string& path) {
-  const json* v = field(obj, key);
-  if (v == nullptr) return v;
-  if (!v->is_array()) return wrong_type(join_path(path, key), "a list", *v);
-  if (v->size() > kMaxListEntries) {
-    return invalid(join_path(path, key) + ": " + std::to_string(v->size()) + " entries; at most " +
-                   std::to_string(kMaxListEntries));
-  }
-  return v;
-}
-
 std::string at(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
 
 Result<Prefix> read_cidr(const json& obj, const std::string& path) {
@@ -290,12 +276,10 @@ void write_peer_options(const BGPPeer& p, json& spec) {
 Result<BGPFilter> decode_bgp_filter(const json& doc, std::string name) {
   BGPFilter f;
   f.name = std::move(name);
-  if (auto s = read_metadata(doc, nullptr); !s) return s.error();
-  auto spec = object_field(doc, "spec", "");
+  auto spec = read_spec(doc, {"exportV4", "exportV6", "importV4", "importV6"});
   if (!spec) return spec.error();
   if (*spec == nullptr) return f;
   const json& sp = **spec;
-  if (auto s = check_fields(sp, "spec", {"exportV4", "exportV6", "importV4", "importV6"}); !s) return s.error();
   for (auto [key, target, v4] : {std::tuple{"exportV4", &f.export_rules.v4, true},
                                  std::tuple{"exportV6", &f.export_rules.v6, false},
                                  std::tuple{"importV4", &f.import_rules.v4, true},

@@ -13,19 +13,14 @@ using namespace json_fields;
 Result<IPReservation> decode_ip_reservation(const json& doc, std::string name) {
   IPReservation r;
   r.name = std::move(name);
-  if (auto s = read_metadata(doc, nullptr); !s) return s.error();
-  auto spec = object_field(doc, "spec", "");
+  auto spec = read_spec(doc, {"reservedCIDRs"});
   if (!spec) return spec.error();
-  if (*spec == nullptr) return invalid("spec.reservedCIDRs: required (a list of CIDRs or addresses)");
-  const json& sp = **spec;
-  if (auto s = check_fields(sp, "spec", {"reservedCIDRs"}); !s) return s.error();
-  const json* cidrs = field(sp, "reservedCIDRs");
-  if (cidrs == nullptr) return invalid("spec.reservedCIDRs: required (a list of CIDRs or addresses)");
-  if (!cidrs->is_array()) return wrong_type("spec.reservedCIDRs", "a list", *cidrs);
-  if (cidrs->size() > kMaxReservedCidrs) {
-    return invalid("spec.reservedCIDRs: " + std::to_string(cidrs->size()) + " entries, at most " +
-                   std::to_string(kMaxReservedCidrs));
-  }
+  const std::string required = "spec.reservedCIDRs: required (a list of CIDRs or addresses)";
+  if (*spec == nullptr) return invalid(required);
+  auto list = list_field(**spec, "reservedCIDRs", "spec", kMaxReservedCidrs);
+  if (!list) return list.error();
+  if (*list == nullptr) return invalid(required);
+  const json* cidrs = *list;
   for (std::size_t i = 0; i < cidrs->size(); ++i) {
     const std::string path = "spec.reservedCIDRs[" + std::to_string(i) + "]";
     const json& c = (*cidrs)[i];
@@ -40,15 +35,11 @@ Result<IPReservation> decode_ip_reservation(const json& doc, std::string name) {
 Result<IPAMConfiguration> decode_ipam_configuration(const json& doc, std::string name) {
   IPAMConfiguration c;
   c.name = std::move(name);
-  if (auto s = read_metadata(doc, nullptr); !s) return s.error();
-  auto spec = object_field(doc, "spec", "");
+  auto spec = read_spec(doc, {"strictAffinity", "maxBlocksPerHost", "autoAllocateBlocks"});
   if (!spec) return spec.error();
   if (*spec == nullptr) return c;
   const json& sp = **spec;
   const std::string path = "spec";
-  if (auto s = check_fields(sp, path, {"strictAffinity", "maxBlocksPerHost", "autoAllocateBlocks"}); !s) {
-    return s.error();
-  }
   if (auto s = read_bool(sp, "strictAffinity", path, c.strict_affinity); !s) return s.error();
   if (auto s = read_bool(sp, "autoAllocateBlocks", path, c.auto_allocate_blocks); !s) return s.error();
   // Calico's maxBlocksPerHost is an int32; 0 means no limit.

@@ -213,4 +213,24 @@ Status read_metadata(const json& doc, Labels* labels, Labels* annotations) {
                          annotations != nullptr ? *annotations : ignored_annotations);
 }
 
+Result<const json*> read_spec(const json& doc, std::initializer_list<std::string_view> known, Labels* labels,
+                              Labels* annotations) {
+  if (auto s = read_metadata(doc, labels, annotations); !s) return s.error();
+  auto spec = object_field(doc, "spec", "");
+  if (!spec || *spec == nullptr) return spec;
+  if (auto s = check_fields(**spec, "spec", known); !s) return s.error();
+  return spec;
+}
+
+Result<const json*> list_field(const json& obj, const char* key, const std::string& path, std::size_t max_entries) {
+  const json* v = field(obj, key);
+  if (v == nullptr) return v;
+  if (!v->is_array()) return wrong_type(join_path(path, key), "a list", *v);
+  if (v->size() > max_entries) {
+    return invalid(join_path(path, key) + ": " + std::to_string(v->size()) + " entries; at most " +
+                   std::to_string(max_entries));
+  }
+  return v;
+}
+
 }  // namespace blockd::ipam::json_fields

@@ -3,6 +3,7 @@
 // unknown fields are errors naming the nearest known one.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
@@ -48,5 +49,15 @@ Status read_string_map(const json& obj, const char* key, const std::string& path
 // metadata: name, labels (into *labels when given), annotations and the fields Calico's tools write.
 // labels/annotations null: read (their types checked) and dropped.
 Status read_metadata(const json& doc, Labels* labels, Labels* annotations = nullptr);
+// The preamble every kind's decoder shares: its metadata read (as read_metadata), then its spec,
+// nullptr when absent or null, else a mapping whose fields are all in `known`.
+Result<const json*> read_spec(const json& doc, std::initializer_list<std::string_view> known,
+                              Labels* labels = nullptr, Labels* annotations = nullptr);
+// Every input is bounded (ARCHITECTURE.md, Invariants): lists hold at most this many entries
+// unless the field has a limit of its own.
+inline constexpr std::size_t kMaxListEntries = 1000;
+// A list field (nullptr when absent or null) of at most max_entries entries.
+Result<const json*> list_field(const json& obj, const char* key, const std::string& path,
+                               std::size_t max_entries = kMaxListEntries);
 
 }  // namespace blockd::ipam::json_fields

@@ -45,19 +45,14 @@ Result<AssignmentMode> read_assignment_mode(const json& spec) {
 Result<IPPool> decode_pool(const json& doc, std::string name) {
   IPPool p;
   p.name = std::move(name);
-  if (auto s = read_metadata(doc, &p.labels, &p.annotations); !s) return s.error();
-  auto spec = object_field(doc, "spec", "");
+  auto spec = read_spec(doc,
+                        {"cidr", "blockSize", "ipipMode", "vxlanMode", "natOutgoing", "disabled", "nodeSelector",
+                         "namespaceSelector", "allowedUses", "assignmentMode", "strictAffinity", "disableBGPExport"},
+                        &p.labels, &p.annotations);
   if (!spec) return spec.error();
   if (*spec == nullptr) return invalid("spec: required (an IPPool needs at least spec.cidr)");
   const json& sp = **spec;
   const std::string path = "spec";
-  if (auto s = check_fields(sp, path,
-                            {"cidr", "blockSize", "ipipMode", "vxlanMode", "natOutgoing", "disabled",
-                             "nodeSelector", "namespaceSelector", "allowedUses", "assignmentMode",
-                             "strictAffinity", "disableBGPExport"});
-      !s) {
-    return s.error();
-  }
   std::string cidr;
   if (auto s = read_string(sp, "cidr", path, cidr); !s) return s.error();
   if (cidr.empty()) return invalid("spec.cidr: required (e.g. 192.168.0.0/24)");
@@ -103,18 +98,14 @@ Result<IPPool> decode_pool(const json& doc, std::string name) {
 Result<Node> decode_node(const json& doc, std::string name) {
   Node n;
   n.name = std::move(name);
-  if (auto s = read_metadata(doc, &n.labels); !s) return s.error();
-  auto spec = object_field(doc, "spec", "");
+  // orchRefs is written by Calico's own tools; accepted and not used.
+  auto spec = read_spec(doc,
+                        {"bgp", "ipv4VXLANTunnelAddr", "vxlanTunnelMACAddr", "ipv6VXLANTunnelAddr",
+                         "vxlanTunnelMACAddrV6", "addresses", "orchRefs"},
+                        &n.labels);
   if (!spec) return spec.error();
   if (*spec == nullptr) return n;
   const json& sp = **spec;
-  // orchRefs is written by Calico's own tools; accepted and not used.
-  if (auto s = check_fields(sp, "spec",
-                            {"bgp", "ipv4VXLANTunnelAddr", "vxlanTunnelMACAddr", "ipv6VXLANTunnelAddr",
-                             "vxlanTunnelMACAddrV6", "addresses", "orchRefs"});
-      !s) {
-    return s.error();
-  }
   auto bgp = object_field(sp, "bgp", "spec");
   if (!bgp) return bgp.error();
   if (*bgp != nullptr) {
@@ -224,20 +215,15 @@ Status read_bfd(const json& spec, std::optional<BfdProfile>& out) {
 Result<BGPPeer> decode_peer(const json& doc, std::string name) {
   BGPPeer p;
   p.name = std::move(name);
-  if (auto s = read_metadata(doc, nullptr); !s) return s.error();
-  auto spec = object_field(doc, "spec", "");
+  auto spec = read_spec(doc, {"peerIP", "asNumber", "node", "nodeSelector", "peerSelector", "password", "bfd",
+                              "sourceAddress",
+                              // bgp_policy_codec.cpp:
+                              "ttlSecurity", "keepOriginalNextHop", "maxRestartTime", "numAllowedLocalASNumbers",
+                              "filters", "reachableBy"});
   if (!spec) return spec.error();
   if (*spec == nullptr) return invalid("spec: required (a BGPPeer needs spec.peerIP and spec.asNumber)");
   const json& sp = **spec;
   const std::string path = "spec";
-  if (auto s = check_fields(sp, path,
-                            {"peerIP", "asNumber", "node", "nodeSelector", "peerSelector", "password", "bfd", "sourceAddress",
-                             // bgp_policy_codec.cpp:
-                             "ttlSecurity", "keepOriginalNextHop", "maxRestartTime", "numAllowedLocalASNumbers", "filters",
-                             "reachableBy"});
-      !s) {
-    return s.error();
-  }
   if (auto s = read_string(sp, "peerSelector", path, p.peer_selector); !s) return s.error();
   std::string peer_ip;
   if (auto s = read_string(sp, "peerIP", path, peer_ip); !s) return s.error();
@@ -270,20 +256,14 @@ Result<BGPPeer> decode_peer(const json& doc, std::string name) {
 Result<BGPConfiguration> decode_bgp_configuration(const json& doc, std::string name) {
   BGPConfiguration c;
   c.name = std::move(name);
-  if (auto s = read_metadata(doc, nullptr); !s) return s.error();
-  auto spec = object_field(doc, "spec", "");
+  auto spec = read_spec(doc, {"asNumber", "listenPort", "nodeToNodeMeshEnabled", "logSeverityScreen",
+                              // bgp_policy_codec.cpp:
+                              "communities", "prefixAdvertisements", "serviceClusterIPs", "serviceExternalIPs",
+                              "serviceLoadBalancerIPs", "bindMode", "nodeMeshMaxRestartTime"});
   if (!spec) return spec.error();
   if (*spec == nullptr) return c;
   const json& sp = **spec;
   const std::string path = "spec";
-  if (auto s = check_fields(sp, path,
-                            {"asNumber", "listenPort", "nodeToNodeMeshEnabled", "logSeverityScreen",
-                             // bgp_policy_codec.cpp:
-                             "communities", "prefixAdvertisements", "serviceClusterIPs", "serviceExternalIPs",
-                             "serviceLoadBalancerIPs", "bindMode", "nodeMeshMaxRestartTime"});
-      !s) {
-    return s.error();
-  }
   auto asn = read_asn(sp, "asNumber", path);
   if (!asn) return asn.error();
   c.as_number = *asn;

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "ipam/net/bgp_peer_rules.hpp"
 #include "ipam/resources/bgp_policy_validation.hpp"
 #include "ipam/resources/ipam_settings.hpp"
 #include "ipam/resources/selector.hpp"
@@ -44,18 +45,13 @@ Status check_name(const std::string& name) {
   return {};
 }
 
-// The BGP speaker's rules (bgp::as_number_problem; ipam cannot include bgp): a resource
-// blockctl accepts never holds an AS number the speaker refuses.
+// The BGP speaker's rules (ipam/net/bgp_peer_rules.hpp): a resource blockctl accepts never
+// holds an AS number the speaker refuses.
 Status check_asn(const std::string& field, std::uint32_t asn) {
-  if (asn == 0) return field_error(field, "0 is out of range (1 to 4294967295)");
-  if (asn == 23456) {
-    return field_error(field, "23456 is AS_TRANS, reserved to stand in for 4-octet AS numbers (RFC 6793)");
-  }
+  if (asn == 0) return field_error(field, "0 is out of range (1 to 4294967295)");  // as the agent config's range
+  if (auto why = as_number_problem(asn); !why.empty()) return field_error(field, why);
   return {};
 }
-
-// Linux's TCP_MD5SIG_MAXKEYLEN: the kernel refuses a longer RFC 2385 key.
-constexpr std::size_t kMaxTcpMd5Password = 80;
 
 Status check_selector(const std::string& field, const std::string& text) {
   auto sel = Selector::parse(text);
@@ -276,10 +272,7 @@ Status validate_peer(BGPPeer& p) {
     if (p.as_number == 0) return field_error("spec.asNumber", "required (1 to 4294967295)");
     if (auto s = check_asn("spec.asNumber", p.as_number); !s) return s;
   }
-  if (p.password.size() > kMaxTcpMd5Password) {
-    return field_error("spec.password", std::to_string(p.password.size()) +
-                                            " octets; a TCP-MD5 key holds at most 80 (Linux TCP_MD5SIG_MAXKEYLEN)");
-  }
+  if (auto why = tcp_md5_password_problem(p.password); !why.empty()) return field_error("spec.password", why);
   if (!p.node.empty() && !valid_resource_name(p.node)) {
     return field_error("spec.node", "\"" + p.node + "\" is not a valid node name");
   }

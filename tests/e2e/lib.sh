@@ -1,14 +1,24 @@
-# Shared by the end-to-end scripts: waiting and asserting with messages that say what failed.
+# Shared by the end-to-end scripts (and the integration and bench scripts: tests/integration/netns_lab.sh
+# sources it): waiting and asserting with messages that say what failed.
 fail() { echo "FAIL: $*" >&2; exit 1; }
-# wait_for SECONDS WHAT CMD...: retries CMD every 0.2 s until it succeeds or time runs out.
-wait_for() {
-  local secs=$1 what=$2; shift 2
-  local deadline=$((SECONDS + secs))
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $deadline ] || fail "timed out after ${secs}s waiting for: $what"
-    sleep 0.2
+# wait_for SECONDS WHAT CMD...: retries CMD every 0.1 s until it succeeds or time runs out.
+wait_for() { poll_until 0 "for: " "" "$@"; }
+# wait_gone SECONDS WHAT CMD...: retries CMD every 0.1 s until it fails or time runs out.
+wait_gone() { poll_until 1 "until gone: " "gone: " "$@"; }
+# poll_until STATUS WAITING DONE SECONDS WHAT CMD...: wait_for's and wait_gone's loop, until CMD's
+# exit status is STATUS (0, or 1 for any failure).
+poll_until() {
+  local want=$1 waiting=$2 done=$3 secs=$4 what=$5
+  shift 5
+  local deadline=$((SECONDS + secs)) got
+  while :; do
+    got=0
+    "$@" >/dev/null 2>&1 || got=1
+    [ $got != "$want" ] || break
+    [ $SECONDS -lt $deadline ] || fail "timed out after ${secs}s waiting $waiting$what"
+    sleep 0.1
   done
-  echo "ok: $what"
+  echo "ok: $done$what"
 }
 # expect_eq ACTUAL EXPECTED WHAT
 expect_eq() {
@@ -66,6 +76,17 @@ s = socket.create_connection(('$3', $port), timeout=10); print(s.recv(100).decod
   wait $server || true
   expect_eq "$got" "hello $4" "TCP from $1 ($4) to $2 ($3)"
 }
+# expect_addresses_by_rack: each of the tutorial's workloads ($workloads, NAME:NODE) has its
+# address from its rack's pool: kube-node-0 and -1 are rack 0 (rack-0-ippool, 192.168.0.0/24),
+# kube-node-2 and -3 rack 1 (192.168.1.0/24).
+expect_addresses_by_rack() {
+  local w name node rack
+  for w in "${workloads[@]}"; do
+    name=${w%:*} node=${w#*:} rack=$((${node##*-} / 2))
+    expect_eq "$(pool_of "$(pod_ip "$node" "$name")" 192.168.0.0/24 192.168.1.0/24)" "192.168.$rack.0/24" \
+      "$name on $node (rack $rack) has an address from rack-$rack-ippool"
+  done
+}
 # lab_test_setup BUILD_DIR [--runtime netns|docker] [SCRATCH...]: the start every lab test
 # shares, once it has set $topo and $lab_name, sourced its steps file and exported
 # CLAB_NETNS_STATE_DIR. netns: checks that blockd, blockctl and blockd-ipam are built and puts
@@ -89,6 +110,19 @@ lab_test_setup() {
     export CLAB_NETNS_PATH="$build/agent"
   fi
   trap lab_test_cleanup EXIT INT TERM
+}
+# lab_test_start EXAMPLE STEPS PREFIX BUILD_DIR [lab_test_setup's options...]: the start of a
+# test on examples/EXAMPLE/EXAMPLE.clab.yml: sets $topo and $lab_name (PREFIX and this PID), gives
+# the lab its own state folder, sources the example's STEPS file (steps.sh, tutorial.sh), then
+# lab_test_setup BUILD_DIR ....
+lab_test_start() {
+  local example=$1 steps=$2 prefix=$3
+  shift 3
+  topo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../examples/$example" && pwd)/$example.clab.yml
+  lab_name=$prefix$$
+  export CLAB_NETNS_STATE_DIR=/tmp/clab-netns-$prefix-$$
+  . "$(dirname "$topo")/$steps"
+  lab_test_setup "$@"
 }
 lab_test_cleanup() {
   local rc=$?
@@ -119,6 +153,40 @@ agent_test_setup() {
   local ns
   for ns in "${agent_netns[@]}"; do ip netns add "$agent_prefix-$ns"; ip -n "$agent_prefix-$ns" link set lo up; done
 }
+# agent_bridge HUB NODE...: the underlay: a bridge br0 in PREFIX-HUB with each NODE's eth0 on it,
+# the i-th NODE (from 1) at 10.0.0.1i/24 and forwarding.
+agent_bridge() {
+  local hub=$agent_prefix-$1 n i=0
+  shift
+  ip -n "$hub" link add br0 type bridge
+  ip -n "$hub" link set br0 up
+  for n in "$@"; do
+    i=$((i + 1))
+    ip link add "$agent_prefix-$n" type veth peer name eth0 netns "$agent_prefix-$n"
+    ip link set "$agent_prefix-$n" netns "$hub"
+    ip -n "$hub" link set "$agent_prefix-$n" master br0 up
+    ip -n "$agent_prefix-$n" addr add "10.0.0.1$i/24" dev eth0
+    ip -n "$agent_prefix-$n" link set eth0 up
+    ip netns exec "$agent_prefix-$n" sysctl -qw net.ipv4.ip_forward=1
+  done
+}
+# agent_start_blockd NODE: $build's blockd in PREFIX-NODE with the config $work/NODE.yaml, logging
+# to $work/NODE.log; its PID goes in $pids and $pid_NODE.
+agent_start_blockd() {
+  ip netns exec "$agent_prefix-$1" "$build/agent/blockd" --config "$work/$1.yaml" >>"$work/$1.log" 2>&1 &
+  pids+=($!)
+  eval "pid_$1=$!"
+}
+# agent_cni NODE POD COMMAND: Debian's CNI ptp plugin, with $build's blockd-ipam asking NODE's
+# agent ($work/NODE.sock), for the workload namespace PREFIX-POD.
+agent_cni() {
+  printf '{"cniVersion":"1.0.0","name":"blocknet","type":"ptp","ipMasq":false,"ipam":{"type":"blockd-ipam","socket":"%s"}}' \
+    "$work/$1.sock" |
+    ip netns exec "$agent_prefix-$1" env CNI_COMMAND="$3" CNI_CONTAINERID="$2" CNI_NETNS="/var/run/netns/$agent_prefix-$2" \
+      CNI_IFNAME=eth0 CNI_PATH="/usr/lib/cni:$build/agent" /usr/lib/cni/ptp
+}
+# agent_pod_ip POD: the workload's IPv4 address.
+agent_pod_ip() { ip -n "$agent_prefix-$1" -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1; }
 agent_test_cleanup() {
   local rc=$? pid ns
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done

@@ -4,30 +4,8 @@
 # name prefix), TOR, NODE, WORK and PIDS, FRR_DAEMONS (the FRR daemons its labs run) and its
 # own EXIT trap, which calls stop_pids and print_logs.
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-# wait_for DESCRIPTION SECONDS COMMAND...: polls until COMMAND succeeds.
-wait_for() {
-  local what=$1 secs=$2
-  shift 2
-  local end=$((SECONDS + secs))
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -ge $end ] && fail "timed out waiting for: $what"
-    sleep 0.1
-  done
-  echo "ok: $what"
-}
-# wait_gone DESCRIPTION SECONDS COMMAND...: polls until COMMAND fails.
-wait_gone() {
-  local what=$1 secs=$2
-  shift 2
-  local end=$((SECONDS + secs))
-  while "$@" >/dev/null 2>&1; do
-    [ $SECONDS -ge $end ] && fail "timed out waiting until gone: $what"
-    sleep 0.1
-  done
-  echo "ok: gone: $what"
-}
+# fail, wait_for and wait_gone: the ones every test script shares.
+. "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 
 # join_tor_and_node V4_NET V6_NET (e.g. 10.77.0 fd77): the namespaces and their veth, ToR .1 /
 # ::1, node .2 / ::2, lo up in both.
@@ -49,7 +27,7 @@ join_tor_and_node() {
 start_bird() {  # CONFIG_TEXT
   echo "$1" >"$WORK/bird.conf"
   ip netns exec "$TOR" bird -c "$WORK/bird.conf" -s "$WORK/bird.ctl" -P "$WORK/bird.pid" >"$WORK/bird.log" 2>&1
-  wait_for "BIRD pid file" 10 test -s "$WORK/bird.pid"
+  wait_for 10 "BIRD pid file" test -s "$WORK/bird.pid"
   PIDS+=("$(cat "$WORK/bird.pid")")
 }
 birdc_() { birdc -s "$WORK/bird.ctl" "$@"; }
@@ -66,7 +44,7 @@ start_frr() {  # CONFIG_TEXT
   for daemon in $FRR_DAEMONS; do
     ip netns exec "$TOR" "/usr/lib/frr/$daemon" -N "$FRR_NAME" -d -f "$WORK/frr.conf" -i "$run/$daemon.pid" \
       -z "$run/zserv.api" >"$WORK/$daemon.log" 2>&1
-    wait_for "$daemon pid file" 10 test -s "$run/$daemon.pid"
+    wait_for 10 "$daemon pid file" test -s "$run/$daemon.pid"
     PIDS+=("$(cat "$run/$daemon.pid")")
   done
 }

@@ -8,11 +8,7 @@ build=$(cd "${1:?usage: convergence.sh BUILD_DIR [SAMPLES]}" && pwd)
 samples=${2:-200}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../e2e/lib.sh"
-topo=$(cd "$here/../../../examples/rack-tutorial" && pwd)/rack-tutorial.clab.yml
-lab_name=cv$$
-export CLAB_NETNS_STATE_DIR=/tmp/clab-netns-bench-$$
-. "$(dirname "$topo")/tutorial.sh"
-lab_test_setup "$build" >/dev/null
+lab_test_start rack-tutorial tutorial.sh cv "$build" >/dev/null
 
 clab deploy --runtime netns >/dev/null
 wait_sessions 60 || fail "BGP sessions"

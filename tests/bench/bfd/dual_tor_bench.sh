@@ -17,13 +17,8 @@
 set -euo pipefail
 export PATH=/usr/bin:/usr/sbin:$PATH
 build=$(cd "${1:?usage: dual_tor_bench.sh BUILD_DIR}" && pwd)
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../../e2e/lib.sh"
-topo=$(cd "$here/../../../examples/rack-dual-tor" && pwd)/rack-dual-tor.clab.yml
-lab_name=dtb$$
-export CLAB_NETNS_STATE_DIR=/tmp/clab-netns-bench-$$
-. "$(dirname "$topo")/steps.sh"
-lab_test_setup "$build"
+. "$(dirname "$0")/../../e2e/lib.sh"
+lab_test_start rack-dual-tor steps.sh dtb "$build"
 rounds=${DUAL_TOR_ROUNDS:-5}
 cpu_seconds=${DUAL_TOR_CPU_SECONDS:-20}
 

@@ -82,15 +82,15 @@ dataplane: {programKernel: false}
 control: {socket: $WORK/blockd.sock, metrics: \"\"}
 log: {level: warning}" >&2
   BLOCKD_PID=${PIDS[-1]}
-  wait_for "the node registered" 20 "$blockctl_bin" --datastore "$STORE" get node "${P}-node" >&2
+  wait_for 20 "the node registered" "$blockctl_bin" --datastore "$STORE" get node "${P}-node" >&2
   "$blockctl_bin" --datastore "$STORE" ipam allocate --node "${P}-node" --handle bench-1 >/dev/null
-  wait_for "$setting: the ToR has the node's block" "${BFD_BENCH_WAIT:-120}" has_node_block >&2
+  wait_for "${BFD_BENCH_WAIT:-120}" "$setting: the ToR has the node's block" has_node_block >&2
   local block
   block=$(node_block)
   sleep 3  # past start-up (registration, first replans)
   cpu_ms "$BLOCKD_PID" "${BFD_BENCH_CPU_SECONDS:-20}" >"$results/$setting.cpu"
   for i in $(seq 1 "$rounds"); do
-    wait_for "$setting round $i: the ToR routes $block to the node" "${BFD_BENCH_WAIT:-120}" tor_routes_block "$block" >&2
+    wait_for "${BFD_BENCH_WAIT:-120}" "$setting round $i: the ToR routes $block to the node" tor_routes_block "$block" >&2
     sleep 1  # BFD past its poll sequence, at its negotiated rate
     local t0 t1
     t0=$(now_ms)

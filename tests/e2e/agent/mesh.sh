@@ -18,18 +18,7 @@ build=$(cd "${1:?usage: mesh.sh BUILD_DIR}" && pwd)
 p=bm$$
 nodes=(n1 n2 n3 n4)
 agent_test_setup $p hub n1 n2 n3 n4 p1 p2 p3 p4
-ip -n "$p-hub" link add br0 type bridge
-ip -n "$p-hub" link set br0 up
-i=0
-for n in "${nodes[@]}"; do
-  i=$((i + 1))
-  ip link add "$p-$n" type veth peer name eth0 netns "$p-$n"
-  ip link set "$p-$n" netns "$p-hub"
-  ip -n "$p-hub" link set "$p-$n" master br0 up
-  ip -n "$p-$n" addr add "10.0.0.1$i/24" dev eth0
-  ip -n "$p-$n" link set eth0 up
-  ip netns exec "$p-$n" sysctl -qw net.ipv4.ip_forward=1
-done
+agent_bridge hub "${nodes[@]}"
 
 store="sqlite://$work/store.db"
 blockctl() { "$build/agent/blockctl" --datastore "$store" "$@"; }
@@ -64,9 +53,7 @@ datastore: $store
 dataplane: {uplink: eth0, routeProtocol: 200}
 control: {socket: $work/$n.sock, metrics: ""}
 CONF
-  ip netns exec "$p-$n" "$build/agent/blockd" --config "$work/$n.yaml" >>"$work/$n.log" 2>&1 &
-  pids+=($!)
-  eval "pid_$n=$!"
+  agent_start_blockd "$n"
 }
 api() { curl -sf --unix-socket "$work/$1.sock" "http://blockd$2"; }
 # mesh_peers NODE: its Established node-to-node mesh peers and their AS, one per line, sorted.
@@ -93,18 +80,11 @@ expect_eq "$(api n1 /v1/status | jq -r .asNumber)" 64600 "n1's AS is the BGPConf
 start_blockd n4
 expect_mesh 64600 n1 n2 n3 n4
 
-cni() {  # cni NODE POD COMMAND
-  printf '{"cniVersion":"1.0.0","name":"meshnet","type":"ptp","ipMasq":false,"ipam":{"type":"blockd-ipam","socket":"%s"}}' \
-    "$work/$1.sock" |
-    ip netns exec "$p-$1" env CNI_COMMAND="$3" CNI_CONTAINERID="$2" CNI_NETNS="/var/run/netns/$p-$2" \
-      CNI_IFNAME=eth0 CNI_PATH="/usr/lib/cni:$build/agent" /usr/lib/cni/ptp
-}
-pod_ip() { ip -n "$p-$1" -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1; }
 declare -A ip_of
 for n in "${nodes[@]}"; do
   pod=p${n#n}
-  out=$(cni "$n" "$pod" ADD) || fail "CNI ADD of $pod on $n: $out"
-  ip_of[$pod]=$(pod_ip "$pod")
+  out=$(agent_cni "$n" "$pod" ADD) || fail "CNI ADD of $pod on $n: $out"
+  ip_of[$pod]=$(agent_pod_ip "$pod")
 done
 echo "pods: ${ip_of[*]}"
 

@@ -51,8 +51,7 @@ bgp:
 dataplane: {programKernel: false}
 control: {socket: $work/n1.sock, metrics: ""}
 CONF
-ip netns exec "$p-n1" "$build/agent/blockd" --config "$work/n1.yaml" >>"$work/n1.log" 2>&1 &
-pids+=($!)
+agent_start_blockd n1
 since() { birdc -s "$work/bird.ctl" show protocols n1 | awk '$1 == "n1" {print $4, $5, $6}'; }
 wait_for 30 "BGP session n1 Established at BIRD" bash -c "birdc -s $work/bird.ctl show protocols n1 | grep -q Established"
 established_since=$(since)

@@ -16,19 +16,8 @@ build=$(cd "${1:?usage: two_nodes.sh BUILD_DIR}" && pwd)
 p=bd$$
 # Underlay: a bridge in the ToR namespace, each node's eth0 on it.
 agent_test_setup $p tor n1 n2 p1 p2 p3
-ip -n "$p-tor" link add br0 type bridge
+agent_bridge tor n1 n2
 ip -n "$p-tor" addr add 10.0.0.1/24 dev br0
-ip -n "$p-tor" link set br0 up
-i=0
-for n in n1 n2; do
-  i=$((i + 1))
-  ip link add "$p-$n" type veth peer name eth0 netns "$p-$n"
-  ip link set "$p-$n" netns "$p-tor"
-  ip -n "$p-tor" link set "$p-$n" master br0 up
-  ip -n "$p-$n" addr add "10.0.0.1$i/24" dev eth0
-  ip -n "$p-$n" link set eth0 up
-  ip netns exec "$p-$n" sysctl -qw net.ipv4.ip_forward=1
-done
 
 cat >"$work/bird.conf" <<BIRD
 router id 10.0.0.1;
@@ -70,32 +59,22 @@ dataplane: {uplink: eth0, routeProtocol: 200}
 control: {socket: $work/$n.sock, metrics: 127.0.0.1:9095}
 log: {level: debug}
 CONF
-  ip netns exec "$p-$n" "$build/agent/blockd" --config "$work/$n.yaml" >>"$work/$n.log" 2>&1 &
-  pids+=($!)
-  eval "pid_$n=$!"
+  agent_start_blockd "$n"
 }
 start_blockd n1 10.0.0.11
 start_blockd n2 10.0.0.12
 wait_for 20 "BGP n1 and n2 Established at the ToR" \
   bash -c "command birdc -s $work/bird.ctl show protocols | grep -E '^n1 .*Established' && command birdc -s $work/bird.ctl show protocols | grep -E '^n2 .*Established'"
 
-cni() {  # cni NODE POD COMMAND
-  local n=$1 pod=$2 cmd=$3
-  printf '{"cniVersion":"1.0.0","name":"blocknet","type":"ptp","ipMasq":false,"ipam":{"type":"blockd-ipam","socket":"%s"}}' \
-    "$work/$n.sock" |
-    ip netns exec "$p-$n" env CNI_COMMAND="$cmd" CNI_CONTAINERID="$pod" CNI_NETNS="/var/run/netns/$p-$pod" \
-      CNI_IFNAME=eth0 CNI_PATH="/usr/lib/cni:$build/agent" /usr/lib/cni/ptp
-}
 cni_add() {  # cni_add NODE POD: ADD, failing with the plugin's error JSON
   local out
-  out=$(cni "$1" "$2" ADD) || fail "CNI ADD of $2 on $1: $out"
+  out=$(agent_cni "$1" "$2" ADD) || fail "CNI ADD of $2 on $1: $out"
   echo "$out" >"$work/$2.json"
 }
-pod_ip() { ip -n "$p-$1" -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1; }
 
 cni_add n1 p1
 cni_add n2 p2
-ip1=$(pod_ip p1); ip2=$(pod_ip p2)
+ip1=$(agent_pod_ip p1); ip2=$(agent_pod_ip p2)
 echo "pods: p1=$ip1 (n1) p2=$ip2 (n2)"
 # The first address of each node's block; the second is the node's pod gateway (ptp needs one
 # on-link: blockd reserves an address per node and pool and reports pods with the pool's length).
@@ -145,7 +124,7 @@ echo "ok: natOutgoing table holds the pool"
 # (n2's block holds p2 and n2's gateway: 62 more fill it).
 for k in $(seq 1 62); do "$build/agent/blockctl" --datastore "$store" ipam allocate --node n2 --handle "filler-$k" >/dev/null; done
 cni_add n2 p3
-ip3=$(pod_ip p3)
+ip3=$(agent_pod_ip p3)
 echo "p3 (n2) borrowed $ip3 from n1's block"
 wait_for 10 "ToR has the borrowed /32 from n2" bash -c "command birdc -s $work/bird.ctl show route all $ip3/32 | grep -q 'next_hop: 10.0.0.12'"
 wait_for 10 "n1 routes the address it lent to n2" bash -c "ip -n $p-n1 route show proto 200 | grep -q '^$ip3 via 10.0.0.12'"
@@ -164,7 +143,7 @@ tcp_check p1 "$ip2"
 
 # Release everything: blocks go back to the pool and their routes are withdrawn.
 for k in $(seq 1 62); do "$build/agent/blockctl" --datastore "$store" ipam release --handle "filler-$k" --release-empty-blocks >/dev/null; done
-for pod in p1:n1 p2:n2 p3:n2; do cni "${pod#*:}" "${pod%:*}" DEL; cni "${pod#*:}" "${pod%:*}" DEL; done
+for pod in p1:n1 p2:n2 p3:n2; do agent_cni "${pod#*:}" "${pod%:*}" DEL; agent_cni "${pod#*:}" "${pod%:*}" DEL; done
 wait_for 10 "ToR table empty" bash -c "[ -z \"\$(command birdc -s $work/bird.ctl show route | grep -E '^192|^ +via|/26|/32' || true)\" ]"
 wait_for 10 "n1 kernel has no blockd route" bash -c "[ -z \"\$(ip -n $p-n1 route show proto 200)\" ]"
 wait_for 10 "n2 kernel has no blockd route" bash -c "[ -z \"\$(ip -n $p-n2 route show proto 200)\" ]"

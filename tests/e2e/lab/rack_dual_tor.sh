@@ -19,16 +19,11 @@
 set -euo pipefail
 export PATH=/usr/bin:/usr/sbin:$PATH
 build=$(cd "${1:?usage: rack_dual_tor.sh BUILD_DIR}" && pwd)
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../lib.sh"
-topo=$(cd "$here/../../../examples/rack-dual-tor" && pwd)/rack-dual-tor.clab.yml
-lab_name=dt$$
-export CLAB_NETNS_STATE_DIR=/tmp/clab-netns-e2e-$$
-. "$(dirname "$topo")/steps.sh"
-lab_test_setup "$build"
+. "$(dirname "$0")/../lib.sh"
+lab_test_start rack-dual-tor steps.sh dt "$build"
 lab_failure_report() {
   local t n
-  for t in tor-a tor-b; do vtysh $t -c 'show bgp summary'; vtysh $t -c 'show bfd peers brief'; tor_routes $t; done
+  for t in tor-a tor-b; do vtysh $t -c 'show bgp summary'; vtysh $t -c 'show bfd peers brief'; frr_routes $t; done
   for n in 0 1; do on kube-node-$n blockctl node status --socket /run/blockd/blockd.sock; on kube-node-$n ip route; done
 }
 
@@ -41,7 +36,7 @@ ip1=$(pod_ip kube-node-1 pod-1)
 block() { /usr/bin/python3 -c "import ipaddress,sys; print(ipaddress.ip_network(sys.argv[1] + '/26', strict=False))" "$1"; }
 block0=$(block "$ip0") block1=$(block "$ip1")
 # Node n's link to tor-a is 10.10.0.2n/31 (the ToR at 2n, the node at 2n+1), to tor-b 10.20.0.2n/31.
-has_route() { tor_routes "$1" | grep -qx "$2 $3"; }
+has_route() { frr_routes "$1" | grep -qx "$2 $3"; }
 for t in a b; do
   net=10.10; [ $t = a ] || net=10.20
   wait_for 30 "tor-$t routes kube-node-0's block $block0 to $net.0.1" has_route tor-$t "$block0" $net.0.1

@@ -23,13 +23,8 @@
 # Needs root. Usage: rack_tutorial.sh BUILD_DIR [--runtime netns|docker]
 set -euo pipefail
 build=$(cd "${1:?usage: rack_tutorial.sh BUILD_DIR [--runtime netns|docker]}" && pwd)
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../lib.sh"
-topo=$(cd "$here/../../../examples/rack-tutorial" && pwd)/rack-tutorial.clab.yml
-lab_name=rt$$
-export CLAB_NETNS_STATE_DIR=/tmp/clab-netns-e2e-$$
-. "$(dirname "$topo")/tutorial.sh"
-lab_test_setup "$build" "${@:2}"
+. "$(dirname "$0")/../lib.sh"
+lab_test_start rack-tutorial tutorial.sh rt "$build" "${@:2}"
 
 clab deploy --runtime "$lab_runtime"
 wait_sessions 60 || fail "BGP sessions"
@@ -39,11 +34,7 @@ tutorial_steps
 node_ip() { case $1 in kube-node-0) echo 10.0.0.10 ;; kube-node-1) echo 10.0.0.11 ;; kube-node-2) echo 10.0.1.10 ;; kube-node-3) echo 10.0.1.11 ;; esac; }
 
 # 1. Addresses by rack.
-for w in "${workloads[@]}"; do
-  name=${w%:*} node=${w#*:} rack=$((${node##*-} / 2))
-  expect_eq "$(pool_of "$(pod_ip "$node" "$name")" 192.168.0.0/24 192.168.1.0/24)" "192.168.$rack.0/24" \
-    "$name on $node (rack $rack) has an address from rack-$rack-ippool"
-done
+expect_addresses_by_rack
 
 # 2. The router's table against the store: one route per affine block, one /32 per borrowed
 # address, next hop the node. Expected routes come from the store (blocks and their affinity,

@@ -42,11 +42,7 @@ nodes=(kube-node-0 kube-node-1 kube-node-2 kube-node-3)
 ctl() { blockctl "$@"; }
 
 # 1. Addresses by rack.
-for w in "${workloads[@]}"; do
-  name=${w%:*} node=${w#*:} rack=$((${node##*-} / 2))
-  expect_eq "$(pool_of "$(pod_ip "$node" "$name")" 192.168.0.0/24 192.168.1.0/24)" "192.168.$rack.0/24" \
-    "$name on $node (rack $rack) has an address from rack-$rack-ippool"
-done
+expect_addresses_by_rack
 
 # 2. Each node's kernel against the store. expected_kernels NODE... prints, per node, the routes
 # of protocol 200 (as `ip route` prints them), the permanent neighbours and the FDB entries of

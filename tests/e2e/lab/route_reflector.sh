@@ -15,13 +15,8 @@
 set -euo pipefail
 export PATH=/usr/bin:/usr/sbin:$PATH
 build=$(cd "${1:?usage: route_reflector.sh BUILD_DIR}" && pwd)
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../lib.sh"
-topo=$(cd "$here/../../../examples/route-reflector" && pwd)/route-reflector.clab.yml
-lab_name=rr$$
-export CLAB_NETNS_STATE_DIR=/tmp/clab-netns-e2e-$$
-. "$(dirname "$topo")/steps.sh"
-lab_test_setup "$build" "${@:2}"
+. "$(dirname "$0")/../lib.sh"
+lab_test_start route-reflector steps.sh rr "$build" "${@:2}"
 
 clab deploy --runtime "$lab_runtime"
 reflector_steps

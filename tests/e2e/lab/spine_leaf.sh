@@ -24,13 +24,8 @@ set -euo pipefail
 # Debian's python3 first: a pyenv shim in front costs seconds per call on a loaded machine.
 export PATH=/usr/bin:/usr/sbin:$PATH
 build=$(cd "${1:?usage: spine_leaf.sh BUILD_DIR}" && pwd)
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../lib.sh"
-topo=$(cd "$here/../../../examples/spine-leaf" && pwd)/spine-leaf.clab.yml
-lab_name=sl$$
-export CLAB_NETNS_STATE_DIR=/tmp/clab-netns-e2e-$$
-. "$(dirname "$topo")/steps.sh"
-lab_test_setup "$build" "${@:2}"
+. "$(dirname "$0")/../lib.sh"
+lab_test_start spine-leaf steps.sh sl "$build" "${@:2}"
 
 clab deploy --runtime "$lab_runtime"
 wait_sessions 90 || fail "BGP sessions"
@@ -38,11 +33,7 @@ echo "ok: the spine's two sessions and each ToR's three are Established"
 tutorial_steps
 
 # 1. Addresses by rack.
-for w in "${workloads[@]}"; do
-  name=${w%:*} node=${w#*:} rack=$((${node##*-} / 2))
-  expect_eq "$(pool_of "$(pod_ip "$node" "$name")" 192.168.0.0/24 192.168.1.0/24)" "192.168.$rack.0/24" \
-    "$name on $node (rack $rack) has an address from rack-$rack-ippool"
-done
+expect_addresses_by_rack
 
 # expected: "TABLE PREFIX NEXTHOP" lines that each table (tor-0, tor-1, spine) must hold, from
 # one read of the store. Topology facts (spine-leaf.clab.yml): ToR r and the spine share
@@ -85,7 +76,7 @@ PY
   rm -f "$t.w" "$t.n" "$t.p"
 }
 actual() {
-  { tor_routes tor-0 | sed 's/^/tor-0 /'; tor_routes tor-1 | sed 's/^/tor-1 /'; spine_routes | sed 's/^/spine /'; } | sort
+  { frr_routes tor-0 | sed 's/^/tor-0 /'; frr_routes tor-1 | sed 's/^/tor-1 /'; spine_routes | sed 's/^/spine /'; } | sort
 }
 # wait_tables: until the tables match the store (BGP updates follow the store shortly).
 wait_tables() {
@@ -103,8 +94,8 @@ check_tables() {
 # 2, 3. The tables after the tutorial's five workloads.
 wait_tables
 check_tables "five workloads"
-expect_eq "$(tor_routes tor-0 | grep -c '/26 ')" 2 "tor-0: a block for each of kube-node-0 and kube-node-1"
-expect_eq "$(tor_routes tor-1 | grep -c '/26 ')" 2 "tor-1: a block for each of kube-node-2 and kube-node-3"
+expect_eq "$(frr_routes tor-0 | grep -c '/26 ')" 2 "tor-0: a block for each of kube-node-0 and kube-node-1"
+expect_eq "$(frr_routes tor-1 | grep -c '/26 ')" 2 "tor-1: a block for each of kube-node-2 and kube-node-3"
 expect_eq "$(spine_routes)" "192.168.0.0/24 10.1.0.1
 192.168.1.0/24 10.1.0.3" "the spine: rack 0's pool via tor-0, rack 1's via tor-1"
 
@@ -136,7 +127,7 @@ spine_snapshot() { birdc show route all; }
 
 # 5. A workload on kube-node-1 once its block is full: a second block for kube-node-1, a new
 # route at tor-0, and not one change at the spine.
-spine_before=$(spine_snapshot) tor0_before=$(tor_routes tor-0)
+spine_before=$(spine_snapshot) tor0_before=$(frr_routes tor-0)
 block1=$(block_of "$(pod_ip kube-node-1 nginx-5c7588df-s7qw6)")
 fill kube-node-1 "$block1"
 extra=$(add_pod kube-node-1 extra) || fail "pod extra on kube-node-1"
@@ -146,8 +137,8 @@ extra_block=$(block_of "$extra")
 expect_eq "$(pool_of "$extra" 192.168.0.0/24)" 192.168.0.0/24 "extra's address is in rack-0's pool"
 wait_tables
 check_tables "kube-node-1 claimed a second block"
-[ "$(tor_routes tor-0)" != "$tor0_before" ] || fail "tor-0's table did not change"
-echo "ok: tor-0's table changed: $(diff <(echo "$tor0_before") <(tor_routes tor-0) | grep '^[<>]' | tr '\n' ' ')"
+[ "$(frr_routes tor-0)" != "$tor0_before" ] || fail "tor-0's table did not change"
+echo "ok: tor-0's table changed: $(diff <(echo "$tor0_before") <(frr_routes tor-0) | grep '^[<>]' | tr '\n' ' ')"
 expect_eq "$(spine_snapshot)" "$spine_before" "the spine's table is unchanged (the new block is inside the aggregate)"
 
 # 6. Rack 0's pool full for kube-node-1 (its blocks and the last free one filled): its next
@@ -163,7 +154,7 @@ node0_block=$(block_of "$(pod_ip kube-node-0 nginx-5c7588df-prx4z)")
 expect_eq "$(pool_of "$borrower" "$node0_block")" "$node0_block" "the borrower's address comes from kube-node-0's block"
 wait_tables
 check_tables "a borrowed address in rack 0"
-expect_eq "$(tor_routes tor-0 | grep "^$borrower/32 ")" "$borrower/32 10.0.0.11" "tor-0: the borrowed /32 via kube-node-1"
+expect_eq "$(frr_routes tor-0 | grep "^$borrower/32 ")" "$borrower/32 10.0.0.11" "tor-0: the borrowed /32 via kube-node-1"
 expect_eq "$(spine_snapshot)" "$spine_before" "the spine's table is unchanged (the /32 stays inside the aggregate)"
 tcp_check "$b" kube-node-1/borrower "$borrower" "$b_ip"
 

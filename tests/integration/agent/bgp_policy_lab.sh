@@ -168,7 +168,7 @@ log: {level: info}
 CONF
 ip netns exec "$NODE" "$BLOCKD" --config "$WORK/blockd.yaml" >>"$WORK/blockd.log" 2>&1 &
 PIDS+=("$!")
-wait_for "node-0 registered" 20 "$BLOCKCTL" --datastore "$STORE" get node node-0
+wait_for 20 "node-0 registered" "$BLOCKCTL" --datastore "$STORE" get node node-0
 block_of() { python3 -c 'import ipaddress, sys; print(ipaddress.ip_network(sys.argv[1] + "/26", strict=False))' "$1"; }
 OWN=$(block_of "$(blockctl ipam allocate --node node-0 --handle pod-a --pool pool-0)")              # this node's block
 REMOTE_OK=$(block_of "$(blockctl ipam allocate --node node-1 --handle pod-b --pool pool-0)")        # node-1's, accepted
@@ -201,7 +201,7 @@ frr_established() { vtysh_ -c "show bgp neighbors 10.78.0.2 json" | grep -q '"bg
 
 
 # 5 (first half): GTSM on both ends of the BIRD session.
-wait_for "BIRD session Established (ttlSecurity 1 / ttl security on)" 30 bash -c "birdc -s '$WORK/bird.ctl' show protocols node | grep -q Established"
+wait_for 30 "BIRD session Established (ttlSecurity 1 / ttl security on)" bash -c "birdc -s '$WORK/bird.ctl' show protocols node | grep -q Established"
 # FRR (ttl-security hops 1) drops blockd's packets until the BGPPeer asks for GTSM too.
 sleep 6
 frr_established && fail "FRR took blockd's packets although their TTL is not 255 (no ttlSecurity yet)"
@@ -212,15 +212,15 @@ kind: BGPPeer
 metadata: {name: frr-tor}
 spec: {peerIP: 10.78.0.1, asNumber: 65003, ttlSecurity: 1, filters: [frr-policy], sourceAddress: None}
 YAML
-wait_for "FRR session Established once frr-tor has ttlSecurity: 1" 30 frr_established
+wait_for 30 "FRR session Established once frr-tor has ttlSecurity: 1" frr_established
 
 # 1. and 2. Communities and service CIDRs at both ToRs.
-wait_for "$OWN at BIRD" 20 birdc_has "$OWN"
-wait_for "$OWN at FRR" 20 frr_has "$OWN"
-wait_for "10.96.0.0/12 (serviceClusterIPs) at BIRD" 20 birdc_has 10.96.0.0/12
-wait_for "10.96.0.0/12 (serviceClusterIPs) at FRR" 20 frr_has 10.96.0.0/12
-wait_for "203.0.113.0/24 (serviceExternalIPs) at FRR" 20 frr_has 203.0.113.0/24
-wait_for "198.51.100.0/24 (serviceLoadBalancerIPs) at BIRD" 20 birdc_has 198.51.100.0/24
+wait_for 20 "$OWN at BIRD" birdc_has "$OWN"
+wait_for 20 "$OWN at FRR" frr_has "$OWN"
+wait_for 20 "10.96.0.0/12 (serviceClusterIPs) at BIRD" birdc_has 10.96.0.0/12
+wait_for 20 "10.96.0.0/12 (serviceClusterIPs) at FRR" frr_has 10.96.0.0/12
+wait_for 20 "203.0.113.0/24 (serviceExternalIPs) at FRR" frr_has 203.0.113.0/24
+wait_for 20 "198.51.100.0/24 (serviceLoadBalancerIPs) at BIRD" birdc_has 198.51.100.0/24
 bird_all=$(birdc_ show route all "$OWN")
 echo "$bird_all"
 grep -q "BGP.community: (65000,100)" <<<"$bird_all" || fail "BIRD: $OWN lacks community (65000,100)"
@@ -250,7 +250,7 @@ echo "ok: 203.0.113.0/24 filtered from BIRD, advertised to FRR; 198.51.100.0/24 
 routed_via() { ip -n "$NODE" route show "$2" proto 200 | grep -q "via $1"; }
 # check_import TOR_NAME TOR_ADDRESS ACCEPTED REJECTED FILTER
 check_import() {
-  wait_for "$3 routed via $1 in the node's kernel" 20 routed_via "$2" "$3"
+  wait_for 20 "$3 routed via $1 in the node's kernel" routed_via "$2" "$3"
   local received
   received=$("$BLOCKCTL" routes received --socket "$WORK/blockd.sock" -o json)
   grep -q "$4" <<<"$received" || fail "blockd did not receive $4 from $1"
@@ -273,7 +273,7 @@ min_ttl_drops() { ip netns exec "$NODE" nstat -az TcpExtTCPMinTTLDrop | awk '/TC
 blockd_has_frr_up || fail "blockd's FRR session is not up before the GTSM check"
 drops_before=$(min_ttl_drops)
 vtysh_ -c "configure terminal" -c "router bgp 65003" -c "no neighbor 10.78.0.2 ttl-security hops 1" >/dev/null
-wait_gone "blockd's FRR session (FRR's packets now have TTL 1)" 40 blockd_has_frr_up
+wait_gone 40 "blockd's FRR session (FRR's packets now have TTL 1)" blockd_has_frr_up
 sleep 5
 blockd_has_frr_up && fail "blockd took the FRR session back although FRR's TTL is 1"
 drops_after=$(min_ttl_drops)

@@ -44,18 +44,18 @@ log: {level: info}"
 bird_bfd_up() { birdc_ show bfd sessions | grep -E "^$node_ip +${P}a +Up "; }
 
 # 1. Up.
-wait_for "BIRD's BFD session with blockd Up" 30 bird_bfd_up
-wait_for "blockd's peer Established with BFD Up" 40 peer_row "$tor_ip" up Up
+wait_for 30 "BIRD's BFD session with blockd Up" bird_bfd_up
+wait_for 40 "blockd's peer Established with BFD Up" peer_row "$tor_ip" up Up
 node_status
 
 # 2. BIRD silent.
 silence "$TOR" "${P}a"
-wait_for "blockd's BFD Down and its BGP session ended (before the 30 s hold time)" 10 peer_row "$tor_ip" start Down
+wait_for 10 "blockd's BFD Down and its BGP session ended (before the 30 s hold time)" peer_row "$tor_ip" start Down
 grep -q "bfd: peer $tor_ip: Down (control detection time expired)" "$WORK/blockd.log" ||
   fail "blockd's log does not say the detection time expired"
 
 # 3. Back.
 unsilence "$TOR"
-wait_for "BIRD's BFD session Up again" 30 bird_bfd_up
-wait_for "blockd's peer Established again with BFD Up" 40 peer_row "$tor_ip" up Up
+wait_for 30 "BIRD's BFD session Up again" bird_bfd_up
+wait_for 40 "blockd's peer Established again with BFD Up" peer_row "$tor_ip" up Up
 echo "PASS: BFD with BIRD over $family: up, silent-failure detection ending BGP, recovery"

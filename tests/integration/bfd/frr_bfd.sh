@@ -81,7 +81,7 @@ kind: IPPool
 metadata: {name: pool-$family}
 spec: {cidr: $pool_cidr, nodeSelector: all()}
 YAML
-wait_for "the node registered" 20 "$blockctl_bin" --datastore "$STORE" get node "${P}-node"
+wait_for 20 "the node registered" "$blockctl_bin" --datastore "$STORE" get node "${P}-node"
 "$blockctl_bin" --datastore "$STORE" ipam allocate --node "${P}-node" --handle bfd-test $allocate_flag >/dev/null
 tor_has_block() { ip -n "$TOR" "$ip_family" route show proto bgp | grep -q "via $node_ip "; }
 
@@ -90,8 +90,8 @@ status() { node_status; }
 frr_bfd_is() { vtysh_ -c "show bfd peer $node_ip json" | python3 -c "import json,sys; sys.exit(json.load(sys.stdin)['status'] != '$1')"; }
 
 # 1. Up.
-wait_for "FRR's BFD session with blockd up" 30 frr_bfd_is up
-wait_for "blockd's peer Established with BFD Up" 40 peer_row "$tor_ip" up Up
+wait_for 30 "FRR's BFD session with blockd up" frr_bfd_is up
+wait_for 40 "blockd's peer Established with BFD Up" peer_row "$tor_ip" up Up
 # blockd advertised 1 s while not Up (RFC 5880 §6.8.3) and 300 ms after its poll sequence: FRR
 # has the new intervals only if it took the Poll and answered with Final.
 frr_sees_blockd_at() {  # TX_MS RX_MS MULT
@@ -100,13 +100,13 @@ import json, sys
 p = json.load(sys.stdin)
 sys.exit((p['remote-transmit-interval'], p['remote-receive-interval'], p['remote-detect-multiplier']) != ($1, $2, $3))"
 }
-wait_for "FRR sees blockd's negotiated timers (300 ms, 300 ms, x3)" 10 frr_sees_blockd_at 300 300 3
+wait_for 10 "FRR sees blockd's negotiated timers (300 ms, 300 ms, x3)" frr_sees_blockd_at 300 300 3
 status
 
 # 2. FRR goes silent: its traffic with the node dropped both ways, the link left up.
 silence "$TOR" "${P}a"
 dropped_at=$(date +%s.%N)
-wait_for "blockd's BFD Down and its BGP session ended (before the 30 s hold time)" 10 peer_row "$tor_ip" start Down
+wait_for 10 "blockd's BFD Down and its BGP session ended (before the 30 s hold time)" peer_row "$tor_ip" start Down
 down_at=$(date +%s.%N)
 grep -q "bfd: peer $tor_ip: Down (control detection time expired)" "$WORK/blockd.log" ||
   fail "blockd's log does not say the detection time expired"
@@ -118,8 +118,8 @@ status
 
 # 3. Back.
 unsilence "$TOR"
-wait_for "FRR's BFD session up again" 30 frr_bfd_is up
-wait_for "blockd's peer Established again with BFD Up" 40 peer_row "$tor_ip" up Up
+wait_for 30 "FRR's BFD session up again" frr_bfd_is up
+wait_for 40 "blockd's peer Established again with BFD Up" peer_row "$tor_ip" up Up
 changes=$(ip netns exec "$NODE" python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:9195/metrics').read().decode())" |
   awk '$1 == "blockd_bfd_state_changes_total" {print $2}')
 [ "${changes:-0}" -ge 4 ] || fail "blockd_bfd_state_changes_total is ${changes:-absent}, expected at least 4 (Up, Down, Up)"
@@ -128,9 +128,9 @@ grep -E "bfd: peer|BFD says" "$WORK/blockd.log"
 
 # 4. blockd stops gracefully: its BFD says AdminDown, which FRR does not take as a path failure
 #    (RFC 5882 §3.2), so graceful restart keeps the node's block at the ToR.
-wait_for "the ToR routes the node's block" 30 tor_has_block
+wait_for 30 "the ToR routes the node's block" tor_has_block
 kill -TERM "${PIDS[-1]}"
-wait_for "FRR's BFD session down" 10 frr_bfd_is down
+wait_for 10 "FRR's BFD session down" frr_bfd_is down
 vtysh_ -c "show bfd peer $node_ip json" | python3 -c "import json,sys; sys.exit(json.load(sys.stdin)['remote-diagnostic'] != 'administratively down')" ||
   fail "FRR's BFD session is down, but not by blockd's AdminDown"
 sleep 2  # well past the 0.9 s detection time: a path failure would have withdrawn the block by now

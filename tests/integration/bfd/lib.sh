@@ -52,7 +52,7 @@ start_blockd() {  # BLOCKD CONFIG_TEXT
   echo "$2" >"$WORK/blockd.yaml"
   ip netns exec "$NODE" "$1" --config "$WORK/blockd.yaml" >>"$WORK/blockd.log" 2>&1 &
   PIDS+=($!)
-  wait_for "blockd answers on its control socket" 20 test -S "$WORK/blockd.sock"
+  wait_for 20 "blockd answers on its control socket" test -S "$WORK/blockd.sock"
 }
 
 # Blocks an interface's traffic in a namespace with nftables (the link stays up): a silent failure.

@@ -71,19 +71,19 @@ esac
 printf '%s\n%s\n' "$BLOCK" "$HOST" >"$WORK/announce.txt"
 start_speak --local-as "$NODE_AS" --router-id 10.77.0.2 --peer "$TOR_IP:$TOR_AS" ${PW:+--password "$PW"} \
   --announce "$WORK/announce.txt"
-wait_for "session Established" 30 speak_log_has "-> Established"
-wait_for "$BLOCK in $DAEMON's table" 20 in_table "$BLOCK"
-wait_for "$HOST in $DAEMON's table" 20 in_table "$HOST"
+wait_for 30 "session Established" speak_log_has "-> Established"
+wait_for 20 "$BLOCK in $DAEMON's table" in_table "$BLOCK"
+wait_for 20 "$HOST in $DAEMON's table" in_table "$HOST"
 if [ "$DAEMON" != gobgp ]; then
-  wait_for "$BLOCK in the ToR kernel FIB" 20 fib_has "$BLOCK"
-  wait_for "$HOST in the ToR kernel FIB" 20 fib_has "$HOST"
+  wait_for 20 "$BLOCK in the ToR kernel FIB" fib_has "$BLOCK"
+  wait_for 20 "$HOST in the ToR kernel FIB" fib_has "$HOST"
 fi
-wait_for "$DAEMON's $THEIRS received by bgpspeak" 20 received_has "^$THEIRS via $TOR_IP from $TOR_IP"
+wait_for 20 "$DAEMON's $THEIRS received by bgpspeak" received_has "^$THEIRS via $TOR_IP from $TOR_IP"
 
 printf '%s\n' "$BLOCK" >"$WORK/announce.txt"
 kill -HUP "$SPEAK_PID"
-wait_gone "$HOST withdrawn from $DAEMON's table" 20 in_table "$HOST"
-[ "$DAEMON" != gobgp ] && wait_gone "$HOST withdrawn from the ToR kernel FIB" 20 fib_has "$HOST"
+wait_gone 20 "$HOST withdrawn from $DAEMON's table" in_table "$HOST"
+[ "$DAEMON" != gobgp ] && wait_gone 20 "$HOST withdrawn from the ToR kernel FIB" fib_has "$HOST"
 in_table "$BLOCK" || fail "$BLOCK disappeared although still announced"
 speak_log_has "Established -> Idle" && fail "session flapped"
 echo "PASS: $DAEMON $MODE $FAMILY ${MD5:+with TCP-MD5}"

@@ -43,7 +43,7 @@ start_gobgp() {  # CONFIG_TEXT
   echo "$1" >"$WORK/gobgp.toml"
   ip netns exec "$TOR" gobgpd -f "$WORK/gobgp.toml" --api-hosts "127.0.0.1:$API_PORT" -l info >"$WORK/gobgp.log" 2>&1 &
   PIDS+=("$!")
-  wait_for "GoBGP API" 20 ip netns exec "$TOR" gobgp -p "$API_PORT" global
+  wait_for 20 "GoBGP API" ip netns exec "$TOR" gobgp -p "$API_PORT" global
 }
 gobgp_() { ip netns exec "$TOR" gobgp -p "$API_PORT" "$@"; }
 

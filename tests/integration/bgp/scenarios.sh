@@ -33,28 +33,28 @@ case $SCENARIO in
   hold_timer)
     bird_conf "hold time 3; error wait time 1, 2; connect delay time 1;"  # BIRD waits 60 s after an error by default
     start_speak --local-as 65002 --router-id 10.77.0.2 --peer 10.77.0.1:65001 --hold-time 3 --announce "$WORK/announce.txt"
-    wait_for "session Established" 30 speak_log_has "-> Established"
+    wait_for 30 "session Established" speak_log_has "-> Established"
     kill -STOP "$(cat "$WORK/bird.pid")"
-    wait_for "hold timer expired" 30 speak_log_has "hold timer expired"
+    wait_for 30 "hold timer expired" speak_log_has "hold timer expired"
     speak_log_has "sending NOTIFICATION 4/0" || fail "no NOTIFICATION 4/0 sent"
     kill -CONT "$(cat "$WORK/bird.pid")"
-    wait_for "session Established again" 60 established_twice
+    wait_for 60 "session Established again" established_twice
     ;;
   graceful_restart)
     bird_conf "graceful restart on;"
     start_speak --local-as 65002 --router-id 10.77.0.2 --peer 10.77.0.1:65001 --graceful-restart 120 --announce "$WORK/announce.txt"
-    wait_for "session Established" 30 speak_log_has "-> Established"
-    wait_for "$HOST in BIRD's table" 20 in_table "$HOST"
-    wait_for "$HOST in the ToR FIB" 20 fib_has "$HOST"
+    wait_for 30 "session Established" speak_log_has "-> Established"
+    wait_for 20 "$HOST in BIRD's table" in_table "$HOST"
+    wait_for 20 "$HOST in the ToR FIB" fib_has "$HOST"
     stop_speak TERM
-    wait_gone "BIRD's session Established" 20 bird_established
+    wait_gone 20 "BIRD's session Established" bird_established
     in_table "$BLOCK" && in_table "$HOST" || fail "BIRD dropped our routes during the restart"
     fib_has "$BLOCK" && fib_has "$HOST" || fail "the ToR FIB lost our routes during the restart"
     echo "ok: routes kept by BIRD while bgpspeak is down"
     printf '%s\n' "$BLOCK" >"$WORK/announce.txt"
     start_speak --local-as 65002 --router-id 10.77.0.2 --peer 10.77.0.1:65001 --graceful-restart 120 --restarting --announce "$WORK/announce.txt"
-    wait_for "session Established again" 30 bird_established
-    wait_gone "$HOST (not re-announced) swept after End-of-RIB" 20 in_table "$HOST"
+    wait_for 30 "session Established again" bird_established
+    wait_gone 20 "$HOST (not re-announced) swept after End-of-RIB" in_table "$HOST"
     in_table "$BLOCK" || fail "$BLOCK lost across the restart"
     fib_has "$BLOCK" || fail "$BLOCK left the FIB across the restart"
     ;;
@@ -71,33 +71,33 @@ router bgp 65001
     frr_has() { vtysh_ -c "show bgp ipv4 unicast $1 json" | grep -q '"paths"'; }
     frr_established() { vtysh_ -c "show bgp neighbors 10.77.0.2 json" | grep -q '"bgpState":"Established"'; }
     start_speak --local-as 65002 --router-id 10.77.0.2 --peer 10.77.0.1:65001 --graceful-restart 120 --announce "$WORK/announce.txt"
-    wait_for "$HOST in FRR's table" 30 frr_has "$HOST"
-    wait_for "$HOST in the ToR FIB" 20 fib_has "$HOST"
+    wait_for 30 "$HOST in FRR's table" frr_has "$HOST"
+    wait_for 20 "$HOST in the ToR FIB" fib_has "$HOST"
     stop_speak TERM
-    wait_gone "FRR's session Established" 20 frr_established
+    wait_gone 20 "FRR's session Established" frr_established
     frr_has "$BLOCK" && frr_has "$HOST" || fail "FRR dropped our routes during the restart"
     fib_has "$BLOCK" && fib_has "$HOST" || fail "the ToR FIB lost our routes during the restart"
     vtysh_ -c "show bgp ipv4 unicast $HOST json" | grep -q '"stale":true' || fail "FRR does not mark our route stale"
     echo "ok: routes kept (stale) by FRR while bgpspeak is down"
     printf '%s\n' "$BLOCK" >"$WORK/announce.txt"
     start_speak --local-as 65002 --router-id 10.77.0.2 --peer 10.77.0.1:65001 --graceful-restart 120 --restarting --announce "$WORK/announce.txt"
-    wait_for "session Established again" 30 frr_established
-    wait_gone "$HOST (not re-announced) swept after End-of-RIB" 30 frr_has "$HOST"
+    wait_for 30 "session Established again" frr_established
+    wait_gone 30 "$HOST (not re-announced) swept after End-of-RIB" frr_has "$HOST"
     frr_has "$BLOCK" || fail "$BLOCK lost across the restart"
     fib_has "$BLOCK" || fail "$BLOCK left the FIB across the restart"
     ;;
   no_graceful_stop)
     bird_conf "graceful restart on;"
     start_speak --local-as 65002 --router-id 10.77.0.2 --peer 10.77.0.1:65001 --announce "$WORK/announce.txt"
-    wait_for "$HOST in BIRD's table" 30 in_table "$HOST"
+    wait_for 30 "$HOST in BIRD's table" in_table "$HOST"
     stop_speak TERM
-    wait_gone "$HOST removed after a Cease" 20 in_table "$HOST"
+    wait_gone 20 "$HOST removed after a Cease" in_table "$HOST"
     grep -q "Administrative shutdown\|Cease" "$WORK/bird.log" || birdc_ show protocols all node | grep -qi "shutdown\|cease" ||
       fail "BIRD did not see a Cease"
     ;;
   unconfigured)
     start_speak --local-as 65002 --router-id 10.77.0.2 --peer 10.77.0.1:65001 --passive --announce "$WORK/announce.txt"
-    wait_for "bgpspeak listening" 20 ip netns exec "$NODE" ss -ltn "sport = :179" -H
+    wait_for 20 "bgpspeak listening" ip netns exec "$NODE" ss -ltn "sport = :179" -H
     ip -n "$TOR" addr add 10.77.0.9/24 dev "${P}a"
     ip netns exec "$TOR" python3 -c '
 import socket, sys
@@ -106,13 +106,13 @@ s.connect(("10.77.0.2", 179))
 s.settimeout(5)
 data = s.recv(100)   # the speaker closes without a word
 sys.exit(0 if data == b"" else 1)' || fail "an unconfigured address was answered"
-    wait_for "refusal logged" 10 speak_log_has "refused connection from unconfigured address 10.77.0.9"
+    wait_for 10 "refusal logged" speak_log_has "refused connection from unconfigured address 10.77.0.9"
     ;;
   gtsm)
     bird_conf "ttl security on;"
     start_speak --local-as 65002 --router-id 10.77.0.2 --peer 10.77.0.1:65001 --ttl-security 1 --announce "$WORK/announce.txt"
-    wait_for "session Established" 30 speak_log_has "-> Established"
-    wait_for "$HOST in BIRD's table" 20 in_table "$HOST"
+    wait_for 30 "session Established" speak_log_has "-> Established"
+    wait_for 20 "$HOST in BIRD's table" in_table "$HOST"
     ;;
   helper)
     helper_bird() {  # the static route BIRD announces
@@ -124,16 +124,16 @@ protocol bgp node { local 10.77.0.1 as 65001; neighbor 10.77.0.2 as 65002; grace
     }
     helper_bird 10.55.0.0/24
     start_speak --local-as 65002 --router-id 10.77.0.2 --peer 10.77.0.1:65001 --graceful-restart 120 --announce "$WORK/announce.txt"
-    wait_for "BIRD's 10.55.0.0/24 received" 30 received_has "^10.55.0.0/24 via 10.77.0.1 from 10.77.0.1 path 65001$"
+    wait_for 30 "BIRD's 10.55.0.0/24 received" received_has "^10.55.0.0/24 via 10.77.0.1 from 10.77.0.1 path 65001$"
     birdc_ graceful restart >/dev/null
-    wait_for "BIRD's routes kept as stale while it restarts" 20 received_has "^10.55.0.0/24 via 10.77.0.1 from 10.77.0.1 path 65001 stale$"
+    wait_for 20 "BIRD's routes kept as stale while it restarts" received_has "^10.55.0.0/24 via 10.77.0.1 from 10.77.0.1 path 65001 stale$"
     received_has "^10.57.0.0/24 .* stale$" || fail "10.57.0.0/24 not kept"
-    wait_gone "the old BIRD" 20 kill -0 "$(cat "$WORK/bird.pid")"
+    wait_gone 20 "the old BIRD" kill -0 "$(cat "$WORK/bird.pid")"
     rm -f "$WORK/bird.pid"
     helper_bird 10.56.0.0/24
-    wait_for "BIRD's new 10.56.0.0/24 received" 30 received_has "^10.56.0.0/24 via"
-    wait_gone "10.55.0.0/24 (not re-sent) swept at End-of-RIB" 20 received_has "^10.55.0.0/24"
-    wait_for "10.57.0.0/24 refreshed, no longer stale" 20 received_has "^10.57.0.0/24 via 10.77.0.1 from 10.77.0.1 path 65001$"
+    wait_for 30 "BIRD's new 10.56.0.0/24 received" received_has "^10.56.0.0/24 via"
+    wait_gone 20 "10.55.0.0/24 (not re-sent) swept at End-of-RIB" received_has "^10.55.0.0/24"
+    wait_for 20 "10.57.0.0/24 refreshed, no longer stale" received_has "^10.57.0.0/24 via 10.77.0.1 from 10.77.0.1 path 65001$"
     ;;
   *) fail "unknown scenario $SCENARIO" ;;
 esac

@@ -236,9 +236,9 @@ TEST_F(SpeakerLoopback, ABadPeerIsRefusedAloneAndTheValidOnesAreAdded) {
   // The bad peers come first and last: neither order nor company stops the valid one.
   auto s = a.set_peers({long_password, v6, peer("127.0.0.2", 65002, port_b), as_trans});
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.error().message.find("127.0.0.3: TCP-MD5 password is 81 octets"), std::string::npos) << s.error().message;
+  EXPECT_NE(s.error().message.find("127.0.0.3: password: 81 octets"), std::string::npos) << s.error().message;
   EXPECT_NE(s.error().message.find("fd00::1: an IPv6 peer"), std::string::npos) << s.error().message;
-  EXPECT_NE(s.error().message.find("127.0.0.4: peer AS: AS 23456 is AS_TRANS"), std::string::npos) << s.error().message;
+  EXPECT_NE(s.error().message.find("127.0.0.4: peer AS: 23456 is AS_TRANS"), std::string::npos) << s.error().message;
   const auto refused = a.refused();
   ASSERT_EQ(refused.size(), 3u);
   EXPECT_EQ(refused[0].address, A("127.0.0.3"));
@@ -307,7 +307,7 @@ TEST(SpeakerConfigCheck, PeerRulesNameThePeerAndTheRule) {
   p.password = std::string(80, 'x');
   EXPECT_TRUE(validate(p, v4_only).ok());  // 80 octets: the kernel's limit, still accepted
   p.password += "x";
-  EXPECT_EQ(validate(p, v4_only).error().message, "bgp peer 10.0.0.1: TCP-MD5 password is 81 octets; the kernel takes at most 80");
+  EXPECT_EQ(validate(p, v4_only).error().message, "bgp peer 10.0.0.1: password: 81 octets; a TCP-MD5 key holds at most 80 (Linux TCP_MD5SIG_MAXKEYLEN)");
   p.password.clear();
   p.local_as = 0;
   EXPECT_NE(validate(p, v4_only).error().message.find("local AS: AS 0 is reserved"), std::string::npos);
