@@ -3,6 +3,8 @@
 // does not implement is refused with a message naming the field.
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "ipam/resources/bgp_communities.hpp"
 #include "ipam/resources/resource_codec.hpp"
 
@@ -98,6 +100,40 @@ TEST(BgpPolicyResources, CommunityValuesAreChecked) {
   EXPECT_NE(refusal(base + "  serviceClusterIPs: [10.96.0.0/12]\n").find("spec.serviceClusterIPs[0]"), std::string::npos);
 }
 
+// Calico's BGPFilter reference sample, unchanged.
+const char* kCalicoBgpFilter = R"(apiVersion: projectcalico.org/v3
+kind: BGPFilter
+metadata:
+  name: my-filter
+spec:
+  exportV4:
+    - action: Accept
+      matchOperator: In
+      cidr: 77.0.0.0/16
+      source: RemotePeers
+    - action: Reject
+      interface: '*.calico'
+  importV4:
+    - action: Accept
+      matchOperator: In
+      cidr: 55.0.0.0/16
+      prefixLength:
+        min: 30
+    - action: Reject
+      matchOperator: NotIn
+      cidr: 44.0.0.0/16
+  exportV6:
+    - action: Reject
+      source: RemotePeers
+    - action: Reject
+      interface: '*.calico'
+  importV6:
+    - action: Accept
+      matchOperator: Equal
+      cidr: 5000::0/64
+    - action: Reject
+)";
+
 // Calico's reference pages' sample YAML (BGPConfiguration, BGPPeer, BGPFilter), pasted unchanged
 // as one file: every field loads, nothing is refused, and each round-trips.
 TEST(BgpPolicyResources, CalicoReferenceSamplesLoadUnchanged) {
@@ -135,38 +171,7 @@ spec:
   peerIP: 192.168.1.1
   asNumber: 63400
 ---
-apiVersion: projectcalico.org/v3
-kind: BGPFilter
-metadata:
-  name: my-filter
-spec:
-  exportV4:
-    - action: Accept
-      matchOperator: In
-      cidr: 77.0.0.0/16
-      source: RemotePeers
-    - action: Reject
-      interface: '*.calico'
-  importV4:
-    - action: Accept
-      matchOperator: In
-      cidr: 55.0.0.0/16
-      prefixLength:
-        min: 30
-    - action: Reject
-      matchOperator: NotIn
-      cidr: 44.0.0.0/16
-  exportV6:
-    - action: Reject
-      source: RemotePeers
-    - action: Reject
-      interface: '*.calico'
-  importV6:
-    - action: Accept
-      matchOperator: Equal
-      cidr: 5000::0/64
-    - action: Reject
-)");
+)" + std::string(kCalicoBgpFilter));
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_EQ(r->size(), 3u);
   const auto& c = std::get<BGPConfiguration>(r->at(0));
@@ -245,38 +250,7 @@ TEST(BgpPolicyResources, WhatBlockdDoesNotImplementIsRefusedByName) {
 
 TEST(BgpPolicyResources, CalicoBgpFilterLoadsAndRoundTrips) {
   // Calico's BGPFilter reference sample, unchanged.
-  const auto f = std::get<BGPFilter>(only(R"(apiVersion: projectcalico.org/v3
-kind: BGPFilter
-metadata:
-  name: my-filter
-spec:
-  exportV4:
-    - action: Accept
-      matchOperator: In
-      cidr: 77.0.0.0/16
-      source: RemotePeers
-    - action: Reject
-      interface: '*.calico'
-  importV4:
-    - action: Accept
-      matchOperator: In
-      cidr: 55.0.0.0/16
-      prefixLength:
-        min: 30
-    - action: Reject
-      matchOperator: NotIn
-      cidr: 44.0.0.0/16
-  exportV6:
-    - action: Reject
-      source: RemotePeers
-    - action: Reject
-      interface: '*.calico'
-  importV6:
-    - action: Accept
-      matchOperator: Equal
-      cidr: 5000::0/64
-    - action: Reject
-)"));
+  const auto f = std::get<BGPFilter>(only(kCalicoBgpFilter));
   ASSERT_EQ(f.export_rules.v4.size(), 2u);
   EXPECT_TRUE(f.export_rules.v4[0].from_remote_peers);
   EXPECT_EQ(f.export_rules.v4[1].interface_pattern, "*.calico");
