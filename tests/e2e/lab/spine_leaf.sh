@@ -124,9 +124,13 @@ import json, sys; print(next(w['block'] for w in json.load(sys.stdin) if w['addr
 # The spine's table with BIRD's per-route "since" time: any route replaced shows. (An update
 # tor-0 sent late for step 5 would still show in step 6, compared with the same snapshot.)
 spine_snapshot() { birdc show route all; }
+# The snapshot to compare with is taken once the spine has settled (the same table 1 s apart): an
+# update still in flight from an earlier step would otherwise show as a change made by this one.
+spine_settled() { local a; a=$(spine_snapshot); sleep 1; [ "$a" = "$(spine_snapshot)" ]; }
 
 # 5. A workload on kube-node-1 once its block is full: a second block for kube-node-1, a new
 # route at tor-0, and not one change at the spine.
+wait_for 30 "the spine's table settles" spine_settled
 spine_before=$(spine_snapshot) tor0_before=$(frr_routes tor-0)
 block1=$(block_of "$(pod_ip kube-node-1 nginx-5c7588df-s7qw6)")
 fill kube-node-1 "$block1"

@@ -310,7 +310,7 @@ TEST(SpeakerConfigCheck, PeerRulesNameThePeerAndTheRule) {
   EXPECT_EQ(validate(p, v4_only).error().message, "bgp peer 10.0.0.1: password: 81 octets; a TCP-MD5 key holds at most 80 (Linux TCP_MD5SIG_MAXKEYLEN)");
   p.password.clear();
   p.local_as = 0;
-  EXPECT_NE(validate(p, v4_only).error().message.find("local AS: AS 0 is reserved"), std::string::npos);
+  EXPECT_NE(validate(p, v4_only).error().message.find("local AS: 0 is reserved"), std::string::npos);
 }
 
 }  // namespace
