@@ -82,17 +82,6 @@ class Prefix {
     p.address_.clear_host_bits(p.length_);
     return p;
   }
-  // From the leading network-order bytes of the address (RFC 4271 §4.3: a prefix on the wire
-  // carries only the octets its length needs; the rest are zero). Clears host bits.
-  static Prefix from_bytes(Family family, std::span<const std::uint8_t> bytes, unsigned length) {
-    Prefix p;
-    p.address_.family_ = family;
-    std::copy_n(bytes.begin(), std::min<std::size_t>(bytes.size(), family == Family::V4 ? 4 : 16),
-                p.address_.bytes_.begin());
-    p.length_ = static_cast<std::uint8_t>(std::min(length, family_bits(family)));
-    p.address_.clear_host_bits(p.length_);
-    return p;
-  }
   // From the address as numbers, host bits cleared with one mask per word (a length beyond the
   // family's is its full length): Prefix(Prefix::V4{0x0a000000}, 24) is 10.0.0.0/24. The BGP
   // decoder builds each NLRI prefix this way from one load of the wire octets; constructors,

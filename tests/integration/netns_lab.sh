@@ -1,11 +1,37 @@
 # Shared by the integration labs of tests/integration/bgp and tests/integration/bfd (sourced by
 # their lib.sh): a ToR namespace and a node namespace joined by a veth, real BIRD 2 or FRR in
-# the ToR, waiting with messages that say what failed. The sourcing lib.sh sets P (this run's
-# name prefix), TOR, NODE, WORK and PIDS, FRR_DAEMONS (the FRR daemons its labs run) and its
-# own EXIT trap, which calls stop_pids and print_logs.
+# the ToR, waiting with messages that say what failed. The sourcing script sets FRR_DAEMONS (the
+# FRR daemons its labs run), calls lab_names with its run's prefix and sets its own EXIT trap,
+# which calls print_logs (on failure) and lab_teardown.
 
 # fail, wait_for and wait_gone: the ones every test script shares.
 . "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
+
+PIDS=()
+FRR_NAME=""
+
+# lab_names PREFIX: this lab's names: P (the prefix), TOR (${P}t), NODE (${P}n) and a WORK
+# folder of its own.
+lab_names() {
+  P=$1
+  TOR="${P}t"
+  NODE="${P}n"
+  WORK=$(mktemp -d "/tmp/${P}.XXXX")
+  chmod 755 "$WORK"
+}
+
+# lab_teardown [NAMESPACE...]: stops what PIDS holds, deletes TOR, NODE and the namespaces
+# named, FRR's pathspace and WORK; the names are then empty (another lab_names may follow).
+lab_teardown() {
+  stop_pids
+  local ns
+  for ns in "${TOR:-}" "${NODE:-}" "$@"; do
+    if [ -n "$ns" ]; then ip netns del "$ns" 2>/dev/null || true; fi
+  done
+  if [ -n "$FRR_NAME" ]; then rm -rf "/var/run/frr/$FRR_NAME"; fi
+  if [ -n "${WORK:-}" ]; then rm -rf "$WORK"; fi
+  TOR="" NODE="" FRR_NAME="" WORK=""
+}
 
 # join_tor_and_node V4_NET V6_NET (e.g. 10.77.0 fd77): the namespaces and their veth, ToR .1 /
 # ::1, node .2 / ::2, lo up in both.

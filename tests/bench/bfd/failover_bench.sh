@@ -50,7 +50,7 @@ measure() {
   esac
   local interval=${setting#bfd}
   [ "$setting" = hold3 ] && interval=300
-  lab_names
+  next_lab_names
   lab_links
   start_frr "frr defaults datacenter
 hostname ${P}tor
@@ -102,7 +102,7 @@ log: {level: warning}" >&2
     echo $((t1 - t0)) >>"$results/$setting"
     unsilence "$NODE"
   done
-  lab_down
+  lab_teardown
 }
 
 stats() {  # numbers on stdin: "median max"

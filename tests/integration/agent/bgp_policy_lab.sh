@@ -19,24 +19,15 @@
 set -euo pipefail
 BLOCKD=$(realpath "${1:?usage: $0 BLOCKD BLOCKCTL}")
 BLOCKCTL=$(realpath "${2:?usage: $0 BLOCKD BLOCKCTL}")
-P="bpl$$"
-TOR="${P}t"
-TOR2="${P}f"
-NODE="${P}n"
-WORK=$(mktemp -d "/tmp/${P}.XXXX")
-chmod 755 "$WORK"
-PIDS=()
-FRR_NAME=""
 FRR_DAEMONS="zebra bgpd"
 . "$(dirname "$0")/../netns_lab.sh"
+lab_names "bpl$$"
+TOR2="${P}f"
 
 cleanup() {
   local rc=$?
   if [ $rc -ne 0 ]; then print_logs; fi
-  stop_pids
-  for ns in "$TOR" "$TOR2" "$NODE"; do ip netns del "$ns" 2>/dev/null || true; done
-  [ -n "$FRR_NAME" ] && rm -rf "/var/run/frr/$FRR_NAME"
-  rm -rf "$WORK"
+  lab_teardown "$TOR2"
   exit $rc
 }
 trap cleanup EXIT

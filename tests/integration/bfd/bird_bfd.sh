@@ -12,7 +12,7 @@ blockd_bin=${1:?usage: bird_bfd.sh BLOCKD BLOCKCTL v4|v6}
 BLOCKCTL=${2:?usage: bird_bfd.sh BLOCKD BLOCKCTL v4|v6}
 family=${3:?usage: bird_bfd.sh BLOCKD BLOCKCTL v4|v6}
 . "$(dirname "$0")/lib.sh"
-lab_names
+next_lab_names
 lab_links
 
 if [ "$family" = v6 ]; then tor_ip=fd78::1 node_ip=fd78::2 channel=ipv6; else tor_ip=10.78.0.1 node_ip=10.78.0.2 channel=ipv4; fi

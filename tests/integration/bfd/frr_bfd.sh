@@ -18,7 +18,7 @@ blockctl_bin=${2:?usage: frr_bfd.sh BLOCKD BLOCKCTL v4|v6}
 family=${3:?usage: frr_bfd.sh BLOCKD BLOCKCTL v4|v6}
 
 . "$(dirname "$0")/lib.sh"
-lab_names
+next_lab_names
 lab_links
 
 if [ "$family" = v6 ]; then

@@ -1,41 +1,28 @@
 # A ToR namespace running FRR 8.4 (zebra, bfdd, bgpd) and a node namespace running blockd, joined
 # by a veth (ToR 10.78.0.1 / fd78::1, node 10.78.0.2 / fd78::2), for the BFD interop test and the
-# failover benchmark. Every name carries this run's prefix; lab_down (also the EXIT trap) stops
+# failover benchmark. Every name carries this run's prefix; lab_teardown (also the EXIT trap) stops
 # what lab_up started, by PID, and deletes the namespaces.
-# Usage: . lib.sh; lab_up FRR_CONFIG BLOCKD_CONFIG (both may use $WORK); lab_down.
+# Usage: . lib.sh; next_lab_names; lab_up FRR_CONFIG BLOCKD_CONFIG (both may use $WORK); lab_teardown.
 set -euo pipefail
 
 BASE_P="bfd$$"
 LAB_N=0
-PIDS=()
 FRR_DAEMONS="zebra bfdd bgpd"
 . "$(dirname "${BASH_SOURCE[0]}")/../netns_lab.sh"
 
 # Names for the next lab: each lab_up in one run gets its own.
-lab_names() {
+next_lab_names() {
   LAB_N=$((LAB_N + 1))
-  P="${BASE_P}x$LAB_N"
-  TOR="${P}t"
-  NODE="${P}n"
+  lab_names "${BASE_P}x$LAB_N"
   FRR_NAME="$P"
-  WORK=$(mktemp -d "/tmp/${P}.XXXX")
-  chmod 755 "$WORK"
   mkdir -m 700 "$WORK/store"
   STORE="sqlite://$WORK/store/store.db"
 }
 
-lab_down() {
-  stop_pids
-  [ -n "${TOR:-}" ] && ip netns del "$TOR" 2>/dev/null || true
-  [ -n "${NODE:-}" ] && ip netns del "$NODE" 2>/dev/null || true
-  [ -n "${FRR_NAME:-}" ] && rm -rf "/var/run/frr/$FRR_NAME"
-  [ -n "${WORK:-}" ] && rm -rf "$WORK"
-  TOR="" NODE="" FRR_NAME="" WORK=""
-}
 on_exit() {
   local rc=$?
   if [ $rc -ne 0 ] && [ -n "${WORK:-}" ]; then print_logs; fi
-  lab_down
+  lab_teardown
   exit $rc
 }
 trap on_exit EXIT INT TERM

@@ -5,15 +5,9 @@ set -euo pipefail
 
 BUILD=$(realpath "${1:?usage: $0 BUILD_DIR SCENARIO}")
 SPEAK="$BUILD/bgp/bgpspeak"
-P="bgi$$"
-TOR="${P}t"
-NODE="${P}n"
-WORK=$(mktemp -d "/tmp/${P}.XXXX")
-chmod 755 "$WORK"
-PIDS=()
-FRR_NAME=""
 FRR_DAEMONS="zebra bgpd"
 . "$(dirname "${BASH_SOURCE[0]}")/../netns_lab.sh"
+lab_names "bgi$$"
 API_PORT=$((50000 + $$ % 10000))
 
 cleanup() {
@@ -24,11 +18,7 @@ cleanup() {
     rc=1
   fi
   if [ $rc -ne 0 ]; then print_logs; fi
-  stop_pids
-  ip netns del "$TOR" 2>/dev/null || true
-  ip netns del "$NODE" 2>/dev/null || true
-  [ -n "$FRR_NAME" ] && rm -rf "/var/run/frr/$FRR_NAME"
-  rm -rf "$WORK"
+  lab_teardown
   exit $rc
 }
 trap cleanup EXIT
