@@ -80,6 +80,9 @@ class ControlHandler {
   virtual void allocation_undelivered(const nlohmann::json& answer) { (void)answer; }
 };
 
+// The API's vocabulary, shared by the server and ControlClient (control_client.cpp).
+// A JSON body: compact, newline-terminated, invalid UTF-8 replaced (a handle is the caller's text).
+std::string json_body(const nlohmann::json& j);
 const char* error_code_name(ErrorCode code);
 Result<ErrorCode> error_code_from_name(const std::string& name);
 unsigned http_status_of(ErrorCode code);

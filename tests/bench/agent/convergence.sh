@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Convergence in the rack tutorial's topology (examples/rack-tutorial, network namespaces): from a
 # CNI ADD that claims a new block on kube-node-0 to the block's route in the BIRD ToR's kernel
-# table, and from the DEL that empties the block to the route's removal (convergence.py).
+# table, and from the DEL that empties the block to the route's removal (convergence.py), each
+# split at the UPDATE's arrival on the ToR's link: blockd's part before it, BIRD's after.
 # Needs root. Usage: convergence.sh BUILD_DIR [SAMPLES] (default 200)
 set -euo pipefail
 build=$(cd "${1:?usage: convergence.sh BUILD_DIR [SAMPLES]}" && pwd)
@@ -18,4 +19,4 @@ blockctl label nodes kube-node-0 rack=0 >/dev/null
 { cat "$(dirname "$topo")/rack-0-ippool.yaml"; echo "  allowedUses: [Workload]"; } | blockctl create -f - >/dev/null
 sock=$(on kube-node-0 echo /run/blockd/blockd.sock)
 python3 "$here/convergence.py" "clab-$lab_name-router" "clab-$lab_name-kube-node-0" "$sock" \
-  "$build/agent/blockd-ipam" 192.168.0. "$samples"
+  "$build/agent/blockd-ipam" 192.168.0. "$samples" eth1  # eth1: the router's link to kube-node-0
