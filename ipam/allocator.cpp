@@ -78,7 +78,9 @@ Result<Allocator::Attempt> Allocator::try_affine(const AllocationContext& ctx, c
                                                  const AllocationRequest& req, const IpamSettings& settings,
                                                  StoredHandle& handle) {
   for (int pass = 0; pass < 2; ++pass) {
-    const bool was_cached = blocks_.has_cached(ctx.node);
+    // Blocks read by this very call are as fresh as a second read would be: one round trip less
+    // per claim (the claim itself checks for a sibling's new block, try_claim).
+    const bool was_cached = blocks_.has_cached(ctx.node) && !affine_read_now_;
     auto affine = blocks_.affine_blocks(ctx.node);
     if (!affine) return affine.error();
     // Address order, so a node fills its lowest block first.
@@ -206,6 +208,7 @@ Result<AllocatedAddress> Allocator::allocate(const AllocationContext& ctx, const
       return not_found("IP pool " + name + " does not exist");
     }
   }
+  affine_read_now_ = !blocks_.has_cached(ctx.node);
   if (auto ok = release_deselected_blocks(ctx); !ok) return ok.error();
   // Settings read before this call may be stricter than the store's (a deletion since): read
   // them again once before reporting that no address is free.

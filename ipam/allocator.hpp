@@ -119,6 +119,8 @@ class Allocator {
   // (ipam_settings_reader.hpp says why that keeps every reservation honoured); none when a
   // commit found them changed.
   std::optional<IpamSettings> settings_;
+  // Whether this allocate() call read the node's affine blocks (none were cached before it).
+  bool affine_read_now_ = false;
   std::size_t held_blocks_ = 0;  // the node's blocks as try_claim last counted them (for the error)
 };
 
