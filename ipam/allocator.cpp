@@ -78,7 +78,9 @@ Result<Allocator::Attempt> Allocator::try_affine(const AllocationContext& ctx, c
                                                  const AllocationRequest& req, const IpamSettings& settings,
                                                  StoredHandle& handle) {
   for (int pass = 0; pass < 2; ++pass) {
-    const bool was_cached = blocks_.has_cached(ctx.node);
+    // Blocks read by this very call are as fresh as a second read would be: one round trip less
+    // per claim (the claim itself checks for a sibling's new block, try_claim).
+    const bool was_cached = blocks_.has_cached(ctx.node) && !affine_read_now_;
     auto affine = blocks_.affine_blocks(ctx.node);
     if (!affine) return affine.error();
     // Address order, so a node fills its lowest block first.
@@ -98,13 +100,11 @@ Result<Allocator::Attempt> Allocator::try_affine(const AllocationContext& ctx, c
 }
 
 Result<bool> Allocator::sibling_claimed(const AllocationContext& ctx, const std::vector<IPPool>& pools,
-                                        const IpamSettings& settings, std::vector<Prefix>& dangling,
-                                        std::size_t& held) {
-  auto affinities = blocks_.affinities_of(ctx.node);
-  if (!affinities) return affinities.error();
+                                        const IpamSettings& settings, const std::vector<Prefix>& affinities,
+                                        std::vector<Prefix>& dangling, std::size_t& held) {
   auto known = blocks_.affine_blocks(ctx.node);
   if (!known) return known.error();
-  for (const auto& cidr : *affinities) {
+  for (const auto& cidr : affinities) {
     held += pool_holding(pools, cidr) != nullptr;
     const std::string key = keys::block(cidr);
     if (std::any_of((*known)->begin(), (*known)->end(), [&](const StoredBlock& b) { return b.key == key; })) continue;
@@ -130,29 +130,36 @@ Result<Allocator::Attempt> Allocator::try_claim(const AllocationContext& ctx, co
   if (!settings.config.auto_allocate_blocks) return Attempt{};
   std::optional<std::vector<Prefix>> dangling;
   for (const auto& pool : pools) {
-    auto taken = blocks_.blocks_within(pool.cidr);
-    if (!taken) return taken.error();
-    // Another agent of this node (a second process, a restart) may have claimed a block since
-    // try_affine looked: use it rather than claim one more. Read after the pool's blocks, so a
-    // sibling's claim is either seen here or races us for the same candidate (same start).
+    std::vector<Prefix> taken;
     if (!dangling) {
+      // Another agent of this node (a second process, a restart) may have claimed a block since
+      // try_affine looked: use it rather than claim one more. The node's index is read with
+      // the pool's blocks, not before (claim_view), so a sibling's claim is either seen here or
+      // races us for the same candidate (same start).
+      auto view = blocks_.claim_view(pool.cidr, ctx.node);
+      if (!view) return view.error();
+      taken = std::move(view->taken);
       dangling.emplace();
       held_blocks_ = 0;
-      auto sibling = sibling_claimed(ctx, pools, settings, *dangling, held_blocks_);
+      auto sibling = sibling_claimed(ctx, pools, settings, view->affinities, *dangling, held_blocks_);
       if (!sibling) return sibling.error();
       if (*sibling) return Attempt{Attempt::Outcome::Retry, {}};
       // Calico's maxBlocksPerHost: no claim past the limit (the caller borrows, or fails).
       const auto max = settings.config.max_blocks_per_host;
       if (max != 0 && held_blocks_ >= max) return Attempt{Attempt::Outcome::NoRoom, {}, true};
+    } else {
+      auto listed = blocks_.blocks_within(pool.cidr);
+      if (!listed) return listed.error();
+      taken = std::move(*listed);
     }
-    taken->insert(taken->end(), dangling->begin(), dangling->end());
+    taken.insert(taken.end(), dangling->begin(), dangling->end());
     // A block whose every address is reserved is passed over, as if claimed.
     for (;;) {
-      auto candidate = find_unclaimed_block(pool.cidr, pool.block_size, *taken, ctx.node);
+      auto candidate = find_unclaimed_block(pool.cidr, pool.block_size, taken, ctx.node);
       if (!candidate) break;
       AllocationBlock fresh(*candidate, ctx.node);
       if (!fresh.has_room(settings.reserved)) {
-        taken->push_back(*candidate);
+        taken.push_back(*candidate);
         continue;
       }
       return assign_in(StoredBlock{keys::block(*candidate), 0, std::move(fresh)}, true, pool.name, ctx, req,
@@ -206,6 +213,7 @@ Result<AllocatedAddress> Allocator::allocate(const AllocationContext& ctx, const
       return not_found("IP pool " + name + " does not exist");
     }
   }
+  affine_read_now_ = !blocks_.has_cached(ctx.node);
   if (auto ok = release_deselected_blocks(ctx); !ok) return ok.error();
   // Settings read before this call may be stricter than the store's (a deletion since): read
   // them again once before reporting that no address is free.

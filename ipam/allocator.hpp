@@ -99,10 +99,11 @@ class Allocator {
   Result<Attempt> try_claim(const AllocationContext& ctx, const std::vector<IPPool>& pools,
                             const AllocationRequest& req, const IpamSettings& settings, StoredHandle& handle);
   // Whether another agent of this node claimed a block with room since we last read the node's
-  // blocks (it is then in the cache); collects the node's affinities whose block is missing and
-  // counts the node's blocks in the candidate pools (for maxBlocksPerHost).
+  // blocks (it is then in the cache), from the node's `affinities` as just read; collects those
+  // whose block is missing and counts the node's blocks in the candidate pools (maxBlocksPerHost).
   Result<bool> sibling_claimed(const AllocationContext& ctx, const std::vector<IPPool>& pools,
-                               const IpamSettings& settings, std::vector<Prefix>& dangling, std::size_t& held);
+                               const IpamSettings& settings, const std::vector<Prefix>& affinities,
+                               std::vector<Prefix>& dangling, std::size_t& held);
   Result<Attempt> try_borrow(const AllocationContext& ctx, const std::vector<IPPool>& pools,
                              const AllocationRequest& req, const IpamSettings& settings, StoredHandle& handle);
   // Releases the addresses of the handle's first block: true when the handle held nothing more,
@@ -119,6 +120,8 @@ class Allocator {
   // (ipam_settings_reader.hpp says why that keeps every reservation honoured); none when a
   // commit found them changed.
   std::optional<IpamSettings> settings_;
+  // Whether this allocate() call read the node's affine blocks (none were cached before it).
+  bool affine_read_now_ = false;
   std::size_t held_blocks_ = 0;  // the node's blocks as try_claim last counted them (for the error)
 };
 

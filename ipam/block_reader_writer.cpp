@@ -71,26 +71,46 @@ Result<std::optional<StoredBlock>> BlockReaderWriter::first_block_within(
   return std::optional<StoredBlock>{};
 }
 
-Result<std::vector<Prefix>> BlockReaderWriter::blocks_within(const Prefix& pool) {
-  auto listed = store_.list_keys(keys::blocks_within(pool));
-  if (!listed) return listed.error();
+namespace {
+
+std::vector<Prefix> blocks_listed(const ListResult& listed, const Prefix& pool) {
   std::vector<Prefix> out;
-  for (const auto& kv : listed->kvs) {
+  for (const auto& kv : listed.kvs) {
     auto cidr = keys::block_from_id(kv.key.substr(keys::kBlocks.size()));
     if (cidr && cidr->overlaps(pool)) out.push_back(*cidr);
   }
   return out;
 }
 
-Result<std::vector<Prefix>> BlockReaderWriter::affinities_of(const std::string& node) {
+std::vector<Prefix> affinities_listed(const ListResult& index, const std::string& node) {
   const std::string prefix = keys::node_affinities(node);
-  auto index = store_.list_keys(prefix);
-  if (!index) return index.error();
   std::vector<Prefix> out;  // listed in key order: block ids sort as the block keys do
-  for (const auto& kv : index->kvs) {
+  for (const auto& kv : index.kvs) {
     if (auto cidr = keys::block_from_id(kv.key.substr(prefix.size()))) out.push_back(*cidr);
   }
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<Prefix>> BlockReaderWriter::blocks_within(const Prefix& pool) {
+  auto listed = store_.list_keys(keys::blocks_within(pool));
+  if (!listed) return listed.error();
+  return blocks_listed(*listed, pool);
+}
+
+Result<std::vector<Prefix>> BlockReaderWriter::affinities_of(const std::string& node) {
+  auto index = store_.list_keys(keys::node_affinities(node));
+  if (!index) return index.error();
+  return affinities_listed(*index, node);
+}
+
+Result<BlockReaderWriter::ClaimView> BlockReaderWriter::claim_view(const Prefix& pool, const std::string& node) {
+  // The pool's blocks, then the node's index (in that order, or at one revision on etcd): a
+  // sibling's claim is either in the index or in neither, racing us for the same candidate.
+  auto read = store_.read_many({{keys::blocks_within(pool), true, true}, {keys::node_affinities(node), true, true}});
+  if (!read) return read.error();
+  return ClaimView{blocks_listed((*read)[0], pool), affinities_listed((*read)[1], node)};
 }
 
 Result<StoredHandle> BlockReaderWriter::read_handle(const std::string& id) {
@@ -109,11 +129,18 @@ Result<AffineBlockCache::NodeBlocks*> BlockReaderWriter::affine_blocks(const std
   if (auto* cached = cache_.find(node)) return cached;
   auto cidrs = affinities_of(node);
   if (!cidrs) return cidrs.error();
+  // The node's blocks in one round trip, however many it holds.
+  std::vector<Read> reads;
+  for (const auto& cidr : *cidrs) reads.push_back({keys::block(cidr)});
+  auto read = store_.read_many(reads);
+  if (!read) return read.error();
   AffineBlockCache::NodeBlocks blocks;
-  for (const auto& cidr : *cidrs) {
-    auto block = read_block(cidr);
-    if (!block) return block.error();
-    if (*block) blocks.push_back(std::move(**block));
+  for (auto& one : *read) {
+    for (auto& kv : one.kvs) {
+      auto block = parse_block(std::move(kv));
+      if (!block) return block.error();
+      blocks.push_back(std::move(*block));
+    }
   }
   return &cache_.fill(node, std::move(blocks));
 }

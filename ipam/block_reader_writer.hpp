@@ -45,6 +45,13 @@ class BlockReaderWriter {
   Result<std::vector<Prefix>> blocks_within(const Prefix& pool);
   // The blocks the affinity index gives to `node` (whether or not each block exists).
   Result<std::vector<Prefix>> affinities_of(const std::string& node);
+  // Both of the above in one round trip, the index read no earlier than the pool's blocks (at
+  // one revision on etcd): what a claim looks at.
+  struct ClaimView {
+    std::vector<Prefix> taken;       // blocks_within(pool)
+    std::vector<Prefix> affinities;  // affinities_of(node)
+  };
+  Result<ClaimView> claim_view(const Prefix& pool, const std::string& node);
   Result<StoredHandle> read_handle(const std::string& id);
 
   // The node's affine blocks, parsed: from the cache, else read from the store (and cached).

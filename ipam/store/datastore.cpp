@@ -6,6 +6,24 @@
 
 namespace blockd::ipam {
 
+Result<std::vector<ListResult>> Datastore::read_many(const std::vector<Read>& reads) {
+  std::vector<ListResult> out;
+  for (const auto& r : reads) {
+    if (r.prefix) {
+      auto listed = r.keys_only ? list_keys(r.key) : list(r.key);
+      if (!listed) return listed.error();
+      out.push_back(std::move(*listed));
+      continue;
+    }
+    auto kv = get(r.key);
+    if (!kv) return kv.error();
+    ListResult one;
+    if (*kv) one.kvs.push_back(std::move(**kv));
+    out.push_back(std::move(one));
+  }
+  return out;
+}
+
 Result<std::unique_ptr<Datastore>> open_datastore(const std::string& url) {
   if (url.starts_with("sqlite://")) {
     const std::string path = url.substr(9);

@@ -97,6 +97,13 @@ struct ListResult {
   std::int64_t revision = 0;  // the store revision the list was read at
 };
 
+// One read of several (Datastore::read_many): the key itself, or with `prefix` every key under it.
+struct Read {
+  std::string key;
+  bool prefix = false;
+  bool keys_only = false;  // no values (as list_keys)
+};
+
 class Datastore {
  public:
   virtual ~Datastore() = default;
@@ -113,6 +120,9 @@ class Datastore {
     }
     return r;
   }
+  // Several reads, one ListResult each in order (a missing key: no kvs), in one round trip
+  // where the backend can (etcd: one read-only transaction); by default one after the other.
+  virtual Result<std::vector<ListResult>> read_many(const std::vector<Read>& reads);
   virtual Result<TransactionResult> commit(const Transaction& txn) = 0;
   // Changes to keys under prefix after revision `after`.
   virtual Result<std::unique_ptr<Watch>> watch(const std::string& prefix, std::int64_t after) = 0;

@@ -1,5 +1,6 @@
 #include "ipam/store/etcd_store.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "ipam/store/base64.hpp"
@@ -179,6 +180,34 @@ Result<ListResult> EtcdStore::list_keys(const std::string& prefix) {
   auto answer = gateway_->call("/v3/kv/range", req, Resend::Safe);
   if (!answer) return answer.error().within("list keys " + prefix);
   return ListResult{key_values(*answer), header_revision(*answer)};
+}
+
+Result<std::vector<ListResult>> EtcdStore::read_many(const std::vector<Read>& reads) {
+  constexpr std::size_t kMaxReadsPerTransaction = 128;
+  std::vector<ListResult> out;
+  for (std::size_t first = 0; first < reads.size(); first += kMaxReadsPerTransaction) {
+    const std::size_t end = std::min(reads.size(), first + kMaxReadsPerTransaction);
+    json ranges = json::array();
+    for (std::size_t i = first; i < end; ++i) {
+      json range = reads[i].prefix ? prefix_request(reads[i].key) : range_request(reads[i].key);
+      if (reads[i].keys_only) range["keys_only"] = true;
+      ranges.push_back({{"request_range", std::move(range)}});
+    }
+    // No compare and only reads: etcd serves it as one linearizable read, not through raft.
+    auto answer = gateway_->call("/v3/kv/txn", {{"success", std::move(ranges)}}, Resend::Safe);
+    if (!answer) return answer.error().within("read of " + reads[first].key + (end - first > 1 ? " and more" : ""));
+    const auto revision = header_revision(*answer);
+    auto responses = answer->find("responses");
+    if (responses == answer->end() || !responses->is_array() || responses->size() != end - first) {
+      return internal(gateway_->describe() + " answered a read of " + std::to_string(end - first) +
+                      " ranges with another number of results");
+    }
+    for (const auto& r : *responses) {
+      auto range = r.find("response_range");
+      out.push_back({range == r.end() ? std::vector<KeyValue>{} : key_values(*range), revision});
+    }
+  }
+  return out;
 }
 
 Result<TransactionResult> EtcdStore::commit(const Transaction& txn) {

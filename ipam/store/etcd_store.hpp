@@ -22,6 +22,9 @@ class EtcdStore : public Datastore {
   Result<std::optional<KeyValue>> get(const std::string& key) override;
   Result<ListResult> list(const std::string& prefix) override;
   Result<ListResult> list_keys(const std::string& prefix) override;
+  // At most kMaxReadsPerTransaction reads per round trip (etcd's --max-txn-ops is 128 by default),
+  // each batch at one revision.
+  Result<std::vector<ListResult>> read_many(const std::vector<Read>& reads) override;
   Result<TransactionResult> commit(const Transaction& txn) override;
   Result<std::unique_ptr<Watch>> watch(const std::string& prefix, std::int64_t after) override;
   std::string describe() const override { return gateway_->describe(); }

@@ -92,6 +92,31 @@ TEST_P(DatastoreConformance, ListByPrefixInKeyOrder) {
   EXPECT_GE(l->revision, store->get(kPrefix + "b0").value()->mod_revision);
 }
 
+TEST_P(DatastoreConformance, ReadManyAnswersEachReadInOrder) {
+  for (const char* k : {"b/2", "a/1", "b/1"}) ASSERT_TRUE(put(kPrefix + k, k, 0)->succeeded);
+  auto r = store->read_many({{kPrefix + "b/", true, false}, {kPrefix + "missing"}, {kPrefix + "a/1"},
+                             {kPrefix + "b/", true, true}});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->size(), 4u);
+  ASSERT_EQ((*r)[0].kvs.size(), 2u);
+  EXPECT_EQ((*r)[0].kvs[0].key, kPrefix + "b/1");
+  EXPECT_EQ((*r)[0].kvs[1].value, "b/2");
+  EXPECT_TRUE((*r)[1].kvs.empty());
+  ASSERT_EQ((*r)[2].kvs.size(), 1u);
+  EXPECT_EQ((*r)[2].kvs[0].value, "a/1");
+  EXPECT_EQ((*r)[2].kvs[0].mod_revision, store->get(kPrefix + "a/1").value()->mod_revision);
+  ASSERT_EQ((*r)[3].kvs.size(), 2u);
+  EXPECT_EQ((*r)[3].kvs[1].key, kPrefix + "b/2");
+  EXPECT_TRUE((*r)[3].kvs[1].value.empty());  // keys only
+  EXPECT_TRUE(store->read_many({})->empty());
+  // More reads than etcd takes in one transaction (128 by default).
+  auto many = store->read_many(std::vector<Read>(130, Read{kPrefix + "a/1"}));
+  ASSERT_TRUE(many.ok()) << many.error().message;
+  ASSERT_EQ(many->size(), 130u);
+  ASSERT_EQ(many->back().kvs.size(), 1u);
+  EXPECT_EQ(many->back().kvs[0].value, "a/1");
+}
+
 TEST_P(DatastoreConformance, WatchDeliversChangesAfterARevisionInOrder) {
   auto start = store->list(kPrefix)->revision;
   auto w = store->watch(kPrefix, start);
