@@ -1,6 +1,7 @@
 // A cluster of many nodes on one real etcd member (loopback), in one process: each node is the
 // agent's real cluster view (agent::ClusterWatcher: list, then a watch of its own on its own
-// connection, a view rebuilt on every change) and the real allocator; no kernel, no BGP.
+// connection, a new view on every change sharing what did not change) and the real allocator;
+// no kernel, no BGP.
 // Workloads are created at a steady rate, round robin over the nodes, so the first workload of
 // each node claims a block. Measured:
 //   - allocation latency (p50/p99/max) and etcd requests per allocation;
@@ -12,14 +13,26 @@
 //   BLOCKD_SIM_NODES (100; the issue's: 1000), BLOCKD_SIM_WORKLOADS (300; the issue's: 10000),
 //   BLOCKD_SIM_RATE (workloads per second, 50), BLOCKD_SIM_ALLOCATORS (concurrent, 16),
 //   BLOCKD_BENCH_SAMPLES (a folder: raw latency samples, one file per figure, for the report).
-// All the nodes share this process's cores (and etcd's). At 1,000 nodes on 2 shared cores the
-// allocations time out (etcd's 5 s request timeout) about 2.5 s into the workloads; measured:
-// this process takes the cores (1.2 of 2; perf: ClusterWatcher::assemble copying every Node and
-// block into each view, and freeing the last view, about 40% in map copy/erase and malloc),
-// because every allocation changes one block and each of the 1,000 views rebuilds a whole view
-// of 1,000 nodes from it (O(nodes^2) work per allocation); etcd gets 5-20% of a core, has no
-// slow watcher and no pending events, and a raw put from curl or etcdctl takes 1.6-6.5 s. The
-// watch fan-out itself is not the limit: the views' rebuild cost and CPU starvation are.
+// The run, on demand (about 10 minutes; tests/bench/ipam/run.sh with BLOCKD_BENCH_FULL=1):
+//   BLOCKD_SIM_NODES=1000 BLOCKD_SIM_WORKLOADS=10000 BLOCKD_SIM_RATE=20 \
+//     build/tests/bench/ipam/ipam_etcd_nodes_sim tests/bench/ipam/etcd_put_ref.py
+// A failed allocation stops the workloads; the figures are printed for those made (made=).
+// Measured truths (2 cores shared with other builds, load average 25-48: noisy):
+//   - A view change costs what changed: a new view shares the resources and every unchanged
+//     block with the last (ipam/block_list.hpp). ClusterWatcher::assemble, which copied every
+//     Node and block into each view (O(nodes^2) per allocation over 1,000 views, and 1,000 nodes
+//     timed out 2.5 s into the workloads), is 0.4% of this process's samples now.
+//   - 1,000 nodes still do not finish on 2 shared cores, for the next reason: every view
+//     receives, parses and decodes every change itself (each allocation is 2-3 watch events, tens
+//     of microseconds each per view here), 1,000 times over in one process. At 20/s the views
+//     fell tens of seconds behind (claim to all views p50 45 s), etcd buffered for the slow
+//     watches (RSS 150 -> 780 MB) and starved of CPU timed out a transaction (5 s) after 3,020
+//     allocations (9/s achieved, p99 6.3 s, 2.66 requests each); at 50/s after 3,376. perf:
+//     context switches of the 1,000 watch threads about 35%, malloc 20%, JSON 5%.
+//   - Starting 1,000 views takes 50 s (22 CPU-s): each lists and decodes all 1,000 Nodes.
+//   - The process holds every view's own decoded records: 2 GB at 1,000 nodes, growing with
+//     nodes^2 (a thousand agents' memory in one process, not one agent's).
+// At 100 nodes (CI) the views take 0.6 of a core (0.8 before the shared pieces).
 // Usage: ipam_etcd_nodes_sim PATH/TO/etcd_put_ref.py
 #include <sys/resource.h>
 #include <unistd.h>
