@@ -1,6 +1,7 @@
 #include "ipam/block_list.hpp"
 
 #include <algorithm>
+#include <atomic>
 
 namespace blockd::ipam {
 
@@ -37,7 +38,13 @@ std::shared_ptr<const BlockList::Entry> BlockList::find(const std::string& key) 
 BlockList::Chunk& BlockList::own(std::size_t i) {
   // One holder: this list alone (a list is changed by one thread, and no other list can start
   // sharing the chunk while it does), so changing it in place changes no other list.
-  if (chunks_[i].use_count() != 1) chunks_[i] = std::make_shared<Chunk>(*chunks_[i]);
+  if (chunks_[i].use_count() != 1) {
+    chunks_[i] = std::make_shared<Chunk>(*chunks_[i]);
+  } else {
+    // use_count is a relaxed read: order it after the last other holder's reads, which ended
+    // with its (releasing) drop of the chunk.
+    std::atomic_thread_fence(std::memory_order_acquire);
+  }
   return *chunks_[i];
 }
 
