@@ -14,8 +14,8 @@
 //   BLOCKD_SIM_RATE (workloads per second, 50), BLOCKD_SIM_ALLOCATORS (concurrent, 16),
 //   BLOCKD_BENCH_SAMPLES (a folder: raw latency samples, one file per figure, for the report).
 // The run, on demand (about 10 minutes; tests/bench/ipam/run.sh with BLOCKD_BENCH_FULL=1):
-//   BLOCKD_SIM_NODES=1000 BLOCKD_SIM_WORKLOADS=10000 BLOCKD_SIM_RATE=20 \
-//     build/tests/bench/ipam/ipam_etcd_nodes_sim tests/bench/ipam/etcd_put_ref.py
+//   BLOCKD_SIM_NODES=1000 BLOCKD_SIM_WORKLOADS=10000 BLOCKD_SIM_RATE=20
+//     build/tests/bench/ipam/ipam_etcd_nodes_sim tests/bench/ipam/etcd_put_ref.py  (one line)
 // A failed allocation stops the workloads; the figures are printed for those made (made=).
 // Measured truths (2 cores shared with other builds, load average 25-48: noisy):
 //   - A view change costs what changed: a new view shares the resources and every unchanged
