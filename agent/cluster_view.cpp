@@ -35,7 +35,9 @@ std::shared_ptr<const ClusterView> ClusterWatcher::current() const {
 
 void ClusterWatcher::reset(const ipam::ListResult& listing) {
   resources_.clear();
-  blocks_.clear();
+  blocks_ = {};
+  unreadable_blocks_.clear();
+  resources_changed_ = true;
   for (const auto& kv : listing.kvs) apply({ipam::WatchEvent::Kind::Put, kv});
   revision_ = listing.revision;
 }
@@ -44,16 +46,22 @@ bool ClusterWatcher::apply(const ipam::WatchEvent& event) {
   const auto& key = event.kv.key;
   const bool erase = event.kind == ipam::WatchEvent::Kind::Delete;
   if (key.starts_with(ipam::keys::kBlocks)) {
+    unreadable_blocks_.erase(key);
     if (erase) {
       blocks_.erase(key);
       return true;
     }
-    auto block = ipam::AllocationBlock::from_json(event.kv.value);
-    if (block) blocks_[key] = {std::move(*block), {}};
-    else blocks_[key] = {std::nullopt, key + ": " + block.error().message};
+    auto block = ipam::decode_block(event.kv);
+    if (block) {
+      blocks_.put(key, std::move(*block));
+    } else {
+      blocks_.erase(key);  // as a listing would: the block is its problem, not its last value
+      unreadable_blocks_[key] = block.error().message;
+    }
     return true;
   }
   if (key.starts_with(ipam::keys::kResources)) {
+    resources_changed_ = true;
     if (erase) {
       resources_.erase(key);
       return true;
@@ -66,19 +74,25 @@ bool ClusterWatcher::apply(const ipam::WatchEvent& event) {
   return false;  // handles and the affinity index: the allocator's, not the view's
 }
 
-std::shared_ptr<const ClusterView> ClusterWatcher::assemble() const {
-  // What decode_listing would make of the same records, in the same (key) order.
+std::shared_ptr<const ClusterView> ClusterWatcher::assemble() {
+  // What decode_listing would make of the same records: the blocks' problems before the
+  // resources' (key order).
+  if (resources_changed_) {
+    ipam::ClusterResources resources;
+    unreadable_resources_.clear();
+    for (const auto& [_, decoded] : resources_) {
+      if (decoded.value) ipam::add_resource(resources, *decoded.value);
+      else unreadable_resources_.push_back(decoded.problem);
+    }
+    shared_resources_ = std::make_shared<const ipam::ClusterResources>(std::move(resources));
+    resources_changed_ = false;
+  }
   ClusterView view;
   view.revision = revision_;
-  view.blocks.reserve(blocks_.size());
-  for (const auto& [_, decoded] : blocks_) {
-    if (decoded.value) view.blocks.push_back(*decoded.value);
-    else view.problems.push_back(decoded.problem);
-  }
-  for (const auto& [_, decoded] : resources_) {
-    if (decoded.value) ipam::add_resource(view, *decoded.value);
-    else view.problems.push_back(decoded.problem);
-  }
+  view.resources = shared_resources_;
+  view.blocks = blocks_;
+  for (const auto& [_, problem] : unreadable_blocks_) view.problems.push_back(problem);
+  view.problems.insert(view.problems.end(), unreadable_resources_.begin(), unreadable_resources_.end());
   return std::make_shared<const ClusterView>(std::move(view));
 }
 

@@ -25,11 +25,13 @@ using ClusterView = ipam::ClusterListing;
 inline ClusterView build_view(const ipam::ListResult& listing) { return ipam::decode_listing(listing); }
 
 // Lists, then watches from the listed revision in its own thread; on every change (and after a
-// compaction or a dropped watch: a relist) it rebuilds the view and calls on_change with it.
-// It keeps only what the view is built from (resources and blocks, not handles or the affinity
-// index), decodes a record once when it changes rather than every record on every change, and
-// folds the changes already received into one rebuild: with a thousand nodes each allocation
-// changes one block, and every agent sees it (tests/bench/ipam/etcd_nodes_sim.cpp).
+// compaction or a dropped watch: a relist) it makes a new view and calls on_change with it.
+// With a thousand nodes each allocation changes one block and every agent sees it
+// (tests/bench/ipam/etcd_nodes_sim.cpp), so a change costs what changed, not the cluster: the
+// watcher keeps only what the view is built from (resources and blocks, not handles or the
+// affinity index), decodes a record once when it changes, folds the changes already received
+// into one new view, and a new view shares with the last every piece that did not change (the
+// resources unless one changed, every block but the changed ones: ipam/block_list.hpp).
 class ClusterWatcher {
  public:
   using Callback = std::function<void(std::shared_ptr<const ClusterView>)>;
@@ -41,10 +43,9 @@ class ClusterWatcher {
   std::shared_ptr<const ClusterView> current() const;
 
  private:
-  // A record as decoded when it last changed, or why it could not be.
-  template <class T>
-  struct Decoded {
-    std::optional<T> value;
+  // A resource as decoded when it last changed, or why it could not be.
+  struct DecodedResource {
+    std::optional<ipam::Resource> value;
     std::string problem;
   };
   void run();
@@ -53,12 +54,16 @@ class ClusterWatcher {
   // Applies one change (under mu_); false when the view does not read that key.
   bool apply(const ipam::WatchEvent& event);
   // The view from what is kept (under mu_).
-  std::shared_ptr<const ClusterView> assemble() const;
+  std::shared_ptr<const ClusterView> assemble();
   ipam::Datastore& store_;
   Callback on_change_;
   mutable std::mutex mu_;
-  std::map<std::string, Decoded<ipam::Resource>> resources_;      // /blockd/v1/resources/...
-  std::map<std::string, Decoded<ipam::AllocationBlock>> blocks_;  // /blockd/v1/ipam/blocks/...
+  std::map<std::string, DecodedResource> resources_;  // /blockd/v1/resources/...
+  bool resources_changed_ = true;                     // since shared_resources_ was made
+  std::shared_ptr<const ipam::ClusterResources> shared_resources_;
+  std::vector<std::string> unreadable_resources_;
+  ipam::BlockList blocks_;                                // /blockd/v1/ipam/blocks/...
+  std::map<std::string, std::string> unreadable_blocks_;  // key -> why
   std::shared_ptr<const ClusterView> view_;
   std::int64_t revision_ = 0;
   std::atomic<bool> stopping_{false};

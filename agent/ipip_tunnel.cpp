@@ -21,7 +21,7 @@ bool ipip_tunnel_pool(const ipam::IPPool& p) {
 
 Result<bool> IpipTunnel::ensure(const ClusterView& view, const ipam::Labels& labels) {
   std::vector<ipam::IPPool> ipip_pools;
-  for (const auto& p : view.pools) {
+  for (const auto& p : view.resources->pools) {
     if (ipip_tunnel_pool(p) && ipam::selects(p, labels)) ipip_pools.push_back(p);
   }
   auto in_ipip_pool = [&](const ipam::Address& a) {
@@ -41,7 +41,7 @@ Result<bool> IpipTunnel::ensure(const ClusterView& view, const ipam::Labels& lab
   // node (its pool deleted, disabled or de-selecting the node) is given back, then replaced.
   if (held && !in_ipip_pool(*held)) {
     ipam::ReleaseOptions options;
-    options.pools = &view.pools;
+    options.pools = &view.resources->pools;
     if (auto r = allocator.release_handle(handle, options); !r) return r.error().within("releasing " + held->str());
     spdlog::info("IPIP: tunnel address {} is in no IPIP pool of this node any more: released", held->str());
     held.reset();
@@ -52,7 +52,7 @@ Result<bool> IpipTunnel::ensure(const ClusterView& view, const ipam::Labels& lab
   if (!held) {
     std::vector<std::string> names;
     for (const auto& p : ipip_pools) names.push_back(p.name);
-    auto a = allocator.allocate({node_.name, labels, view.pools},
+    auto a = allocator.allocate({node_.name, labels, view.resources->pools},
                                 {handle, ipam::Family::V4, names, ipam::AddressUse::Tunnel});
     if (!a) return a.error().within("allocating this node's IPIP tunnel address");
     held = a->address;

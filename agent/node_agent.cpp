@@ -193,9 +193,9 @@ Status NodeAgent::register_node() {
 }
 
 void NodeAgent::apply_bgp_configuration(const ClusterView& view) {
-  const auto self = view.nodes.find(config_.node.name);
-  const ipam::Node* node = self != view.nodes.end() ? &self->second : nullptr;
-  auto next = effective_bgp_configuration(view.bgp_configurations, config_.node.name);
+  const auto self = view.resources->nodes.find(config_.node.name);
+  const ipam::Node* node = self != view.resources->nodes.end() ? &self->second : nullptr;
+  auto next = effective_bgp_configuration(view.resources->bgp_configurations, config_.node.name);
   const auto as = config_.node.as_number.value_or(as_number_of(node, next));
   if (local_as_ != 0 && as != local_as_) spdlog::info("bgp: this node's AS is now {} (was {}): sessions restart", as, local_as_);
   local_as_ = as;
@@ -230,9 +230,10 @@ NodeAgent::DesiredPeers NodeAgent::desired_peers(const ClusterView& view) {
   std::vector<ipam::Address> node_addresses{config_.node.address.address};
   if (config_.node.address_v6) node_addresses.push_back(config_.node.address_v6->address);
   const auto labels = labels_of_this_node(view);
-  for (auto& p : select_peers({config_.bgp.peers, view.bgp_peers, view.nodes, config_.node.name, labels,
+  const auto& resources = *view.resources;
+  for (auto& p : select_peers({config_.bgp.peers, resources.bgp_peers, resources.nodes, config_.node.name, labels,
                                bgp_config_.node_to_node_mesh, bgp_config_.as_number, bgp_config_.listen_port,
-                               bgp_config_.mesh_restart_time, &view.bgp_filters, &node_addresses})) {
+                               bgp_config_.mesh_restart_time, &resources.bgp_filters, &node_addresses})) {
     p.config.local_as = local_as_;
     if (p.reachable_by) out.routes.push_back(netlink::Route::direct(ipam::Prefix::host(p.config.address), *p.reachable_by));
     out.filters_use_interfaces = out.filters_use_interfaces || ipam::uses_interfaces(p.config.export_filter) ||
@@ -376,7 +377,7 @@ void NodeAgent::replan() {
     // Every pool, disabled ones too: their running workloads still need NAT. Written when the
     // pools change; the periodic replan lists the table anyway and repairs a hand-edited one.
     netlink::NatDesired nat;
-    for (const auto& p : view->pools) {
+    for (const auto& p : view->resources->pools) {
       nat.all_pools.push_back(p.cidr);
       if (p.nat_outgoing) nat.nat_pools.push_back(p.cidr);
     }
@@ -449,12 +450,12 @@ json NodeAgent::status() {
   for (const auto& n : last_plan_.notes) warnings.push_back(n);
   auto view = watcher_->current();
   if (view) {
-    const auto gaps = ipam::selection_gaps(view->nodes, view->pools);
+    const auto gaps = ipam::selection_gaps(view->resources->nodes, view->resources->pools);
     if (std::count(gaps.unselected_nodes.begin(), gaps.unselected_nodes.end(), config_.node.name) ||
-        !view->nodes.count(config_.node.name)) {
+        !view->resources->nodes.count(config_.node.name)) {
       warnings.push_back("no enabled IP pool selects this node: its workloads will get no address");
     }
-    for (const auto& p : view->pools) {
+    for (const auto& p : view->resources->pools) {
       if (std::count(gaps.idle_pools.begin(), gaps.idle_pools.end(), p.name)) {
         warnings.push_back("IP pool " + p.name + " (" + p.node_selector + ") selects no node");
       }
@@ -555,8 +556,8 @@ json NodeAgent::routes(const std::string& which) {
 }
 
 ipam::Labels NodeAgent::labels_of_this_node(const ClusterView& view) const {
-  auto self = view.nodes.find(config_.node.name);
-  if (self != view.nodes.end()) return self->second.labels;
+  auto self = view.resources->nodes.find(config_.node.name);
+  if (self != view.resources->nodes.end()) return self->second.labels;
   std::lock_guard lock(labels_mu_);
   return config_.node.labels;
 }
@@ -565,6 +566,7 @@ Result<json> NodeAgent::allocate(const json& request) {
   auto body = parse_allocate_body(request);
   if (!body) return body.error();
   auto view = watcher_->current();
+  const auto& pools = view->resources->pools;
   const std::string& handle = body->handle;
   json ips = json::array();
   std::vector<ipam::Family> families;
@@ -573,17 +575,17 @@ Result<json> NodeAgent::allocate(const json& request) {
   std::vector<ipam::Address> taken;  // by this request, given back if a later family fails
   auto fail = [&](const Error& e) -> Result<json> {
     ++counters_.allocation_errors;
-    for (const auto& a : taken) (void)allocator_->release_address(a, view->pools, {config_.ipam.release_empty_blocks});
+    for (const auto& a : taken) (void)allocator_->release_address(a, pools, {config_.ipam.release_empty_blocks});
     return e;
   };
   for (auto family : families) {
-    auto a = allocator_->allocate({config_.node.name, labels_of_this_node(*view), view->pools},
+    auto a = allocator_->allocate({config_.node.name, labels_of_this_node(*view), pools},
                                   {handle, family, body->pools});
     if (!a) return fail(a.error());
     if (!a->reused) taken.push_back(a->address);
-    auto pool = std::find_if(view->pools.begin(), view->pools.end(), [&](const ipam::IPPool& p) { return p.name == a->pool; });
-    if (pool == view->pools.end()) return fail(unavailable("the pool of " + a->address.str() + " is gone; try again"));
-    auto gateway = gateways_->gateway(*pool, {config_.node.name, labels_of_this_node(*view), view->pools});
+    auto pool = std::find_if(pools.begin(), pools.end(), [&](const ipam::IPPool& p) { return p.name == a->pool; });
+    if (pool == pools.end()) return fail(unavailable("the pool of " + a->address.str() + " is gone; try again"));
+    auto gateway = gateways_->gateway(*pool, {config_.node.name, labels_of_this_node(*view), pools});
     if (!gateway) return fail(gateway.error());
     if (!a->reused) ++counters_.allocations;
     ips.push_back({{"address", a->address.str()},
@@ -609,7 +611,7 @@ void NodeAgent::allocation_undelivered(const json& answer) {
     if (!ip.is_object() || ip.value("reused", false) || !ip.contains("address") || !ip["address"].is_string()) continue;
     auto address = ipam::Address::parse(ip["address"].get<std::string>());
     if (!address) continue;
-    auto r = allocator_->release_address(*address, view->pools, {config_.ipam.release_empty_blocks});
+    auto r = allocator_->release_address(*address, view->resources->pools, {config_.ipam.release_empty_blocks});
     if (!r) {
       spdlog::warn("giving back {} (its caller hung up before the answer): {}", address->str(), r.error().message);
       continue;
@@ -619,7 +621,7 @@ void NodeAgent::allocation_undelivered(const json& answer) {
   }
   counters_.releases += released.size();
   if (released.empty()) return;
-  gateways_->release_unused(released, view->pools);
+  gateways_->release_unused(released, view->resources->pools);
   boost::asio::post(io_, [this] { schedule_replan(); });
 }
 
@@ -644,14 +646,14 @@ Result<json> NodeAgent::release(const json& request) {
   } else {
     auto addr = ipam::Address::parse(*body->address);
     if (!addr) return addr.error().within("release: address");
-    auto r = allocator_->release_address(*addr, watcher_->current()->pools, release_options);
+    auto r = allocator_->release_address(*addr, watcher_->current()->resources->pools, release_options);
     if (!r) return r.error();
     released.push_back(r->address.str());
   }
   counters_.releases += released.size();
   std::vector<ipam::Address> addresses;
   for (const auto& a : released) addresses.push_back(*ipam::Address::parse(a.get<std::string>()));
-  gateways_->release_unused(addresses, watcher_->current()->pools);
+  gateways_->release_unused(addresses, watcher_->current()->resources->pools);
   boost::asio::post(io_, [this] { schedule_replan(); });
   return json{{"released", released}};
 }

@@ -43,8 +43,7 @@ void PodGateways::release_unused(const std::vector<ipam::Address>& released, con
   }
 }
 
-Result<std::size_t> PodGateways::release_unused_in(const std::vector<ipam::AllocationBlock>& blocks,
-                                                  const std::vector<ipam::IPPool>& pools) {
+Result<std::size_t> PodGateways::release_unused_in(const ipam::BlockList& blocks, const std::vector<ipam::IPPool>& pools) {
   const std::string prefix = gateway_handle(node_, "");
   std::set<std::string> held;        // gateway handles of this node
   std::set<std::string> used_pools;  // pools a workload of this node has an address in

@@ -11,6 +11,7 @@
 
 #include "agent/node_handles.hpp"
 #include "ipam/allocator.hpp"
+#include "ipam/block_list.hpp"
 
 namespace blockd::agent {
 
@@ -27,8 +28,7 @@ class PodGateways {
   void release_unused(const std::vector<ipam::Address>& released, const std::vector<ipam::IPPool>& pools);
   // The sweep's (ipam_sweep.hpp): releases every gateway of this node in `blocks` whose pool is
   // gone or used by none of its workloads. Returns how many were released.
-  Result<std::size_t> release_unused_in(const std::vector<ipam::AllocationBlock>& blocks,
-                                        const std::vector<ipam::IPPool>& pools);
+  Result<std::size_t> release_unused_in(const ipam::BlockList& blocks, const std::vector<ipam::IPPool>& pools);
 
  private:
   // A workload of this node (its own VTEP and gateway addresses keep no gateway alive).

@@ -16,7 +16,7 @@ class Planner {
  public:
   Planner(const ClusterView& view, const ThisNode& self, const std::vector<LearnedRoute>& learned)
       : view_(view), self_(self), learned_(learned) {
-    for (const auto& [name, n] : view_.nodes) {
+    for (const auto& [name, n] : view_.resources->nodes) {
       if (n.ipv4_address) node_addresses_.insert(n.ipv4_address->address);
       if (n.ipv6_address) node_addresses_.insert(n.ipv6_address->address);
     }
@@ -58,7 +58,7 @@ class Planner {
 
  private:
   const ipam::IPPool* pool_of(const Prefix& p) const {
-    for (const auto& pool : view_.pools) {
+    for (const auto& pool : view_.resources->pools) {
       if (pool.cidr.contains(p)) return &pool;
     }
     return nullptr;
@@ -75,8 +75,8 @@ class Planner {
   }
 
   void route_to(const std::string& node_name, const Prefix& dst) {
-    auto it = view_.nodes.find(node_name);
-    if (it == view_.nodes.end()) {
+    auto it = view_.resources->nodes.find(node_name);
+    if (it == view_.resources->nodes.end()) {
       note(dst.str() + ": node " + node_name + " does not exist; not routed");
       return;
     }

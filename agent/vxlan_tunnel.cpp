@@ -36,12 +36,12 @@ Result<ipam::Address> VxlanTunnel::reserve_address(const ClusterView& view, cons
     }
   }
   std::vector<std::string> vxlan_pools;
-  for (const auto& p : view.pools) {
+  for (const auto& p : view.resources->pools) {
     if (vxlan_v4(p)) vxlan_pools.push_back(p.name);
   }
   // Its own allocator: the agent's belongs to the store worker's thread.
   ipam::Allocator allocator(store_);
-  auto a = allocator.allocate({node_.name, labels, view.pools},
+  auto a = allocator.allocate({node_.name, labels, view.resources->pools},
                               {handle, ipam::Family::V4, vxlan_pools, ipam::AddressUse::Tunnel});
   if (!a) return a.error().within("allocating this node's VXLAN tunnel address");
   return a->address;
@@ -50,7 +50,7 @@ Result<ipam::Address> VxlanTunnel::reserve_address(const ClusterView& view, cons
 Result<bool> VxlanTunnel::ensure(const ClusterView& view, const ipam::Labels& labels) {
   if (ready_) return false;
   bool wanted = dataplane_.vtep_address.has_value();
-  for (const auto& p : view.pools) wanted = wanted || (vxlan_v4(p) && ipam::selects(p, labels));
+  for (const auto& p : view.resources->pools) wanted = wanted || (vxlan_v4(p) && ipam::selects(p, labels));
   if (!wanted) return false;
   mac_ = dataplane_.vtep_mac.empty() ? derived_mac(node_.name) : dataplane_.vtep_mac;
   auto address = reserve_address(view, labels);

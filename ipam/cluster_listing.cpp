@@ -7,7 +7,7 @@
 #include "ipam/resources/resource_codec.hpp"
 
 namespace blockd::ipam {
-void add_resource(ClusterListing& listing, Resource resource) {
+void add_resource(ClusterResources& listing, Resource resource) {
   std::visit(
       [&](auto&& res) {
         using T = std::decay_t<decltype(res)>;
@@ -27,18 +27,25 @@ Result<Resource> decode_resource(const KeyValue& kv) {
   return r;
 }
 
+Result<AllocationBlock> decode_block(const KeyValue& kv) {
+  auto b = AllocationBlock::from_json(kv.value);
+  if (!b) return b.error().within(kv.key);
+  return b;
+}
+
 ClusterListing decode_listing(const ListResult& all, ListingDepth depth) {
   ClusterListing listing;
+  ClusterResources resources;
   listing.revision = all.revision;
   const bool audit = depth == ListingDepth::Audit;
   for (const auto& kv : all.kvs) {
     if (kv.key.starts_with(keys::kBlocks)) {
-      auto b = AllocationBlock::from_json(kv.value);
+      auto b = decode_block(kv);
       if (!b) {
-        listing.problems.push_back(kv.key + ": " + b.error().message);
+        listing.problems.push_back(b.error().message);
         continue;
       }
-      listing.blocks.push_back(std::move(*b));
+      listing.blocks.put(kv.key, std::move(*b));
     } else if (audit && kv.key.starts_with(keys::kHandles)) {
       auto h = HandleRecord::from_json(kv.value);
       if (!h) {
@@ -56,9 +63,10 @@ ClusterListing decode_listing(const ListResult& all, ListingDepth depth) {
         listing.problems.push_back(r.error().message);
         continue;
       }
-      add_resource(listing, std::move(*r));
+      add_resource(resources, std::move(*r));
     }
   }
+  listing.resources = std::make_shared<const ClusterResources>(std::move(resources));
   return listing;
 }
 

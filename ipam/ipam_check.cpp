@@ -53,7 +53,7 @@ Held check_blocks(const std::map<Prefix, AllocationBlock>& blocks, const Cluster
     previous = &block;
     report.allocations += block.used();
     if (!block.affinity().empty()) {
-      if (!listing.nodes.count(block.affinity())) {
+      if (!listing.resources->nodes.count(block.affinity())) {
         add(report, ProblemKind::DeletedNodeAffinity, block.affinity() + "/" + cidr.str(),
             "block " + cidr.str() + " is affine to node " + block.affinity() + ", which does not exist",
             about(std::nullopt, cidr, "", block.affinity()));
@@ -64,7 +64,7 @@ Held check_blocks(const std::map<Prefix, AllocationBlock>& blocks, const Cluster
       }
     }
     bool in_pool = false;
-    for (const auto& p : listing.pools) in_pool = in_pool || p.cidr.contains(cidr);
+    for (const auto& p : listing.resources->pools) in_pool = in_pool || p.cidr.contains(cidr);
     // Calico's pool deletion keeps a block in use (and its route) until it is empty.
     if (!in_pool && !block.empty()) {
       report.warnings.push_back("block " + cidr.str() + " lies in no IP pool (its pool was deleted); it goes when its " +
@@ -82,7 +82,7 @@ Held check_blocks(const std::map<Prefix, AllocationBlock>& blocks, const Cluster
             "address " + address.str() + " is allocated to handle " + a.handle +
                 ", which does not exist (leaked address)",
             about(address, cidr, a.handle));
-      } else if (!a.node.empty() && !listing.nodes.count(a.node)) {
+      } else if (!a.node.empty() && !listing.resources->nodes.count(a.node)) {
         add(report, ProblemKind::DeletedNodeAddress, address.str(),
             "address " + address.str() + " is held by handle " + a.handle + " of node " + a.node +
                 ", which does not exist",
@@ -131,9 +131,9 @@ void check_handles(const std::map<std::string, HandleRecord>& handles, Held& hel
 }
 
 void warn_selection_gaps(const ClusterListing& listing, CheckReport& report) {
-  const auto gaps = selection_gaps(listing.nodes, listing.pools);
+  const auto gaps = selection_gaps(listing.resources->nodes, listing.resources->pools);
   for (const auto& name : gaps.unselected_nodes) {
-    report.warnings.push_back("node " + name + " (labels: " + format_labels(listing.nodes.at(name).labels) +
+    report.warnings.push_back("node " + name + " (labels: " + format_labels(listing.resources->nodes.at(name).labels) +
                               ") is selected by no enabled IP pool: its workloads will get no address");
   }
   for (const auto& pool : gaps.idle_pools) report.warnings.push_back("IP pool " + pool + " selects no node");
@@ -151,7 +151,7 @@ Result<CheckReport> check_ipam(Datastore& store) {
   report.revision = listing.revision;
   for (auto& unreadable : listing.problems) inconsistency(report, std::move(unreadable));
   std::map<Prefix, AllocationBlock> blocks;
-  for (auto& b : listing.blocks) blocks.emplace(b.cidr(), std::move(b));
+  for (const auto& b : listing.blocks) blocks.emplace(b.cidr(), b);
   std::map<std::string, HandleRecord> handles;  // by handle id
   for (auto& h : listing.handles) handles.emplace(h.handle, std::move(h));
   report.blocks = blocks.size();

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
+
+#include "ipam/keys.hpp"
+
 namespace blockd::agent {
 namespace {
 
@@ -30,7 +34,7 @@ class RoutePlanTest : public ::testing::Test {
     n.ipv4_address = ipam::InterfaceAddress::parse(addr).value();
     n.ipv4_vxlan_tunnel_addr = A(vtep);
     n.vxlan_tunnel_mac = mac;
-    view.nodes[name] = n;
+    resources.nodes[name] = n;
   }
   void pool(EncapMode ipip, EncapMode vxlan) {
     ipam::IPPool p;
@@ -39,13 +43,18 @@ class RoutePlanTest : public ::testing::Test {
     p.block_size = 26;
     p.ipip_mode = ipip;
     p.vxlan_mode = vxlan;
-    view.pools = {p};
+    resources.pools = {p};
   }
   ipam::AllocationBlock& block(const char* cidr, const std::string& affinity) {
-    view.blocks.emplace_back(P(cidr), affinity);
-    return view.blocks.back();
+    blocks.emplace_back(P(cidr), affinity);
+    return blocks.back();
   }
-  RoutePlan plan(std::vector<LearnedRoute> learned = {}) { return plan_routes(view, self, learned); }
+  RoutePlan plan(std::vector<LearnedRoute> learned = {}) {
+    ClusterView view;
+    view.resources = std::make_shared<const ipam::ClusterResources>(resources);
+    for (const auto& b : blocks) view.blocks.put(ipam::keys::block(b.cidr()), b);
+    return plan_routes(view, self, learned);
+  }
   static const netlink::Route* find(const RoutePlan& p, const char* dst) {
     for (const auto& r : p.kernel.routes) {
       if (r.destination == P(dst)) return &r;
@@ -53,7 +62,8 @@ class RoutePlanTest : public ::testing::Test {
     return nullptr;
   }
 
-  ClusterView view;
+  ipam::ClusterResources resources;
+  std::deque<ipam::AllocationBlock> blocks;  // (a block's reference stays valid as more are added)
   ThisNode self;
 };
 
@@ -220,7 +230,7 @@ TEST_F(RoutePlanTest, MultipathTakesOnlyTheBestRankOfTheLongestPrefix) {
 }
 
 TEST_F(RoutePlanTest, DisabledPoolsKeepRoutingTheirBlocks) {
-  view.pools[0].disabled = true;
+  resources.pools[0].disabled = true;
   block("192.168.0.0/26", "n0").assign({"w", "n0"});
   block("192.168.0.64/26", "n1");
   auto p = plan();
@@ -232,14 +242,14 @@ TEST_F(RoutePlanTest, DisabledPoolsKeepRoutingTheirBlocks) {
 // Calico's disableBGPExport: the pool's own blocks and borrowed addresses are kernel-routed
 // (blackhole for an own block) but never advertised; another pool's are advertised as before.
 TEST_F(RoutePlanTest, DisableBGPExportKeepsThePoolsBlocksOutOfBgpButInTheKernel) {
-  view.pools[0].disable_bgp_export = true;
+  resources.pools[0].disable_bgp_export = true;
   block("192.168.0.0/26", "n0").assign({"w", "n0"});
   block("192.168.0.64/26", "n1").assign({"borrowed", "n0"});
-  ipam::IPPool exported = view.pools[0];
+  ipam::IPPool exported = resources.pools[0];
   exported.name = "exported";
   exported.cidr = P("10.9.0.0/24");
   exported.disable_bgp_export = false;
-  view.pools.push_back(exported);
+  resources.pools.push_back(exported);
   block("10.9.0.0/26", "n0").assign({"w2", "n0"});
   auto p = plan();
   ASSERT_EQ(p.advertise.size(), 1u);
@@ -251,8 +261,8 @@ TEST_F(RoutePlanTest, DisableBGPExportKeepsThePoolsBlocksOutOfBgpButInTheKernel)
 }
 
 TEST_F(RoutePlanTest, PoolsThatNoLongerSelectThisNodeKeepRoutingItsBlocks) {
-  view.pools[0].node_selector = "rack == \"9\"";
-  view.nodes["n0"].labels = {{"rack", "0"}};
+  resources.pools[0].node_selector = "rack == \"9\"";
+  resources.nodes["n0"].labels = {{"rack", "0"}};
   block("192.168.0.0/26", "n0").assign({"w", "n0"});
   auto p = plan();
   ASSERT_EQ(p.advertise.size(), 1u);
@@ -260,7 +270,7 @@ TEST_F(RoutePlanTest, PoolsThatNoLongerSelectThisNodeKeepRoutingItsBlocks) {
 }
 
 TEST_F(RoutePlanTest, BlocksOfDeletedPoolsRouteDirectAndUnknownNodesAreNoted) {
-  view.pools.clear();
+  resources.pools.clear();
   block("192.168.0.64/26", "n1");
   block("192.168.0.192/26", "ghost");
   auto p = plan();
@@ -273,7 +283,7 @@ TEST_F(RoutePlanTest, BlocksOfDeletedPoolsRouteDirectAndUnknownNodesAreNoted) {
 
 TEST_F(RoutePlanTest, VxlanRemoteWithoutVtepIsNoted) {
   pool(EncapMode::Never, EncapMode::Always);
-  view.nodes["n1"].vxlan_tunnel_mac.clear();
+  resources.nodes["n1"].vxlan_tunnel_mac.clear();
   block("192.168.0.64/26", "n1");
   auto p = plan();
   EXPECT_TRUE(p.kernel.routes.empty());
