@@ -31,6 +31,15 @@ std::shared_ptr<const ClusterView> caught_up(const ClusterWatcher& watcher, cons
   return watcher.current();
 }
 
+// The pool the watch tests allocate from: 10.1.0.0/16 in /26 blocks.
+IPPool test_pool() {
+  IPPool pool;
+  pool.name = "p";
+  pool.cidr = Prefix::parse("10.1.0.0/16").value();
+  pool.block_size = 26;
+  return pool;
+}
+
 // Waits (at most 10 s) for a view that satisfies `ready`.
 template <class Ready>
 std::shared_ptr<const ClusterView> view_where(const ClusterWatcher& watcher, Ready ready) {
@@ -56,10 +65,7 @@ void expect_same(const ClusterView& kept, const ClusterView& listed) {
 TEST(ClusterWatcher, KeepsWhatAListingDecodesToChangeByChange) {
   ipam::MemoryStore store;
   ipam::ResourceStore resources(store);
-  IPPool pool;
-  pool.name = "p";
-  pool.cidr = Prefix::parse("10.1.0.0/16").value();
-  pool.block_size = 26;
+  const IPPool pool = test_pool();
   ASSERT_TRUE(resources.write(pool, ipam::WriteMode::Create));
   std::atomic<int> changes{0};
   std::atomic<std::int64_t> called{0};  // the revision of the last view called back with
@@ -111,10 +117,7 @@ TEST(ClusterWatcher, KeepsWhatAListingDecodesToChangeByChange) {
 TEST(ClusterWatcher, ANewViewSharesEveryUnchangedPieceWithTheLast) {
   ipam::MemoryStore store;
   ipam::ResourceStore resources(store);
-  IPPool pool;
-  pool.name = "p";
-  pool.cidr = Prefix::parse("10.1.0.0/16").value();
-  pool.block_size = 26;
+  const IPPool pool = test_pool();
   ASSERT_TRUE(resources.write(pool, ipam::WriteMode::Create));
   for (const char* name : {"n1", "n2"}) {
     Node node;
