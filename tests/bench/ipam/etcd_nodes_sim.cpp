@@ -17,19 +17,22 @@
 //   BLOCKD_SIM_NODES=1000 BLOCKD_SIM_WORKLOADS=10000 BLOCKD_SIM_RATE=20
 //     build/tests/bench/ipam/ipam_etcd_nodes_sim tests/bench/ipam/etcd_put_ref.py  (one line)
 // A failed allocation stops the workloads; the figures are printed for those made (made=).
-// Measured truths (2 cores shared with other builds, load average 25-48: noisy):
+// Measured truths (2 cores; loaded, load average 25-48, where not said otherwise):
 //   - A view change costs what changed: a new view shares the resources and every unchanged
 //     block with the last (ipam/block_list.hpp). ClusterWatcher::assemble, which copied every
 //     Node and block into each view (O(nodes^2) per allocation over 1,000 views, and 1,000 nodes
 //     timed out 2.5 s into the workloads), is 0.4% of this process's samples now.
-//   - 1,000 nodes still do not finish on 2 shared cores, for the next reason: every view
-//     receives, parses and decodes every change itself (each allocation is 2-3 watch events, tens
-//     of microseconds each per view here), 1,000 times over in one process. At 20/s the views
-//     fell tens of seconds behind (claim to all views p50 45 s), etcd buffered for the slow
-//     watches (RSS 150 -> 780 MB) and starved of CPU timed out a transaction (5 s) after 3,020
-//     allocations (9/s achieved, p99 6.3 s, 2.66 requests each); at 50/s after 3,376. perf:
-//     context switches of the 1,000 watch threads about 35%, malloc 20%, JSON 5%.
-//   - Starting 1,000 views takes 50 s (22 CPU-s): each lists and decodes all 1,000 Nodes.
+//   - The run (1,000 nodes, 10,000 workloads at 20/s) finishes on an idle machine (2
+//     cores, nothing else running): all 10,000 made, 13/s achieved, allocation p50 1.24 s, p99
+//     2.56 s, 1.30 requests each; claim to all views p50 54 s, p99 99 s; etcd 0.72 cores,
+//     1.8 GB, 19k watch events/s; the views 1.11 cores. On a loaded machine (load 25-48) it did
+//     not: a transaction timed out (5 s) after 3,020 allocations.
+//   - What limits it: every view receives, parses and decodes every change itself (each
+//     allocation is 2-3 watch events, tens of microseconds each per view here), 1,000 times over
+//     in one process, so the views fall tens of seconds behind and etcd buffers for the slow
+//     watches. perf: context switches of the 1,000 watch threads about 35%, malloc 20%, JSON 5%.
+//   - Starting 1,000 views takes 50 s (22 CPU-s; idle: 26 s, 15.5 CPU-s): each lists and decodes
+//     all 1,000 Nodes.
 //   - The process holds every view's own decoded records: 2 GB at 1,000 nodes, growing with
 //     nodes^2 (a thousand agents' memory in one process, not one agent's).
 //   - 2,000 nodes (2,000 workloads at 20/s): the views start in 387 s (100 CPU-s, 4.5x 1,000's),
