@@ -5,9 +5,10 @@
 // The allocator keeps them between allocations rather than reading them for each (one round
 // trip of two on etcd), and every commit of an allocation carries `guards()`: a compare, in the
 // same transaction as the block's, that no reservation or IPAMConfiguration (nor IPPool, which
-// shares their key prefix) was written since that revision. A reservation or a stricter configuration written before an allocation starts
-// thus makes its commit fail, and the allocator reads the settings again and retries: it is
-// honoured exactly as with a read per allocation. A watch-refreshed cache alone could not
+// shares their key prefix) was written since that revision. A reservation or a stricter
+// configuration written before an allocation starts thus makes its commit fail, and the
+// allocator reads the settings again and retries: it is honoured exactly as with a read per
+// allocation. A watch-refreshed cache alone could not
 // promise that (the watch lags the write). Deletions leave no key to compare: a deleted
 // reservation or configuration only makes the cached settings stricter than the store's, so
 // the allocator reads them again before it reports that no address is free.
