@@ -9,6 +9,15 @@ AffineBlockCache::NodeBlocks* AffineBlockCache::find(const std::string& node) {
   return it == nodes_.end() ? nullptr : &it->second;
 }
 
+const StoredBlock* AffineBlockCache::find_block(const std::string& key) const {
+  for (const auto& [_, blocks] : nodes_) {
+    auto it = std::lower_bound(blocks.begin(), blocks.end(), key,
+                               [](const StoredBlock& b, const std::string& k) { return b.key < k; });
+    if (it != blocks.end() && it->key == key) return &*it;
+  }
+  return nullptr;
+}
+
 void AffineBlockCache::remember(const std::string& node, const std::string& key, std::optional<AllocationBlock> block,
                                 std::int64_t revision) {
   auto* blocks = find(node);

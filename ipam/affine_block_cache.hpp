@@ -27,6 +27,8 @@ class AffineBlockCache {
   using NodeBlocks = std::vector<StoredBlock>;  // in key order, which is address order
 
   NodeBlocks* find(const std::string& node);
+  // The block under `key` in any node's entry (none when no entry holds it).
+  const StoredBlock* find_block(const std::string& key) const;
   NodeBlocks& fill(const std::string& node, NodeBlocks blocks) { return nodes_[node] = std::move(blocks); }
   void forget(const std::string& node) { nodes_.erase(node); }
   // Keep a node's entry (if it has one) current after a read or a write: `block` is the block

@@ -77,24 +77,21 @@ Result<Allocator::Attempt> Allocator::assign_in(StoredBlock block, bool claim, c
 Result<Allocator::Attempt> Allocator::try_affine(const AllocationContext& ctx, const std::vector<IPPool>& pools,
                                                  const AllocationRequest& req, const IpamSettings& settings,
                                                  StoredHandle& handle) {
-  for (int pass = 0; pass < 2; ++pass) {
-    // Blocks read by this very call are as fresh as a second read would be: one round trip less
-    // per claim (the claim itself checks for a sibling's new block, try_claim).
-    const bool was_cached = blocks_.has_cached(ctx.node) && !affine_read_now_;
-    auto affine = blocks_.affine_blocks(ctx.node);
-    if (!affine) return affine.error();
-    // Address order, so a node fills its lowest block first.
-    for (auto& known : **affine) {
-      const IPPool* pool = pool_holding(pools, known.block.cidr());
-      if (!pool || known.block.affinity() != ctx.node || !known.block.has_room(settings.reserved)) continue;
-      // Moved out of the cache (no copy, no parse): the commit puts back the block it wrote, or
-      // the block as it is now.
-      return assign_in(StoredBlock{known.key, known.mod_revision, std::move(known.block)}, false, pool->name, ctx,
-                       req, settings, handle);
-    }
-    // Another process may have claimed a block for this node since the cache was filled.
-    if (!was_cached) break;
-    blocks_.forget(ctx.node);
+  // No second read when the cached blocks are full: a block another process claimed for this
+  // node since is found by try_claim's read of the node's index (sibling_claimed), and room
+  // another process freed, before anything is borrowed or refused (allocate). So a claim costs
+  // one read and its commit.
+  affine_from_cache_ = blocks_.has_cached(ctx.node) && !affine_read_now_;
+  auto affine = blocks_.affine_blocks(ctx.node);
+  if (!affine) return affine.error();
+  // Address order, so a node fills its lowest block first.
+  for (auto& known : **affine) {
+    const IPPool* pool = pool_holding(pools, known.block.cidr());
+    if (!pool || known.block.affinity() != ctx.node || !known.block.has_room(settings.reserved)) continue;
+    // Moved out of the cache (no copy, no parse): the commit puts back the block it wrote, or
+    // the block as it is now.
+    return assign_in(StoredBlock{known.key, known.mod_revision, std::move(known.block)}, false, pool->name, ctx, req,
+                     settings, handle);
   }
   return Attempt{};  // no room
 }
@@ -238,6 +235,13 @@ Result<AllocatedAddress> Allocator::allocate(const AllocationContext& ctx, const
         const IpamSettings& settings = *settings_;
         bool block_limit = false;
         for (Try step : steps) {
+          if (step == &Allocator::try_borrow && affine_from_cache_) {
+            // No claim was made: the node's own blocks, as an earlier call cached them, may have
+            // room again (a release by another process). Read them before borrowing or failing.
+            blocks_.forget(ctx.node);
+            affine_read_now_ = true;
+            return std::optional<AllocatedAddress>{};
+          }
           auto r = (this->*step)(ctx, choice.candidates, req, settings, handle);
           if (!r) return r.error();
           if (r->outcome == Attempt::Outcome::Allocated) return std::optional<AllocatedAddress>{r->address};
@@ -305,7 +309,9 @@ Result<std::optional<bool>> Allocator::release_first_block(const std::string& ha
     return *erased ? std::optional<bool>{true} : std::nullopt;
   }
   const Prefix cidr = stored->record->blocks.begin()->first;
-  auto block = blocks_.read_block(cidr);
+  // The cached block is as good as a read: the commit compares its revision (and forgets it when
+  // stale, so that the retry reads).
+  auto block = blocks_.cached_or_read_block(cidr);
   if (!block) return block.error();
   std::vector<ReleasedAddress> freed;
   bool drop_block = false;
@@ -314,11 +320,12 @@ Result<std::optional<bool>> Allocator::release_first_block(const std::string& ha
     drop_block = drop_emptied((*block)->block, options);
   }
   stored->record->blocks.erase(cidr);
+  const bool last_block = stored->record->blocks.empty();  // the commit erases the handle then
   auto committed = blocks_.commit_release(cidr, std::move(*block), drop_block, *stored);
   if (!committed) return committed.error();
   if (!*committed) return std::optional<bool>{};
   released.insert(released.end(), freed.begin(), freed.end());
-  return std::optional<bool>{false};
+  return std::optional<bool>{last_block};
 }
 
 Result<std::vector<ReleasedAddress>> Allocator::release_handle(const std::string& handle, const ReleaseOptions& options) {

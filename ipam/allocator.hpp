@@ -106,8 +106,9 @@ class Allocator {
                                std::vector<Prefix>& dangling, std::size_t& held);
   Result<Attempt> try_borrow(const AllocationContext& ctx, const std::vector<IPPool>& pools,
                              const AllocationRequest& req, const IpamSettings& settings, StoredHandle& handle);
-  // Releases the addresses of the handle's first block: true when the handle held nothing more,
-  // false after one block's release, nothing when it lost a race.
+  // Releases the addresses of the handle's first block: true when the handle holds nothing
+  // more (the last block's release erased it), false after one block's release of several,
+  // nothing when it lost a race.
   Result<std::optional<bool>> release_first_block(const std::string& handle, const ReleaseOptions& options,
                                                   std::vector<ReleasedAddress>& released);
 
@@ -122,6 +123,8 @@ class Allocator {
   std::optional<IpamSettings> settings_;
   // Whether this allocate() call read the node's affine blocks (none were cached before it).
   bool affine_read_now_ = false;
+  // Whether try_affine found no room in blocks cached by an earlier call (they may be stale).
+  bool affine_from_cache_ = false;
   std::size_t held_blocks_ = 0;  // the node's blocks as try_claim last counted them (for the error)
 };
 

@@ -36,6 +36,11 @@ Result<std::optional<StoredBlock>> BlockReaderWriter::read_block(const Prefix& c
   return std::optional<StoredBlock>{std::move(*block)};
 }
 
+Result<std::optional<StoredBlock>> BlockReaderWriter::cached_or_read_block(const Prefix& cidr) {
+  if (const StoredBlock* cached = cache_.find_block(keys::block(cidr))) return std::optional<StoredBlock>{*cached};
+  return read_block(cidr);
+}
+
 Result<std::optional<StoredBlock>> BlockReaderWriter::block_holding(const Address& address,
                                                                      const std::vector<IPPool>& pools) {
   std::optional<KeyValue> found;
@@ -214,8 +219,11 @@ Result<bool> BlockReaderWriter::commit_release(const Prefix& cidr, std::optional
     }
   }
   auto result = store_.commit(txn);
-  if (!result) return result.error();
-  if (!result->succeeded) return false;
+  if (!result || !result->succeeded) {
+    if (block) cache_.forget(owner);  // the block may have come from the cache, stale
+    if (!result) return result.error();
+    return false;
+  }
   if (block && drop_block) {
     cache_.remember(owner, block_key, std::nullopt, result->revision);
   } else if (block) {

@@ -35,6 +35,9 @@ class BlockReaderWriter {
 
   // A block as stored now (none when absent).
   Result<std::optional<StoredBlock>> read_block(const Prefix& cidr);
+  // The block as last cached for its node (affine_blocks, commits) when it is, else as read: for
+  // a commit that compares its revision, so a stale copy only loses (and is forgotten).
+  Result<std::optional<StoredBlock>> cached_or_read_block(const Prefix& cidr);
   // The block that holds `address`: found through the pool that contains it (its blockSize),
   // else, when its pool is gone or has another block size, by a look at every block.
   Result<std::optional<StoredBlock>> block_holding(const Address& address, const std::vector<IPPool>& pools);
