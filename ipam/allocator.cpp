@@ -77,10 +77,11 @@ Result<Allocator::Attempt> Allocator::assign_in(StoredBlock block, bool claim, c
 Result<Allocator::Attempt> Allocator::try_affine(const AllocationContext& ctx, const std::vector<IPPool>& pools,
                                                  const AllocationRequest& req, const IpamSettings& settings,
                                                  StoredHandle& handle) {
-  // No second read when the cached blocks are full: a block another process claimed for this
-  // node since is found by try_claim's read of the node's index (sibling_claimed), and room
-  // another process freed, before anything is borrowed or refused (allocate). So a claim costs
-  // one read and its commit.
+  // No second read when the cached blocks are full: try_claim's one read (claim_view) reads
+  // them again with the node's index, so a block another process claimed for this node or room
+  // it freed is used rather than a new claim (sibling_claimed); without a claim they are read
+  // again before anything is borrowed or refused (allocate). So a claim costs one read and its
+  // commit.
   affine_from_cache_ = blocks_.has_cached(ctx.node) && !affine_read_now_;
   auto affine = blocks_.affine_blocks(ctx.node);
   if (!affine) return affine.error();
@@ -101,10 +102,18 @@ Result<bool> Allocator::sibling_claimed(const AllocationContext& ctx, const std:
                                         std::vector<Prefix>& dangling, std::size_t& held) {
   auto known = blocks_.affine_blocks(ctx.node);
   if (!known) return known.error();
+  auto usable = [&](const AllocationBlock& b) {
+    return b.affinity() == ctx.node && pool_holding(pools, b.cidr()) != nullptr && b.has_room(settings.reserved);
+  };
   for (const auto& cidr : affinities) {
     held += pool_holding(pools, cidr) != nullptr;
     const std::string key = keys::block(cidr);
-    if (std::any_of((*known)->begin(), (*known)->end(), [&](const StoredBlock& b) { return b.key == key; })) continue;
+    auto cached = std::find_if((*known)->begin(), (*known)->end(), [&](const StoredBlock& b) { return b.key == key; });
+    if (cached != (*known)->end()) {
+      // Read again with the index (claim_view): room another process freed is used first.
+      if (usable(cached->block)) return true;
+      continue;
+    }
     auto block = blocks_.read_block(cidr);
     if (!block) return block.error();
     if (!*block) {  // an affinity without its block: a claim of that block would fail
@@ -112,11 +121,9 @@ Result<bool> Allocator::sibling_claimed(const AllocationContext& ctx, const std:
       dangling.push_back(cidr);
       continue;
     }
-    const AllocationBlock& b = (*block)->block;
-    const bool usable =
-        b.affinity() == ctx.node && pool_holding(pools, b.cidr()) != nullptr && b.has_room(settings.reserved);
+    const bool room = usable((*block)->block);
     blocks_.remember(std::move(**block));
-    if (usable) return true;
+    if (room) return true;
   }
   return false;
 }

@@ -99,7 +99,8 @@ class Allocator {
   Result<Attempt> try_claim(const AllocationContext& ctx, const std::vector<IPPool>& pools,
                             const AllocationRequest& req, const IpamSettings& settings, StoredHandle& handle);
   // Whether another agent of this node claimed a block with room since we last read the node's
-  // blocks (it is then in the cache), from the node's `affinities` as just read; collects those
+  // blocks (it is then in the cache), or room came free in one of them (as claim_view just read
+  // them), from the node's `affinities` as just read; collects those
   // whose block is missing and counts the node's blocks in the candidate pools (maxBlocksPerHost).
   Result<bool> sibling_claimed(const AllocationContext& ctx, const std::vector<IPPool>& pools,
                                const IpamSettings& settings, const std::vector<Prefix>& affinities,

@@ -113,8 +113,21 @@ Result<std::vector<Prefix>> BlockReaderWriter::affinities_of(const std::string& 
 Result<BlockReaderWriter::ClaimView> BlockReaderWriter::claim_view(const Prefix& pool, const std::string& node) {
   // The pool's blocks, then the node's index (in that order, or at one revision on etcd): a
   // sibling's claim is either in the index or in neither, racing us for the same candidate.
-  auto read = store_.read_many({{keys::blocks_within(pool), true, true}, {keys::node_affinities(node), true, true}});
+  // With them, in the same round trip, the node's blocks as cached: one freed by another
+  // process since has room again, and is used before a claim (what a second read of the node's
+  // blocks before the claim found).
+  std::vector<Read> reads{{keys::blocks_within(pool), true, true}, {keys::node_affinities(node), true, true}};
+  std::vector<std::string> cached;
+  if (const auto* blocks = cache_.find(node)) {
+    for (const auto& b : *blocks) cached.push_back(b.key);
+  }
+  for (const auto& key : cached) reads.push_back({key});
+  auto read = store_.read_many(reads);
   if (!read) return read.error();
+  for (std::size_t i = 0; i < cached.size(); ++i) {
+    auto& kvs = (*read)[2 + i].kvs;
+    cache_.refresh(node, cached[i], kvs.empty() ? std::nullopt : std::optional<KeyValue>{std::move(kvs.front())});
+  }
   return ClaimView{blocks_listed((*read)[0], pool), affinities_listed((*read)[1], node)};
 }
 

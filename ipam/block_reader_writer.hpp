@@ -49,7 +49,8 @@ class BlockReaderWriter {
   // The blocks the affinity index gives to `node` (whether or not each block exists).
   Result<std::vector<Prefix>> affinities_of(const std::string& node);
   // Both of the above in one round trip, the index read no earlier than the pool's blocks (at
-  // one revision on etcd): what a claim looks at.
+  // one revision on etcd): what a claim looks at. The node's cached blocks are read again in the
+  // same trip (the cache then holds them as they are).
   struct ClaimView {
     std::vector<Prefix> taken;       // blocks_within(pool)
     std::vector<Prefix> affinities;  // affinities_of(node)

@@ -248,6 +248,84 @@ TEST_F(AllocatorTest, ConcurrentAllocatorsNeverHandOutAnAddressTwice) {
   EXPECT_EQ(all.size(), 800u);
 }
 
+TEST_F(AllocatorTest, AnotherAllocatorsStaleCacheNeverHandsOutOrFreesAnAddressTwice) {
+  // `other` caches n1's block, then this allocator changes it: every step of `other` works from
+  // a stale copy, which only loses its compare-and-swap and is read again.
+  pools = {pool("p", "10.0.0.0/24", "all()", 30)};  // four addresses a block
+  Allocator other(store);
+  auto first = other.allocate({"n1", {}, pools}, {"o1", Family::V4, {}});
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  const auto second = allocate("n1", "h2");
+  ASSERT_EQ(second.block, first->block);
+  auto third = other.allocate({"n1", {}, pools}, {"o3", Family::V4, {}});  // from the stale copy
+  ASSERT_TRUE(third.ok()) << third.error().message;
+  EXPECT_EQ(third->block, first->block);
+  const std::set<std::string> distinct{first->address.str(), second.address.str(), third->address.str()};
+  EXPECT_EQ(distinct.size(), 3u);
+  // A release from a stale copy must not undo h4's allocation, made since `other` cached it.
+  const auto fourth = allocate("n1", "h4");
+  ASSERT_EQ(fourth.block, first->block);
+  ASSERT_TRUE(other.release_handle("o1").ok());
+  EXPECT_EQ(block(first->block.str()).addresses_of("h4"), std::vector<Address>{fourth.address});
+  EXPECT_TRUE(block(first->block.str()).addresses_of("o1").empty());
+  // The block is full as `other` last saw it (o1's place freed by itself); h2 freed here since:
+  // `other` uses that room before claiming a second block for n1.
+  ASSERT_TRUE(allocator.release_handle("h2").ok());
+  auto fifth = other.allocate({"n1", {}, pools}, {"o5", Family::V4, {}});
+  ASSERT_TRUE(fifth.ok()) << fifth.error().message;
+  EXPECT_EQ(fifth->block, first->block);
+  auto sixth = other.allocate({"n1", {}, pools}, {"o6", Family::V4, {}});
+  ASSERT_TRUE(sixth.ok()) << sixth.error().message;
+  EXPECT_EQ(sixth->block, first->block);
+  EXPECT_EQ(store.list(keys::kBlocks).value().kvs.size(), 1u);
+  const AllocationBlock b = block(first->block.str());
+  EXPECT_EQ(b.used(), 4u);
+}
+
+// The memory store, counting the calls that are round trips on etcd (read_many is one).
+class TripCountingStore : public MemoryStore {
+ public:
+  Result<std::optional<KeyValue>> get(const std::string& key) override { return trip(), MemoryStore::get(key); }
+  Result<ListResult> list(const std::string& prefix) override { return trip(), MemoryStore::list(prefix); }
+  Result<ListResult> list_keys(const std::string& prefix) override { return trip(), MemoryStore::list_keys(prefix); }
+  Result<std::vector<ListResult>> read_many(const std::vector<Read>& reads) override {
+    trip();
+    in_read_many_ = true;
+    auto r = MemoryStore::read_many(reads);
+    in_read_many_ = false;
+    return r;
+  }
+  Result<TransactionResult> commit(const Transaction& txn) override { return trip(), MemoryStore::commit(txn); }
+  int trips = 0;
+
+ private:
+  void trip() { trips += !in_read_many_; }
+  bool in_read_many_ = false;
+};
+
+TEST(AllocatorRoundTrips, AClaimAfterTheNodesLastBlockWentReadsOnceAndItsReleaseOnce) {
+  // A pod's ADD that claims a block and its DEL that empties it (the convergence benchmark's
+  // cycle): the claim's one read goes before its commit, the release reads only the handle.
+  TripCountingStore store;
+  Allocator allocator(store);
+  const std::vector<IPPool> pools{pool("p", "10.0.0.0/24")};
+  const ReleaseOptions drop{true};
+  for (int i = 0; i < 3; ++i) {
+    const std::string handle = "h" + std::to_string(i);
+    store.trips = 0;
+    auto a = allocator.allocate({"n1", {}, pools}, {handle, Family::V4, {}});
+    ASSERT_TRUE(a.ok()) << a.error().message;
+    if (i > 0) {  // the first also reads the settings
+      EXPECT_EQ(store.trips, 2) << "claim " << i;
+    }
+    store.trips = 0;
+    auto r = allocator.release_handle(handle, drop);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(store.trips, 2) << "release " << i;
+    EXPECT_TRUE(store.list(keys::kBlocks).value().kvs.empty());
+  }
+}
+
 TEST(BlockKeys, SortInAddressOrderAndRoundTrip) {
   const auto a = Prefix::parse("192.168.0.64/26").value();
   const auto b = Prefix::parse("192.168.1.0/26").value();
