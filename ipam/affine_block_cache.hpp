@@ -1,5 +1,6 @@
 // Each node's affine blocks as last read or written, so that an allocation into one of them is
-// one round trip (a compare-and-swap) with no read and no parse. An entry is valid for exactly
+// one round trip (a compare-and-swap) with no read and no parse, and a release from one needs
+// only the handle's read. An entry is valid for exactly
 // its `mod_revision`, which every commit compares: a stale entry costs one lost
 // compare-and-swap, never a wrong address.
 #pragma once
