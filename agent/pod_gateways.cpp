@@ -25,20 +25,25 @@ void PodGateways::release_unused(const std::vector<ipam::Address>& released, con
     if (std::none_of(released.begin(), released.end(), [&](const ipam::Address& a) { return pool.cidr.contains(a); })) {
       continue;
     }
-    auto blocks = store_.list(ipam::keys::blocks_within(pool.cidr));
-    if (!blocks) {
-      spdlog::warn("checking the gateway of {}: {}", pool.name, blocks.error().message);
+    // The gateway's handle in the same round trip as the pool's blocks: its release then starts
+    // with no read of its own.
+    const std::string handle = gateway_handle(node_, pool.name);
+    auto read = store_.read_many({{ipam::keys::blocks_within(pool.cidr), true}, {ipam::keys::handle(handle)}});
+    if (!read) {
+      spdlog::warn("checking the gateway of {}: {}", pool.name, read.error().message);
       continue;
     }
     bool used = false;
-    for (const auto& kv : blocks->kvs) {
+    for (const auto& kv : (*read)[0].kvs) {
       auto b = ipam::AllocationBlock::from_json(kv.value);
       if (!b) continue;
       // This node's VTEP address is no workload either: it would keep the gateway forever.
       for (const auto& [_, a] : b->allocations()) used = used || workload_here(a);
     }
     if (used) continue;
-    auto r = allocator_.release_handle(gateway_handle(node_, pool.name), options_);
+    auto& as_read = (*read)[1].kvs;
+    auto r = allocator_.release_handle(
+        handle, as_read.empty() ? std::nullopt : std::optional<ipam::KeyValue>{std::move(as_read.front())}, options_);
     if (!r) spdlog::warn("releasing the gateway of {}: {}", pool.name, r.error().message);
   }
 }

@@ -305,17 +305,16 @@ Result<ReleasedAddress> Allocator::release_address(const Address& address, const
       });
 }
 
-Result<std::optional<bool>> Allocator::release_first_block(const std::string& handle, const ReleaseOptions& options,
+Result<std::optional<bool>> Allocator::release_first_block(StoredHandle stored, const ReleaseOptions& options,
                                                            std::vector<ReleasedAddress>& released) {
-  auto stored = blocks_.read_handle(handle);
-  if (!stored) return stored.error();
-  if (!stored->record) return std::optional<bool>{true};  // nothing (left) to release
-  if (stored->record->blocks.empty()) {
-    auto erased = blocks_.erase_handle(*stored);
+  const std::string& handle = stored.id;
+  if (!stored.record) return std::optional<bool>{true};  // nothing (left) to release
+  if (stored.record->blocks.empty()) {
+    auto erased = blocks_.erase_handle(stored);
     if (!erased) return erased.error();
     return *erased ? std::optional<bool>{true} : std::nullopt;
   }
-  const Prefix cidr = stored->record->blocks.begin()->first;
+  const Prefix cidr = stored.record->blocks.begin()->first;
   // The cached block is as good as a read: the commit compares its revision (and forgets it when
   // stale, so that the retry reads).
   auto block = blocks_.cached_or_read_block(cidr);
@@ -326,9 +325,9 @@ Result<std::optional<bool>> Allocator::release_first_block(const std::string& ha
     freed = (*block)->block.release_handle(handle);
     drop_block = drop_emptied((*block)->block, options);
   }
-  stored->record->blocks.erase(cidr);
-  const bool last_block = stored->record->blocks.empty();  // the commit erases the handle then
-  auto committed = blocks_.commit_release(cidr, std::move(*block), drop_block, *stored);
+  stored.record->blocks.erase(cidr);
+  const bool last_block = stored.record->blocks.empty();  // the commit erases the handle then
+  auto committed = blocks_.commit_release(cidr, std::move(*block), drop_block, stored);
   if (!committed) return committed.error();
   if (!*committed) return std::optional<bool>{};
   released.insert(released.end(), freed.begin(), freed.end());
@@ -337,12 +336,36 @@ Result<std::optional<bool>> Allocator::release_first_block(const std::string& ha
 
 Result<std::vector<ReleasedAddress>> Allocator::release_handle(const std::string& handle, const ReleaseOptions& options) {
   if (auto ok = check_handle(handle); !ok) return ok.error();
+  auto stored = blocks_.read_handle(handle);
+  if (!stored) return stored.error();
+  return release_handle(std::move(*stored), options);
+}
+
+Result<std::vector<ReleasedAddress>> Allocator::release_handle(const std::string& handle, std::optional<KeyValue> as_read,
+                                                               const ReleaseOptions& options) {
+  if (auto ok = check_handle(handle); !ok) return ok.error();
+  auto stored = BlockReaderWriter::handle_as_read(handle, std::move(as_read));
+  if (!stored) return stored.error();
+  return release_handle(std::move(*stored), options);
+}
+
+Result<std::vector<ReleasedAddress>> Allocator::release_handle(StoredHandle first, const ReleaseOptions& options) {
   std::vector<ReleasedAddress> out;
+  const std::string id = first.id;
+  std::optional<StoredHandle> known = std::move(first);
   // One block per transaction, so that each commit leaves the handle consistent with the
   // blocks; the bound on lost races counts consecutive losses only.
   for (;;) {
-    auto done = retry_lost_races<bool>("release of handle " + handle,
-                                       [&] { return release_first_block(handle, options, out); });
+    auto done = retry_lost_races<bool>("release of handle " + id, [&]() -> Result<std::optional<bool>> {
+      if (!known) {
+        auto read = blocks_.read_handle(id);
+        if (!read) return read.error();
+        known = std::move(*read);
+      }
+      StoredHandle stored = std::move(*known);
+      known.reset();  // read again for the next block or after a lost race
+      return release_first_block(std::move(stored), options, out);
+    });
     if (!done) return done.error();
     if (*done) return out;
   }

@@ -75,6 +75,11 @@ class Allocator {
                                           const ReleaseOptions& options = {});
   // Releasing a handle that holds nothing is not an error (CNI DEL is idempotent).
   Result<std::vector<ReleasedAddress>> release_handle(const std::string& handle, const ReleaseOptions& options = {});
+  // The same with the handle's key as the caller just read it (none: absent) in a read of its
+  // own, which saves the first read: a stale copy loses its compare and is read again; the
+  // caller must have read it no earlier than whatever made it decide to release.
+  Result<std::vector<ReleasedAddress>> release_handle(const std::string& handle, std::optional<KeyValue> as_read,
+                                                      const ReleaseOptions& options);
   // The addresses a handle holds (none when the handle is unknown).
   Result<std::vector<Address>> addresses_of(const std::string& handle);
   // Gives back the node's empty affine blocks that lie in no pool of ctx.pools selecting it
@@ -110,7 +115,9 @@ class Allocator {
   // Releases the addresses of the handle's first block: true when the handle holds nothing
   // more (the last block's release erased it), false after one block's release of several,
   // nothing when it lost a race.
-  Result<std::optional<bool>> release_first_block(const std::string& handle, const ReleaseOptions& options,
+  // release_handle from the handle as read (`first`); every later step reads it again.
+  Result<std::vector<ReleasedAddress>> release_handle(StoredHandle first, const ReleaseOptions& options);
+  Result<std::optional<bool>> release_first_block(StoredHandle stored, const ReleaseOptions& options,
                                                   std::vector<ReleasedAddress>& released);
 
   // Whether an emptied block is deleted: when asked, and always when its pool is gone.

@@ -132,13 +132,17 @@ Result<BlockReaderWriter::ClaimView> BlockReaderWriter::claim_view(const Prefix&
 }
 
 Result<StoredHandle> BlockReaderWriter::read_handle(const std::string& id) {
-  StoredHandle handle = StoredHandle::absent(id);
-  auto kv = store_.get(handle.key);
+  auto kv = store_.get(keys::handle(id));
   if (!kv) return kv.error();
-  if (!kv->has_value()) return handle;
-  auto record = HandleRecord::from_json((*kv)->value);
+  return handle_as_read(id, std::move(*kv));
+}
+
+Result<StoredHandle> BlockReaderWriter::handle_as_read(const std::string& id, std::optional<KeyValue> kv) {
+  StoredHandle handle = StoredHandle::absent(id);
+  if (!kv) return handle;
+  auto record = HandleRecord::from_json(kv->value);
   if (!record) return record.error().within(handle.key);
-  handle.mod_revision = (*kv)->mod_revision;
+  handle.mod_revision = kv->mod_revision;
   handle.record = std::move(*record);
   return handle;
 }

@@ -57,6 +57,8 @@ class BlockReaderWriter {
   };
   Result<ClaimView> claim_view(const Prefix& pool, const std::string& node);
   Result<StoredHandle> read_handle(const std::string& id);
+  // The handle from `kv`, its key as read elsewhere (none: absent).
+  static Result<StoredHandle> handle_as_read(const std::string& id, std::optional<KeyValue> kv);
 
   // The node's affine blocks, parsed: from the cache, else read from the store (and cached).
   Result<AffineBlockCache::NodeBlocks*> affine_blocks(const std::string& node);

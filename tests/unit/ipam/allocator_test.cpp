@@ -324,6 +324,17 @@ TEST(AllocatorRoundTrips, AClaimAfterTheNodesLastBlockWentReadsOnceAndItsRelease
     EXPECT_EQ(store.trips, 2) << "release " << i;
     EXPECT_TRUE(store.list(keys::kBlocks).value().kvs.empty());
   }
+  // With the handle as the caller read it (the pod gateway's, read with its pool's blocks): the
+  // commit alone, though the block changed since the handle was read.
+  ASSERT_TRUE(allocator.allocate({"n1", {}, pools}, {"g", Family::V4, {}}).ok());
+  auto as_read = store.get(keys::handle("g")).value();
+  ASSERT_TRUE(allocator.allocate({"n1", {}, pools}, {"g2", Family::V4, {}}).ok());
+  store.trips = 0;
+  auto r = allocator.release_handle("g", std::move(as_read), drop);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(store.trips, 1);
+  EXPECT_FALSE(store.get(keys::handle("g")).value().has_value());
+  EXPECT_EQ(allocator.addresses_of("g2").value().size(), 1u);
 }
 
 TEST(BlockKeys, SortInAddressOrderAndRoundTrip) {
