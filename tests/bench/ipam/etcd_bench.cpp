@@ -289,8 +289,10 @@ int main(int argc, char** argv) {
       const double trips = (served_requests(script, endpoint) - served_before) / allocations;
       std::size_t batches = 0;
       for (const auto& b : batching) batches += b->batches();
-      std::printf("BENCH etcd_allocate_c32_batched_4nodes_x8 ours=%.1f/s raw_put=%.1f/s ratio=%.2f p99_ms=%.1f "
-                  "raw_put_p99_ms=%.1f p99_ratio=%.2f round_trips=%.2f/allocation allocations_per_batch=%.1f\n",
+      // ref: raw puts at the same concurrency (report.py pairs "ours" with "ref", X with ref_raw_put_X).
+      std::printf("BENCH etcd_allocate_c32_batched_4nodes_x8 ours=%.1f/s ref=%.1f/s ratio=%.2f ref_is=raw_put_c32 "
+                  "p99_ms=%.1f ref_raw_put_p99_ms=%.1f p99_ratio=%.2f round_trips=%.2f/allocation "
+                  "allocations_per_batch=%.1f\n",
                   alloc.rate, raw_put.rate, alloc.rate / raw_put.rate, alloc.p99_ms, raw_put.p99_ms,
                   alloc.p99_ms / raw_put.p99_ms, trips, allocations / batches);
     }
