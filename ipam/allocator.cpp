@@ -128,7 +128,15 @@ Result<bool> Allocator::sibling_claimed(const AllocationContext& ctx, const std:
 Result<Allocator::Attempt> Allocator::try_claim(const AllocationContext& ctx, const std::vector<IPPool>& pools,
                                                 const AllocationRequest& req, const IpamSettings& settings,
                                                 StoredHandle& handle) {
-  if (!settings.config.auto_allocate_blocks) return Attempt{};
+  auto claim = find_claim(ctx, pools, settings);
+  if (!claim) return claim.error();
+  if (!claim->block) return Attempt{claim->outcome, {}, claim->block_limit};
+  return assign_in(std::move(*claim->block), true, claim->pool, ctx, req, settings, handle);
+}
+
+Result<Allocator::Claim> Allocator::find_claim(const AllocationContext& ctx, const std::vector<IPPool>& pools,
+                                              const IpamSettings& settings) {
+  if (!settings.config.auto_allocate_blocks) return Claim{};
   std::optional<std::vector<Prefix>> dangling;
   for (const auto& pool : pools) {
     std::vector<Prefix> taken;
@@ -144,10 +152,10 @@ Result<Allocator::Attempt> Allocator::try_claim(const AllocationContext& ctx, co
       held_blocks_ = 0;
       auto sibling = sibling_claimed(ctx, pools, settings, view->affinities, *dangling, held_blocks_);
       if (!sibling) return sibling.error();
-      if (*sibling) return Attempt{Attempt::Outcome::Retry, {}};
+      if (*sibling) return Claim{Attempt::Outcome::Retry, false, std::nullopt, {}};
       // Calico's maxBlocksPerHost: no claim past the limit (the caller borrows, or fails).
       const auto max = settings.config.max_blocks_per_host;
-      if (max != 0 && held_blocks_ >= max) return Attempt{Attempt::Outcome::NoRoom, {}, true};
+      if (max != 0 && held_blocks_ >= max) return Claim{Attempt::Outcome::NoRoom, true, std::nullopt, {}};
     } else {
       auto listed = blocks_.blocks_within(pool.cidr);
       if (!listed) return listed.error();
@@ -163,11 +171,11 @@ Result<Allocator::Attempt> Allocator::try_claim(const AllocationContext& ctx, co
         taken.push_back(*candidate);
         continue;
       }
-      return assign_in(StoredBlock{keys::block(*candidate), 0, std::move(fresh)}, true, pool.name, ctx, req,
-                       settings, handle);
+      return Claim{Attempt::Outcome::Allocated, false, StoredBlock{keys::block(*candidate), 0, std::move(fresh)},
+                   pool.name};
     }
   }
-  return Attempt{};
+  return Claim{};
 }
 
 Result<Allocator::Attempt> Allocator::try_borrow(const AllocationContext& ctx, const std::vector<IPPool>& pools,

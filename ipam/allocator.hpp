@@ -120,6 +120,16 @@ class Allocator {
                              const AllocationRequest& req, const IpamSettings& settings, StoredHandle& handle);
   Result<Attempt> try_claim(const AllocationContext& ctx, const std::vector<IPPool>& pools,
                             const AllocationRequest& req, const IpamSettings& settings, StoredHandle& handle);
+  // The free block the node would claim next (Allocated: `block`, at revision 0, affine to the
+  // node), none (NoRoom), or Retry when another agent of the node claimed one since.
+  struct Claim {
+    Attempt::Outcome outcome = Attempt::Outcome::NoRoom;
+    bool block_limit = false;
+    std::optional<StoredBlock> block;
+    std::string pool;
+  };
+  Result<Claim> find_claim(const AllocationContext& ctx, const std::vector<IPPool>& pools,
+                           const IpamSettings& settings);
   // Whether another agent of this node claimed a block with room since we last read the node's
   // blocks (it is then in the cache), from the node's `affinities` as just read; collects those
   // whose block is missing and counts the node's blocks in the candidate pools (maxBlocksPerHost).
