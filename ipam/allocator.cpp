@@ -296,6 +296,8 @@ Result<std::optional<std::size_t>> Allocator::commit_batch(const AllocationConte
   std::vector<std::pair<std::size_t, AllocatedAddress>> planned;
   std::set<std::string> in_txn;  // a handle is written once per transaction
   std::size_t bytes = 0;
+  std::optional<StoredBlock> claimed;  // at most one claim per transaction
+  bool claim_tried = false;
   batch.no_room.reset();
   for (std::size_t i = 0; i < batch.requests.size(); ++i) {
     const AllocationRequest& req = batch.requests[i];
@@ -316,14 +318,41 @@ Result<std::optional<std::size_t>> Allocator::commit_batch(const AllocationConte
       else in_touched = static_cast<std::size_t>(it - touched.begin());
       break;
     }
+    for (std::size_t k = 0; k < touched.size() && !fresh && !in_touched; ++k) {  // the block claimed below
+      pool = pool_holding(batch.candidates[i], touched[k].block.cidr());
+      if (touched[k].mod_revision == 0 && pool && touched[k].block.has_room(settings.reserved)) in_touched = k;
+    }
+    if (!fresh && !in_touched && !claim_tried) {
+      // No room in the node's blocks: claim one in this same transaction (allocate()'s step 3,
+      // with the rest of the batch in it). Blocks cached before this call are read again first,
+      // as try_affine does (another agent of the node may have freed or claimed one since).
+      claim_tried = true;
+      if (!affine_read_now_) {
+        blocks_.forget(ctx.node);
+        affine_read_now_ = true;
+        return std::optional<std::size_t>{};  // plan again from the fresh read
+      }
+      auto claim = find_claim(ctx, batch.candidates[i], settings);
+      if (!claim) return claim.error();
+      if (claim->outcome == Attempt::Outcome::Retry) return std::optional<std::size_t>{};
+      if (claim->block) {
+        claimed = std::move(claim->block);
+        fresh = &*claimed;
+        pool = pool_holding(batch.candidates[i], claimed->block.cidr());
+      }
+    }
     if (!fresh && !in_touched) {
       if (!batch.no_room) batch.no_room = i;
       continue;
     }
-    // Within etcd's limits: one compare and one put per block and per handle, plus the guards.
+    // Within etcd's limits: one compare and one put per block (two for a claim: its affinity)
+    // and per handle, plus the guards.
+    std::size_t block_ops = 0;
+    for (const auto& b : touched) block_ops += b.mod_revision == 0 ? 2 : 1;
+    if (fresh) block_ops += fresh->mod_revision == 0 ? 2 : 1;
     const std::size_t block_bytes = fresh ? fresh->block.to_json().size() : 0;
     const std::size_t request_bytes = 2 * req.handle.size() + ctx.node.size() + 128;
-    const std::size_t ops = touched.size() + (fresh != nullptr) + planned.size() + 1 + guards.size();
+    const std::size_t ops = block_ops + planned.size() + 1 + guards.size();
     if (!planned.empty() && (ops > kMaxBatchOperations || bytes + block_bytes + request_bytes > kMaxBatchBytes)) break;
     if (fresh) {
       in_touched = touched.size();

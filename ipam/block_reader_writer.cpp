@@ -203,6 +203,11 @@ Result<bool> BlockReaderWriter::commit_assignments(std::vector<StoredBlock> bloc
   for (const auto& b : blocks) {
     txn.compares.push_back({b.key, b.mod_revision});
     txn.operations.push_back(Operation::put(b.key, b.block.to_json()));
+    if (b.mod_revision == 0) {  // a claim: its affinity entry with it, as commit_assignment's
+      const std::string affinity = keys::affinity(b.block.affinity(), b.block.cidr());
+      txn.compares.push_back({affinity, 0});
+      txn.operations.push_back(Operation::put(affinity, "{}"));
+    }
   }
   std::vector<HandleRecord> records;
   for (const auto& [handle, cidr] : handles) {

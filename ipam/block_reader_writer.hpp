@@ -69,7 +69,7 @@ class BlockReaderWriter {
   Result<bool> commit_assignment(StoredBlock block, bool claim, StoredHandle& handle,
                                  const std::vector<Unchanged>& guards = {}, bool* guard_failed = nullptr);
   // A batch of assignments in one transaction (the allocator's allocate_batch): every block of
-  // `blocks` (each read at its mod_revision, affine to one node, none claimed here) as changed,
+  // `blocks` (each read at its mod_revision; 0: a claim, written with its affinity) as changed,
   // and one more address for each handle in the block beside it. Handles must be distinct.
   // True when it applied; false when it lost: the blocks are then refreshed in the cache and
   // each handle holds the handle as it is now.
