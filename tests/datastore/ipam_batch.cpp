@@ -112,11 +112,38 @@ TEST_P(DatastoreConformance, ABadRequestInABatchFailsAloneAndAFullBlockMovesOnTo
   got = allocator.allocate_batch(context(l, "n1"), requests("fill", 16));
   int ok = 0;
   for (const auto& a : got) {
-    if (a) addresses.insert(a->address.str()), ++ok;
-    else EXPECT_EQ(a.error().code, ErrorCode::Exhausted) << a.error().message;
+    if (!a) {
+      EXPECT_EQ(a.error().code, ErrorCode::Exhausted) << a.error().message;
+      continue;
+    }
+    addresses.insert(a->address.str());
+    ++ok;
   }
   EXPECT_EQ(ok, 13);
   EXPECT_EQ(addresses.size(), 16u);
+  l.expect_check_clean();
+}
+
+TEST_P(DatastoreConformance, ABatchClaimsNoBlockPastMaxBlocksPerHost) {
+  Lifecycle l(*store);
+  ASSERT_TRUE(l.apply(node_yaml("n1", "0")).ok());
+  ASSERT_TRUE(l.apply("apiVersion: projectcalico.org/v3\nkind: IPAMConfiguration\nmetadata: {name: default}\n"
+                      "spec: {maxBlocksPerHost: 1, strictAffinity: true}\n")
+                  .ok());
+  ASSERT_TRUE(l.apply(pool_yaml("p", "10.0.0.0/28", "  blockSize: 30\n")).ok());
+  Allocator allocator(*store);
+  auto got = allocator.allocate_batch(context(l, "n1"), requests("h", 6));
+  int ok = 0;
+  for (const auto& a : got) {
+    if (!a) {
+      EXPECT_NE(a.error().message.find("per host block limit"), std::string::npos) << a.error().message;
+      continue;
+    }
+    ++ok;
+    EXPECT_EQ(a->block.str(), "10.0.0.0/30");
+  }
+  EXPECT_EQ(ok, 4);
+  EXPECT_EQ(store->list(keys::node_affinities("n1")).value().kvs.size(), 1u);
   l.expect_check_clean();
 }
 
