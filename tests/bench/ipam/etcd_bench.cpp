@@ -236,7 +236,7 @@ int main(int argc, char** argv) {
       std::vector<std::string> nodes;
       for (int n = 0; n < allocators; ++n) nodes.push_back("bench-" + std::to_string(n));
       prepare(*gw, *store, nodes);
-      const int each = allocators == 1 ? 600 : allocators == 8 ? 200 : 60;
+      const int each = allocators == 1 ? 400 : allocators == 8 ? 200 : 60;
       const auto ref = reference(script, endpoint, allocators, each);
       std::vector<std::unique_ptr<Allocator>> per_thread;
       for (int n = 0; n < allocators; ++n) per_thread.push_back(std::make_unique<Allocator>(*store));
@@ -274,7 +274,7 @@ int main(int argc, char** argv) {
     // allocator per node as above): each node batches what queued while its last transaction
     // ran, so a transaction carries several allocations.
     {
-      constexpr int kNodes = 4, kPerNode = 8, kEach = 60;
+      constexpr int kNodes = 4, kPerNode = 8, kEach = 40;
       std::vector<std::string> nodes;
       for (int n = 0; n < kNodes; ++n) nodes.push_back("batch-" + std::to_string(n));
       prepare(*gw, *store, nodes);
