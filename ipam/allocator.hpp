@@ -75,14 +75,14 @@ class Allocator {
   // First, as Calico's autoAssign does, the node's empty blocks of pools that no longer select
   // it (selector changed, pool disabled or deleted) are given back.
   Result<AllocatedAddress> allocate(const AllocationContext& ctx, const AllocationRequest& req);
-  // Several requests of one node at once (a node starting pods in parallel): the addresses that
-  // fit in the node's affine blocks are assigned in one pass and committed in ONE transaction (a
-  // compare per block touched and per handle, plus the settings guard), split only where
-  // etcd's limits require (kMaxBatchOperations, kMaxBatchBytes); a lost race retries the batch.
-  // A request that does not fit (a block to claim, an address to borrow) or whose handle exists
-  // (a retry, or the same handle twice) goes allocate()'s way, one at a time, and the rest batch
-  // again into the block it claimed. One answer per request, in order: a request that cannot be
-  // served (no such pool, no free address) fails alone.
+  // Several requests of one node at once (a node starting pods in parallel): addresses in the
+  // node's affine blocks, and in at most one block claimed for the node when they are full, are
+  // assigned in one pass and committed in ONE transaction (a compare per block touched and per
+  // handle, the claim's affinity, the settings guard), split only where etcd's limits require
+  // (kMaxBatchOperations, kMaxBatchBytes); a lost race retries the batch. A request with no room
+  // even so (an address to borrow, none free) or whose handle exists (a retry, or the same
+  // handle twice) goes allocate()'s way, one at a time. One answer per request, in order: a
+  // request that cannot be served (no such pool, no free address) fails alone.
   std::vector<Result<AllocatedAddress>> allocate_batch(const AllocationContext& ctx,
                                                        const std::vector<AllocationRequest>& requests);
   // pools helps find the block (a pool's blockSize); without a matching pool every block is read.
