@@ -270,6 +270,13 @@ Response answer(const Result<json>& r, const Request& req) {
   return json_response(200, *r, req.version(), req.keep_alive());
 }
 
+Result<json> body_object(std::string_view target, const Request& req) {
+  json body = json::parse(req.body(), nullptr, false);
+  if (body.is_discarded()) return invalid(std::string(target) + ": request body is not valid JSON");
+  if (!body.is_object()) return invalid(std::string(target) + ": request body must be a JSON object");
+  return body;
+}
+
 // Endpoints of control_api.hpp onto the handler.
 Response route(ControlHandler& handler, const Request& req) {
   std::string_view target(req.target().data(), req.target().size());
@@ -283,12 +290,6 @@ Response route(ControlHandler& handler, const Request& req) {
     res.set(http::field::allow, allowed);
     return res;
   };
-  auto body_object = [&]() -> Result<json> {
-    json body = json::parse(req.body(), nullptr, false);
-    if (body.is_discarded()) return invalid(std::string(target) + ": request body is not valid JSON");
-    if (!body.is_object()) return invalid(std::string(target) + ": request body must be a JSON object");
-    return body;
-  };
 
   if (target == "/v1/status") return get ? answer(handler.status(), req) : wrong_method("GET");
   if (target == "/v1/peers") return get ? answer(handler.peers(), req) : wrong_method("GET");
@@ -297,7 +298,7 @@ Response route(ControlHandler& handler, const Request& req) {
   }
   if (target == "/v1/ipam/allocate" || target == "/v1/ipam/release") {
     if (!post) return wrong_method("POST");
-    auto body = body_object();
+    auto body = body_object(target, req);
     if (!body) return answer(body.error(), req);
     return answer(target == "/v1/ipam/allocate" ? handler.allocate(*body) : handler.release(*body), req);
   }
@@ -322,32 +323,89 @@ Response route_guarded(ControlHandler& handler, const Request& req) {
   }
 }
 
+// A store call the worker reached: answered without running when the server stopped, the
+// caller hung up, or it waited past its deadline. True when it was answered so.
+bool answered_unrun(const std::shared_ptr<const std::atomic<bool>>& open, const Request& req, const Call& call,
+                    bool in_time) {
+  if (!*open) return call.reply(error_response(unavailable("blockd is shutting down"), req.version(), false), {}), true;
+  if (*call.client_gone) return call.reply(Response{}, {}), true;  // nobody to answer: nothing done
+  if (in_time) return false;
+  call.reply(error_response(unavailable("blockd's datastore is busy: the request waited more than " +
+                                        std::to_string(kStoreCallDeadline.count()) + " s to start"),
+                            req.version(), req.keep_alive()),
+             {});
+  return true;
+}
+
+// Replies with an allocate answer; if it cannot reach its caller, the addresses are given back.
+void reply_allocation(ControlHandler& handler, StoreWorker* worker, const std::shared_ptr<const std::atomic<bool>>& open,
+                      Response res, const Call& call) {
+  std::function<void()> undelivered;
+  if (res.result() == http::status::ok) {
+    undelivered = [&handler, worker, open, answer = json::parse(res.body(), nullptr, false)] {
+      worker->post(Clock::time_point::max(), [&handler, open, answer](bool) {
+        if (*open) handler.allocation_undelivered(answer);
+      });
+    };
+  }
+  call.reply(std::move(res), std::move(undelivered));
+}
+
+// An allocate request waiting for the store worker with the others that arrive meanwhile.
+struct QueuedAllocation {
+  Request req;
+  Call call;
+  Clock::time_point deadline;
+  json body;
+};
+using AllocationBatch = StoreBatch<QueuedAllocation>;
+
+// On the worker: the allocations queued together, answered each on its own, run as one
+// (ControlHandler::allocate_many).
+void run_allocations(ControlHandler& handler, const std::shared_ptr<const std::atomic<bool>>& open,
+                     std::vector<QueuedAllocation> queued) {
+  std::vector<QueuedAllocation*> running;
+  std::vector<json> bodies;
+  for (auto& q : queued) {
+    if (answered_unrun(open, q.req, q.call, Clock::now() < q.deadline)) continue;
+    running.push_back(&q);
+    bodies.push_back(std::move(q.body));
+  }
+  if (running.empty()) return;
+  std::vector<Result<json>> answers;
+  try {
+    answers = handler.allocate_many(bodies);
+  } catch (const std::exception& e) {
+    answers.assign(running.size(), internal(std::string("handler failed: ") + e.what()));
+  }
+  for (std::size_t i = 0; i < running.size(); ++i) {
+    const Request& req = running[i]->req;
+    Response res = i < answers.size() ? answer(answers[i], req)
+                                      : error_response(internal("allocation left unanswered"), req.version(), false);
+    reply_allocation(handler, handler.store_worker(), open, std::move(res), running[i]->call);
+  }
+}
+
 // The IPAM endpoints wait on the datastore: with a store worker they run on its thread, each
 // with a deadline to start, and an allocation the caller never received is given back.
+// Allocations that queue while the worker is busy run together (`allocations`).
 // `open` says whether the server still serves (false after stop(): the handler may be gone).
 void dispatch(ControlHandler& handler, const std::shared_ptr<const std::atomic<bool>>& open, const Request& req,
-              const Call& call) {
+              const Call& call, AllocationBatch& allocations) {
   StoreWorker* worker = handler.store_worker();
   if (!worker || !touches_store(req)) return call.reply(route(handler, req), {});
+  const std::string_view target(req.target().data(), req.target().size());
+  if (target == "/v1/ipam/allocate" && req.method() == http::verb::post) {
+    // A malformed body is answered by route(), as before.
+    if (auto body = body_object(target, req)) {
+      return allocations.post(*worker, QueuedAllocation{req, call, Clock::now() + kStoreCallDeadline, std::move(*body)});
+    }
+  }
   worker->post(Clock::now() + kStoreCallDeadline, [&handler, worker, open, req, call](bool in_time) {
-    if (!*open) return call.reply(error_response(unavailable("blockd is shutting down"), req.version(), false), {});
-    if (*call.client_gone) return call.reply(Response{}, {});  // nobody to answer: nothing done
-    if (!in_time) {
-      return call.reply(error_response(unavailable("blockd's datastore is busy: the request waited more than " +
-                                                    std::to_string(kStoreCallDeadline.count()) + " s to start"),
-                                       req.version(), req.keep_alive()),
-                        {});
-    }
+    if (answered_unrun(open, req, call, in_time)) return;
     Response res = route_guarded(handler, req);
-    std::function<void()> undelivered;
-    if (res.result() == http::status::ok && req.target() == "/v1/ipam/allocate") {
-      undelivered = [&handler, worker, open, answer = json::parse(res.body(), nullptr, false)] {
-        worker->post(Clock::time_point::max(), [&handler, open, answer](bool) {
-          if (*open) handler.allocation_undelivered(answer);
-        });
-      };
-    }
-    call.reply(std::move(res), std::move(undelivered));
+    if (req.target() == "/v1/ipam/allocate") return reply_allocation(handler, worker, open, std::move(res), call);
+    call.reply(std::move(res), {});
   });
 }
 
@@ -449,7 +507,12 @@ struct Listener {
 
 struct ControlServer::Impl : Listener<local, ControlServer::Impl>, std::enable_shared_from_this<ControlServer::Impl> {
   Impl(net::io_context& io, ControlHandler& handler, std::string path)
-      : Listener(io, kControlLimits), io(io), handler(handler), path(std::move(path)) {}
+      : Listener(io, kControlLimits),
+        io(io),
+        handler(handler),
+        path(std::move(path)),
+        allocations([&handler, open = std::shared_ptr<const std::atomic<bool>>(listening)](
+                        std::vector<QueuedAllocation> q) { run_allocations(handler, open, std::move(q)); }) {}
 
   std::string name() const { return "control API " + path; }
 
@@ -461,7 +524,7 @@ struct ControlServer::Impl : Listener<local, ControlServer::Impl>, std::enable_s
       if (!*self->listening) {
         return call.reply(error_response(unavailable("blockd is shutting down"), req.version(), false), {});
       }
-      dispatch(self->handler, self->listening, req, call);
+      dispatch(self->handler, self->listening, req, call, self->allocations);
     };
     if (getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
       spdlog::warn("control API {}: refused a caller: SO_PEERCRED failed: {}", path, errno_text(errno));
@@ -484,6 +547,7 @@ struct ControlServer::Impl : Listener<local, ControlServer::Impl>, std::enable_s
   net::io_context& io;
   ControlHandler& handler;
   std::string path;
+  AllocationBatch allocations;  // the allocate requests waiting for the store worker
 };
 
 ControlServer::ControlServer(net::io_context& io, ControlHandler& handler, std::string socket_path)

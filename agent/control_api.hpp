@@ -49,6 +49,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "ipam/net/result.hpp"
 
@@ -64,6 +65,14 @@ class ControlHandler {
   virtual nlohmann::json peers() = 0;
   virtual nlohmann::json routes(const std::string& which) = 0;  // advertised|received|kernel
   virtual Result<nlohmann::json> allocate(const nlohmann::json& request) = 0;
+  // Allocations that arrived together (queued while the store worker was busy): one answer
+  // per request, in order, as allocate() would give it. The node agent commits them in one
+  // transaction where it can; by default each is allocate()'s.
+  virtual std::vector<Result<nlohmann::json>> allocate_many(const std::vector<nlohmann::json>& requests) {
+    std::vector<Result<nlohmann::json>> out;
+    for (const auto& r : requests) out.push_back(allocate(r));
+    return out;
+  }
   virtual Result<nlohmann::json> release(const nlohmann::json& request) = 0;
   virtual std::string metrics() = 0;
   // GET /v1/ipam/handles/<handle>, already percent-decoded. Not pure so that handlers written

@@ -562,45 +562,79 @@ ipam::Labels NodeAgent::labels_of_this_node(const ClusterView& view) const {
   return config_.node.labels;
 }
 
-Result<json> NodeAgent::allocate(const json& request) {
-  auto body = parse_allocate_body(request);
-  if (!body) return body.error();
+Result<json> NodeAgent::allocate(const json& request) { return std::move(allocate_many({request}).front()); }
+
+std::vector<Result<json>> NodeAgent::allocate_many(const std::vector<json>& requests) {
   auto view = watcher_->current();
   const auto& pools = view->resources->pools;
-  const std::string& handle = body->handle;
-  json ips = json::array();
-  std::vector<ipam::Family> families;
-  if (body->ipv4) families.push_back(ipam::Family::V4);
-  if (body->ipv6) families.push_back(ipam::Family::V6);
-  std::vector<ipam::Address> taken;  // by this request, given back if a later family fails
-  auto fail = [&](const Error& e) -> Result<json> {
-    ++counters_.allocation_errors;
-    for (const auto& a : taken) (void)allocator_->release_address(a, pools, {config_.ipam.release_empty_blocks});
-    return e;
+  const ipam::AllocationContext ctx{config_.node.name, labels_of_this_node(*view), pools};
+  struct Answer {
+    std::optional<AllocateBody> body;
+    std::optional<Error> failed;
+    json ips = json::array();
+    std::vector<ipam::Address> taken;  // by this request, given back if a later family fails
   };
-  for (auto family : families) {
-    auto a = allocator_->allocate({config_.node.name, labels_of_this_node(*view), pools},
-                                  {handle, family, body->pools});
-    if (!a) return fail(a.error());
-    if (!a->reused) taken.push_back(a->address);
-    auto pool = std::find_if(pools.begin(), pools.end(), [&](const ipam::IPPool& p) { return p.name == a->pool; });
-    if (pool == pools.end()) return fail(unavailable("the pool of " + a->address.str() + " is gone; try again"));
-    auto gateway = gateways_->gateway(*pool, {config_.node.name, labels_of_this_node(*view), pools});
-    if (!gateway) return fail(gateway.error());
-    if (!a->reused) ++counters_.allocations;
-    ips.push_back({{"address", a->address.str()},
-                   {"prefixLength", pool->cidr.length()},
-                   {"block", a->block.str()},
-                   {"pool", a->pool},
-                   {"borrowed", a->borrowed},
-                   {"reused", a->reused},
-                   {"gateway", gateway->str()}});
-    spdlog::info("{} {} to {} (block {}{}, gateway {})", a->reused ? "handle already holds" : "allocated",
-                 a->address.str(), printable(handle), a->block.str(), a->borrowed ? ", borrowed" : "", gateway->str());
+  std::vector<Answer> answers(requests.size());
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    auto body = parse_allocate_body(requests[i]);
+    if (body) answers[i].body = std::move(*body);
+    else answers[i].failed = body.error();
+  }
+  // One family at a time, every request wanting it in one batch (Allocator::allocate_batch: one
+  // transaction for the addresses the node's blocks have room for).
+  for (auto family : {ipam::Family::V4, ipam::Family::V6}) {
+    std::vector<std::size_t> asking;
+    std::vector<ipam::AllocationRequest> batch;
+    for (std::size_t i = 0; i < answers.size(); ++i) {
+      const Answer& a = answers[i];
+      if (a.failed || !(family == ipam::Family::V4 ? a.body->ipv4 : a.body->ipv6)) continue;
+      asking.push_back(i);
+      batch.push_back({a.body->handle, family, a.body->pools});
+    }
+    if (batch.empty()) continue;
+    auto got = allocator_->allocate_batch(ctx, batch);
+    for (std::size_t k = 0; k < asking.size(); ++k) {
+      Answer& answer = answers[asking[k]];
+      auto& a = got[k];
+      if (!a) {
+        answer.failed = a.error();
+        continue;
+      }
+      if (!a->reused) answer.taken.push_back(a->address);
+      auto pool = std::find_if(pools.begin(), pools.end(), [&](const ipam::IPPool& p) { return p.name == a->pool; });
+      if (pool == pools.end()) {
+        answer.failed = unavailable("the pool of " + a->address.str() + " is gone; try again");
+        continue;
+      }
+      auto gateway = gateways_->gateway(*pool, ctx);
+      if (!gateway) {
+        answer.failed = gateway.error();
+        continue;
+      }
+      if (!a->reused) ++counters_.allocations;
+      answer.ips.push_back({{"address", a->address.str()},
+                            {"prefixLength", pool->cidr.length()},
+                            {"block", a->block.str()},
+                            {"pool", a->pool},
+                            {"borrowed", a->borrowed},
+                            {"reused", a->reused},
+                            {"gateway", gateway->str()}});
+      spdlog::info("{} {} to {} (block {}{}, gateway {})", a->reused ? "handle already holds" : "allocated",
+                   a->address.str(), printable(answer.body->handle), a->block.str(), a->borrowed ? ", borrowed" : "",
+                   gateway->str());
+    }
+  }
+  std::vector<Result<json>> out;
+  for (auto& answer : answers) {
+    if (answer.failed) {
+      ++counters_.allocation_errors;
+      for (const auto& a : answer.taken) (void)allocator_->release_address(a, pools, {config_.ipam.release_empty_blocks});
+    }
+    out.emplace_back(answer.failed ? Result<json>(*answer.failed) : Result<json>(json{{"ips", std::move(answer.ips)}}));
   }
   // A borrowed address is advertised at once, not at the next watch event.
   boost::asio::post(io_, [this] { schedule_replan(); });
-  return json{{"ips", ips}};
+  return out;
 }
 
 void NodeAgent::allocation_undelivered(const json& answer) {

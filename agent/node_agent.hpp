@@ -50,6 +50,7 @@ class NodeAgent : public ControlHandler {
   nlohmann::json peers() override;
   nlohmann::json routes(const std::string& which) override;
   Result<nlohmann::json> allocate(const nlohmann::json& request) override;
+  std::vector<Result<nlohmann::json>> allocate_many(const std::vector<nlohmann::json>& requests) override;
   Result<nlohmann::json> release(const nlohmann::json& request) override;
   std::string metrics() override;
   Result<nlohmann::json> handle(const std::string& handle_id) override;

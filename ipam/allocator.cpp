@@ -1,6 +1,7 @@
 #include "ipam/allocator.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "ipam/keys.hpp"
 #include "ipam/unclaimed_block.hpp"
@@ -131,7 +132,15 @@ Result<bool> Allocator::sibling_claimed(const AllocationContext& ctx, const std:
 Result<Allocator::Attempt> Allocator::try_claim(const AllocationContext& ctx, const std::vector<IPPool>& pools,
                                                 const AllocationRequest& req, const IpamSettings& settings,
                                                 StoredHandle& handle) {
-  if (!settings.config.auto_allocate_blocks) return Attempt{};
+  auto claim = find_claim(ctx, pools, settings);
+  if (!claim) return claim.error();
+  if (!claim->block) return Attempt{claim->outcome, {}, claim->block_limit};
+  return assign_in(std::move(*claim->block), true, claim->pool, ctx, req, settings, handle);
+}
+
+Result<Allocator::Claim> Allocator::find_claim(const AllocationContext& ctx, const std::vector<IPPool>& pools,
+                                              const IpamSettings& settings) {
+  if (!settings.config.auto_allocate_blocks) return Claim{};
   std::optional<std::vector<Prefix>> dangling;
   for (const auto& pool : pools) {
     std::vector<Prefix> taken;
@@ -147,10 +156,10 @@ Result<Allocator::Attempt> Allocator::try_claim(const AllocationContext& ctx, co
       held_blocks_ = 0;
       auto sibling = sibling_claimed(ctx, pools, settings, view->affinities, *dangling, held_blocks_);
       if (!sibling) return sibling.error();
-      if (*sibling) return Attempt{Attempt::Outcome::Retry, {}};
+      if (*sibling) return Claim{Attempt::Outcome::Retry, false, std::nullopt, {}};
       // Calico's maxBlocksPerHost: no claim past the limit (the caller borrows, or fails).
       const auto max = settings.config.max_blocks_per_host;
-      if (max != 0 && held_blocks_ >= max) return Attempt{Attempt::Outcome::NoRoom, {}, true};
+      if (max != 0 && held_blocks_ >= max) return Claim{Attempt::Outcome::NoRoom, true, std::nullopt, {}};
     } else {
       auto listed = blocks_.blocks_within(pool.cidr);
       if (!listed) return listed.error();
@@ -166,11 +175,11 @@ Result<Allocator::Attempt> Allocator::try_claim(const AllocationContext& ctx, co
         taken.push_back(*candidate);
         continue;
       }
-      return assign_in(StoredBlock{keys::block(*candidate), 0, std::move(fresh)}, true, pool.name, ctx, req,
-                       settings, handle);
+      return Claim{Attempt::Outcome::Allocated, false, StoredBlock{keys::block(*candidate), 0, std::move(fresh)},
+                   pool.name};
     }
   }
-  return Attempt{};
+  return Claim{};
 }
 
 Result<Allocator::Attempt> Allocator::try_borrow(const AllocationContext& ctx, const std::vector<IPPool>& pools,
@@ -207,7 +216,8 @@ bool Allocator::drop_emptied(const AllocationBlock& block, const ReleaseOptions&
   return options.release_empty_blocks || (options.pools && !pool_holding(*options.pools, block.cidr()));
 }
 
-Result<AllocatedAddress> Allocator::allocate(const AllocationContext& ctx, const AllocationRequest& req) {
+Result<std::vector<IPPool>> Allocator::candidate_pools(const AllocationContext& ctx,
+                                                       const AllocationRequest& req) const {
   if (auto ok = check_handle(req.handle); !ok) return ok.error();
   if (ctx.node.empty()) return invalid("node: must not be empty");
   auto choice = choose_pools(ctx.pools, ctx.labels, req.family, req.pools, req.use);
@@ -217,6 +227,12 @@ Result<AllocatedAddress> Allocator::allocate(const AllocationContext& ctx, const
       return not_found("IP pool " + name + " does not exist");
     }
   }
+  return std::move(choice.candidates);
+}
+
+Result<AllocatedAddress> Allocator::allocate(const AllocationContext& ctx, const AllocationRequest& req) {
+  auto candidates = candidate_pools(ctx, req);
+  if (!candidates) return candidates.error();
   affine_read_now_ = !blocks_.has_cached(ctx.node);
   if (auto ok = release_deselected_blocks(ctx); !ok) return ok.error();
   // Settings read before this call may be stricter than the store's (a deletion since): read
@@ -249,7 +265,7 @@ Result<AllocatedAddress> Allocator::allocate(const AllocationContext& ctx, const
             affine_read_now_ = true;
             return std::optional<AllocatedAddress>{};
           }
-          auto r = (this->*step)(ctx, choice.candidates, req, settings, handle);
+          auto r = (this->*step)(ctx, *candidates, req, settings, handle);
           if (!r) return r.error();
           if (r->outcome == Attempt::Outcome::Allocated) return std::optional<AllocatedAddress>{r->address};
           if (r->outcome == Attempt::Outcome::Retry) return std::optional<AllocatedAddress>{};
@@ -259,8 +275,168 @@ Result<AllocatedAddress> Allocator::allocate(const AllocationContext& ctx, const
           settings_.reset();
           return std::optional<AllocatedAddress>{};
         }
-        return no_free_address(ctx.node, choice.candidates, settings, held_blocks_, block_limit);
+        return no_free_address(ctx.node, *candidates, settings, held_blocks_, block_limit);
       });
+}
+
+struct Allocator::Batch {
+  const std::vector<AllocationRequest>& requests;
+  std::vector<std::vector<IPPool>> candidates;  // per request
+  std::vector<std::optional<Result<AllocatedAddress>>> results;
+  std::vector<bool> one_by_one;     // its handle exists: allocate() finds what it holds
+  std::vector<StoredHandle> handles;  // as the last commit learnt them (absent: assumed new)
+  std::optional<std::size_t> no_room;  // the first request the last plan found no room for
+
+  bool waiting(std::size_t i) const { return !results[i] && !one_by_one[i]; }
+};
+
+Result<std::optional<std::size_t>> Allocator::commit_batch(const AllocationContext& ctx, Batch& batch) {
+  if (!settings_) {
+    auto read = read_ipam_settings(store_);
+    if (!read) return read.error();
+    settings_ = std::move(*read);
+  }
+  const IpamSettings& settings = *settings_;
+  const auto guards = settings.guards();
+  auto affine = blocks_.affine_blocks(ctx.node);
+  if (!affine) return affine.error();
+  // Copies of the blocks this transaction changes (the cache keeps what the store holds until
+  // the commit applies), and what each request gets.
+  std::vector<StoredBlock> touched;
+  std::vector<BlockReaderWriter::HandleInBlock> handles;
+  std::vector<std::pair<std::size_t, AllocatedAddress>> planned;
+  std::set<std::string> in_txn;  // a handle is written once per transaction
+  std::size_t bytes = 0;
+  std::optional<StoredBlock> claimed;  // at most one claim per transaction
+  bool claim_tried = false;
+  batch.no_room.reset();
+  for (std::size_t i = 0; i < batch.requests.size(); ++i) {
+    const AllocationRequest& req = batch.requests[i];
+    if (!batch.waiting(i) || in_txn.contains(req.handle)) continue;
+    // The first block in address order with room, as allocate() picks (a node fills its lowest
+    // block first), counting what this batch already took from it.
+    const StoredBlock* fresh = nullptr;  // a block this transaction does not change yet
+    std::optional<std::size_t> in_touched;
+    const IPPool* pool = nullptr;
+    for (const auto& known : **affine) {
+      pool = pool_holding(batch.candidates[i], known.block.cidr());
+      if (!pool || known.block.affinity() != ctx.node) continue;
+      auto it = std::find_if(touched.begin(), touched.end(), [&](const StoredBlock& b) { return b.key == known.key; });
+      if (it == touched.end() ? !known.block.has_room(settings.reserved) : !it->block.has_room(settings.reserved)) {
+        continue;
+      }
+      if (it == touched.end()) fresh = &known;
+      else in_touched = static_cast<std::size_t>(it - touched.begin());
+      break;
+    }
+    for (std::size_t k = 0; k < touched.size() && !fresh && !in_touched; ++k) {  // the block claimed below
+      pool = pool_holding(batch.candidates[i], touched[k].block.cidr());
+      if (touched[k].mod_revision == 0 && pool && touched[k].block.has_room(settings.reserved)) in_touched = k;
+    }
+    if (!fresh && !in_touched && !claim_tried) {
+      // No room in the node's blocks: claim one in this same transaction (allocate()'s step 3,
+      // with the rest of the batch in it). Blocks cached before this call are read again first
+      // (another agent of the node may have freed or claimed one since; a lone allocation learns
+      // it from its claim's one read, claim_view, instead).
+      claim_tried = true;
+      if (!affine_read_now_) {
+        blocks_.forget(ctx.node);
+        affine_read_now_ = true;
+        return std::optional<std::size_t>{};  // plan again from the fresh read
+      }
+      auto claim = find_claim(ctx, batch.candidates[i], settings);
+      if (!claim) return claim.error();
+      if (claim->outcome == Attempt::Outcome::Retry) return std::optional<std::size_t>{};
+      if (claim->block) {
+        claimed = std::move(claim->block);
+        fresh = &*claimed;
+        pool = pool_holding(batch.candidates[i], claimed->block.cidr());
+      }
+    }
+    if (!fresh && !in_touched) {
+      if (!batch.no_room) batch.no_room = i;
+      continue;
+    }
+    // Within etcd's limits: one compare and one put per block (two for a claim: its affinity)
+    // and per handle, plus the guards.
+    std::size_t block_ops = 0;
+    for (const auto& b : touched) block_ops += b.mod_revision == 0 ? 2 : 1;
+    if (fresh) block_ops += fresh->mod_revision == 0 ? 2 : 1;
+    const std::size_t block_bytes = fresh ? fresh->block.to_json().size() : 0;
+    const std::size_t request_bytes = 2 * req.handle.size() + ctx.node.size() + 128;
+    const std::size_t ops = block_ops + planned.size() + 1 + guards.size();
+    if (!planned.empty() && (ops > kMaxBatchOperations || bytes + block_bytes + request_bytes > kMaxBatchBytes)) break;
+    if (fresh) {
+      in_touched = touched.size();
+      touched.push_back(*fresh);
+    }
+    bytes += block_bytes + request_bytes;
+    AllocationBlock& block = touched[*in_touched].block;
+    auto address = block.assign({req.handle, ctx.node}, settings.reserved);
+    if (!address) return internal("block " + block.cidr().str() + " had room but assigned nothing");
+    in_txn.insert(req.handle);
+    planned.push_back({i, AllocatedAddress{*address, block.cidr(), pool->name}});
+  }
+  if (planned.empty()) return std::optional<std::size_t>{0};
+  for (const auto& [i, address] : planned) handles.push_back({&batch.handles[i], address.block});
+  bool settings_changed = false;
+  auto committed = blocks_.commit_assignments(std::move(touched), handles, guards, &settings_changed);
+  if (!committed) return committed.error();
+  if (settings_changed) settings_.reset();
+  if (!*committed) {
+    // A handle that exists now is a retried request: allocate() finds what it holds.
+    for (const auto& [i, address] : planned) batch.one_by_one[i] = batch.handles[i].record.has_value();
+    return std::optional<std::size_t>{};
+  }
+  for (auto& [i, address] : planned) batch.results[i] = std::move(address);
+  return std::optional<std::size_t>{planned.size()};
+}
+
+std::vector<Result<AllocatedAddress>> Allocator::allocate_batch(const AllocationContext& ctx,
+                                                                const std::vector<AllocationRequest>& requests) {
+  if (requests.size() == 1) return {allocate(ctx, requests.front())};
+  const std::size_t n = requests.size();
+  Batch batch{requests, std::vector<std::vector<IPPool>>(n), std::vector<std::optional<Result<AllocatedAddress>>>(n),
+              std::vector<bool>(n), {}, {}};
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < n; ++i) {
+    batch.handles.push_back(StoredHandle::absent(requests[i].handle));
+    auto pools = candidate_pools(ctx, requests[i]);
+    if (!pools) batch.results[i] = pools.error();
+    else batch.candidates[i] = std::move(*pools);
+    // The same handle again: allocate() answers it after the first (the address it got, reused).
+    batch.one_by_one[i] = !seen.insert(requests[i].handle).second;
+  }
+  affine_read_now_ = !blocks_.has_cached(ctx.node);
+  if (auto ok = release_deselected_blocks(ctx); !ok) {
+    for (auto& r : batch.results) {
+      if (!r) r = ok.error();
+    }
+  }
+  for (;;) {
+    std::size_t allocated = 0, waiting = 0;
+    for (std::size_t i = 0; i < n; ++i) waiting += batch.waiting(i);
+    if (waiting > 0) {
+      auto step = retry_lost_races<std::size_t>("batch allocation for node " + ctx.node,
+                                                [&] { return commit_batch(ctx, batch); });
+      // Each request then goes allocate()'s way and gets its own answer (or error).
+      if (!step) std::fill(batch.one_by_one.begin(), batch.one_by_one.end(), true);
+      else allocated = *step;
+    }
+    if (allocated > 0) continue;  // plan the rest again
+    // Nothing fitted: one request allocate()'s way (it claims a block the rest then fill).
+    std::optional<std::size_t> next;
+    for (std::size_t i = 0; i < n && !next; ++i) {
+      if (!batch.results[i] && batch.one_by_one[i]) next = i;
+    }
+    if (!next && batch.no_room && !batch.results[*batch.no_room]) next = batch.no_room;
+    if (!next) break;
+    batch.results[*next] = allocate(ctx, requests[*next]);
+    batch.no_room.reset();
+  }
+  std::vector<Result<AllocatedAddress>> out;
+  for (auto& r : batch.results) out.push_back(r ? std::move(*r) : internal("batch allocation left a request unanswered"));
+  return out;
 }
 
 Result<std::optional<AllocatedAddress>> Allocator::held_address(const AllocationContext& ctx,

@@ -61,6 +61,11 @@ struct ReleaseOptions {
   const std::vector<IPPool>* pools = nullptr;
 };
 
+// A batch's transaction stays within etcd's defaults: --max-txn-ops 128 (compares and puts
+// are each counted) and --max-request-bytes 1.5 MiB (the values well below it).
+inline constexpr std::size_t kMaxBatchOperations = 128;
+inline constexpr std::size_t kMaxBatchBytes = 512 * 1024;
+
 class Allocator {
  public:
   explicit Allocator(Datastore& store) : store_(store), blocks_(store) {}
@@ -70,6 +75,16 @@ class Allocator {
   // First, as Calico's autoAssign does, the node's empty blocks of pools that no longer select
   // it (selector changed, pool disabled or deleted) are given back.
   Result<AllocatedAddress> allocate(const AllocationContext& ctx, const AllocationRequest& req);
+  // Several requests of one node at once (a node starting pods in parallel): addresses in the
+  // node's affine blocks, and in at most one block claimed for the node when they are full, are
+  // assigned in one pass and committed in ONE transaction (a compare per block touched and per
+  // handle, the claim's affinity, the settings guard), split only where etcd's limits require
+  // (kMaxBatchOperations, kMaxBatchBytes); a lost race retries the batch. A request with no room
+  // even so (an address to borrow, none free) or whose handle exists (a retry, or the same
+  // handle twice) goes allocate()'s way, one at a time. One answer per request, in order: a
+  // request that cannot be served (no such pool, no free address) fails alone.
+  std::vector<Result<AllocatedAddress>> allocate_batch(const AllocationContext& ctx,
+                                                       const std::vector<AllocationRequest>& requests);
   // pools helps find the block (a pool's blockSize); without a matching pool every block is read.
   Result<ReleasedAddress> release_address(const Address& address, const std::vector<IPPool>& pools,
                                           const ReleaseOptions& options = {});
@@ -87,6 +102,13 @@ class Allocator {
   Status release_deselected_blocks(const AllocationContext& ctx);
 
  private:
+  // The pools a request may take an address from, or why it cannot be served.
+  Result<std::vector<IPPool>> candidate_pools(const AllocationContext& ctx, const AllocationRequest& req) const;
+  // allocate_batch's requests and what became of them.
+  struct Batch;
+  // Assigns what fits in the node's affine blocks to the batch's waiting requests and commits it
+  // in one transaction: how many it allocated (0: none fitted), nothing when it lost a race.
+  Result<std::optional<std::size_t>> commit_batch(const AllocationContext& ctx, Batch& batch);
   // The address of req.family the handle (as last read) already holds, if any.
   Result<std::optional<AllocatedAddress>> held_address(const AllocationContext& ctx, const AllocationRequest& req,
                                                        const StoredHandle& handle);
@@ -103,6 +125,16 @@ class Allocator {
                              const AllocationRequest& req, const IpamSettings& settings, StoredHandle& handle);
   Result<Attempt> try_claim(const AllocationContext& ctx, const std::vector<IPPool>& pools,
                             const AllocationRequest& req, const IpamSettings& settings, StoredHandle& handle);
+  // The free block the node would claim next (Allocated: `block`, at revision 0, affine to the
+  // node), none (NoRoom), or Retry when another agent of the node claimed one since.
+  struct Claim {
+    Attempt::Outcome outcome = Attempt::Outcome::NoRoom;
+    bool block_limit = false;
+    std::optional<StoredBlock> block;
+    std::string pool;
+  };
+  Result<Claim> find_claim(const AllocationContext& ctx, const std::vector<IPPool>& pools,
+                           const IpamSettings& settings);
   // Whether another agent of this node claimed a block with room since we last read the node's
   // blocks (it is then in the cache), or room came free in one of them (as claim_view just read
   // them), from the node's `affinities` as just read; collects those

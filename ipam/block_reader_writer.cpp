@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -212,6 +213,63 @@ Result<bool> BlockReaderWriter::commit_assignment(StoredBlock block, bool claim,
     if (!now) return now.error().within(handle.key);
     handle.mod_revision = handle_now->mod_revision;
     handle.record = std::move(*now);
+  }
+  return false;
+}
+
+Result<bool> BlockReaderWriter::commit_assignments(std::vector<StoredBlock> blocks,
+                                                  const std::vector<HandleInBlock>& handles,
+                                                  const std::vector<Unchanged>& guards, bool* guard_failed) {
+  Transaction txn;
+  txn.unchanged = guards;
+  for (const auto& b : blocks) {
+    txn.compares.push_back({b.key, b.mod_revision});
+    txn.operations.push_back(Operation::put(b.key, b.block.to_json()));
+    if (b.mod_revision == 0) {  // a claim: its affinity entry with it, as commit_assignment's
+      const std::string affinity = keys::affinity(b.block.affinity(), b.block.cidr());
+      txn.compares.push_back({affinity, 0});
+      txn.operations.push_back(Operation::put(affinity, "{}"));
+    }
+  }
+  std::vector<HandleRecord> records;
+  for (const auto& [handle, cidr] : handles) {
+    records.push_back(handle->record ? *handle->record : HandleRecord{handle->id, {}});
+    records.back().add(cidr);
+    txn.compares.push_back({handle->key, handle->mod_revision});
+    txn.operations.push_back(Operation::put(handle->key, records.back().to_json()));
+  }
+  auto result = store_.commit(txn);
+  if (!result) {
+    for (const auto& b : blocks) cache_.forget(b.block.affinity());  // may or may not have applied
+    return result.error();
+  }
+  if (result->succeeded) {
+    for (std::size_t i = 0; i < handles.size(); ++i) {
+      handles[i].handle->mod_revision = result->revision;
+      handles[i].handle->record = std::move(records[i]);
+    }
+    for (auto& b : blocks) {
+      const std::string owner = b.block.affinity();
+      cache_.remember(owner, b.key, std::move(b.block), result->revision);
+    }
+    return true;
+  }
+  if (guard_failed) *guard_failed = result->changed_since;
+  std::map<std::string, KeyValue> now;
+  for (auto& kv : result->current) now.emplace(kv.key, std::move(kv));
+  for (const auto& b : blocks) {
+    auto it = now.find(b.key);
+    cache_.refresh(b.block.affinity(), b.key, it == now.end() ? std::nullopt : std::optional<KeyValue>(it->second));
+  }
+  for (const auto& h : handles) {
+    StoredHandle& handle = *h.handle;
+    handle = StoredHandle::absent(handle.id);
+    auto it = now.find(handle.key);
+    if (it == now.end()) continue;
+    auto record = HandleRecord::from_json(it->second.value);
+    if (!record) return record.error().within(handle.key);
+    handle.mod_revision = it->second.mod_revision;
+    handle.record = std::move(*record);
   }
   return false;
 }

@@ -74,6 +74,17 @@ class BlockReaderWriter {
   // when one of them failed, *guard_failed is set.
   Result<bool> commit_assignment(StoredBlock block, bool claim, StoredHandle& handle,
                                  const std::vector<Unchanged>& guards = {}, bool* guard_failed = nullptr);
+  // A batch of assignments in one transaction (the allocator's allocate_batch): every block of
+  // `blocks` (each read at its mod_revision; 0: a claim, written with its affinity) as changed,
+  // and one more address for each handle in the block beside it. Handles must be distinct.
+  // True when it applied; false when it lost: the blocks are then refreshed in the cache and
+  // each handle holds the handle as it is now.
+  struct HandleInBlock {
+    StoredHandle* handle;
+    Prefix block;
+  };
+  Result<bool> commit_assignments(std::vector<StoredBlock> blocks, const std::vector<HandleInBlock>& handles,
+                                  const std::vector<Unchanged>& guards, bool* guard_failed);
   // Writes a release from `cidr`: the block as read at block->mod_revision (none: it must still
   // be absent), with the addresses already freed, or deleted with its affinity when
   // `drop_block`; and the handle (none: it must still be absent) with its record after the

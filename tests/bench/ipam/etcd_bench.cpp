@@ -5,12 +5,18 @@
 //     node each, one shared EtcdStore), against raw puts at the same concurrency (the store's
 //     own limit for one write per operation) and against the reference issuing an allocation's
 //     transaction (etcd's own cost of that write).
+//   - the same 32 concurrent allocations from 4 nodes of 8 concurrent requests each (a node
+//     starting pods in parallel), each node batching what queued while its last transaction ran
+//     (Allocator::allocate_batch, as the agent's store worker does), against raw puts at 32.
 // Prints BENCH lines. Usage: ipam_etcd_bench PATH/TO/etcd_put_ref.py
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <functional>
+#include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -99,10 +105,92 @@ const std::string kReceivedBytes = "etcd_network_client_grpc_received_bytes_tota
 // about an allocation's own, so that both send etcd the same bytes (printed side by side).
 constexpr int kTxnOverheadBytes = 290;
 
+// One node's allocator behind a queue, as the agent's store worker runs it: callers queue a
+// request and wait; the node's thread takes everything queued when it becomes free and
+// allocates it as one batch (no timer).
+class BatchingNode {
+ public:
+  BatchingNode(Datastore& store, AllocationContext ctx) : allocator_(store), ctx_(std::move(ctx)) {
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~BatchingNode() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+  bool allocate(const std::string& handle) {
+    std::promise<bool> done;
+    auto answer = done.get_future();
+    {
+      std::lock_guard lock(mu_);
+      queued_.push_back({handle, std::move(done)});
+    }
+    wake_.notify_one();
+    return answer.get();
+  }
+  std::size_t batches() const { return batches_; }
+
+ private:
+  struct Queued {
+    std::string handle;
+    std::promise<bool> done;
+  };
+  void serve() {
+    for (;;) {
+      std::vector<Queued> batch;
+      {
+        std::unique_lock lock(mu_);
+        wake_.wait(lock, [&] { return stopping_ || !queued_.empty(); });
+        if (queued_.empty()) return;
+        batch.swap(queued_);
+      }
+      std::vector<AllocationRequest> requests;
+      for (const auto& q : batch) requests.push_back({q.handle, Family::V4, {}});
+      auto got = allocator_.allocate_batch(ctx_, requests);
+      ++batches_;
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (!got[i]) std::fprintf(stderr, "allocation failed: %s\n", got[i].error().message.c_str());
+        batch[i].done.set_value(got[i].ok());
+      }
+    }
+  }
+  Allocator allocator_;
+  AllocationContext ctx_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::vector<Queued> queued_;
+  bool stopping_ = false;
+  std::size_t batches_ = 0;
+  std::thread thread_;
+};
+
+IPPool bench_pool() {
+  IPPool pool;
+  pool.name = "bench";
+  pool.cidr = Prefix::parse("10.20.0.0/16").value();
+  pool.block_size = 26;
+  return pool;
+}
+
 void wipe(EtcdGateway& gw) {
   const std::string all(1, '\0');
   if (!gw.call("/v3/kv/deleterange", {{"key", base64_encode(all)}, {"range_end", base64_encode(all)}}, Resend::Safe)) {
     throw std::runtime_error("cannot wipe the benchmark store");
+  }
+}
+
+// A fresh store with the bench pool and these nodes.
+void prepare(EtcdGateway& gw, Datastore& store, const std::vector<std::string>& nodes) {
+  wipe(gw);
+  ResourceStore resources(store);
+  if (!resources.write(bench_pool(), WriteMode::Create)) throw std::runtime_error("cannot create the pool");
+  for (const auto& name : nodes) {
+    Node node;
+    node.name = name;
+    if (!resources.write(node, WriteMode::Create)) throw std::runtime_error("cannot create node " + node.name);
   }
 }
 
@@ -143,20 +231,12 @@ int main(int argc, char** argv) {
       print("etcd_cas_c" + std::to_string(clients), cas.rate, ref.rate, "/s");
     }
 
+    const IPPool pool = bench_pool();
     for (int allocators : {1, 8, 32}) {
-      wipe(*gw);
-      IPPool pool;
-      pool.name = "bench";
-      pool.cidr = Prefix::parse("10.20.0.0/16").value();
-      pool.block_size = 26;
-      ResourceStore resources(*store);
-      if (!resources.write(pool, WriteMode::Create)) throw std::runtime_error("cannot create the pool");
-      for (int n = 0; n < allocators; ++n) {
-        Node node;
-        node.name = "bench-" + std::to_string(n);
-        if (!resources.write(node, WriteMode::Create)) throw std::runtime_error("cannot create node " + node.name);
-      }
-      const int each = allocators == 1 ? 1000 : allocators == 8 ? 200 : 60;
+      std::vector<std::string> nodes;
+      for (int n = 0; n < allocators; ++n) nodes.push_back("bench-" + std::to_string(n));
+      prepare(*gw, *store, nodes);
+      const int each = allocators == 1 ? 400 : allocators == 8 ? 200 : 60;
       const auto ref = reference(script, endpoint, allocators, each);
       std::vector<std::unique_ptr<Allocator>> per_thread;
       for (int n = 0; n < allocators; ++n) per_thread.push_back(std::make_unique<Allocator>(*store));
@@ -188,6 +268,33 @@ int main(int argc, char** argv) {
                   "bytes_per_request=%.0f ref_bytes_per_request=%.0f\n",
                   n.c_str(), alloc.rate, same_txn.rate, alloc.rate / same_txn.rate, alloc.p99_ms, same_txn.p99_ms,
                   alloc.p99_ms / same_txn.p99_ms, bytes / trips, ref_bytes);
+    }
+
+    // 32 concurrent allocations again, now from 4 nodes of 8 concurrent requests each (not one
+    // allocator per node as above): each node batches what queued while its last transaction
+    // ran, so a transaction carries several allocations.
+    {
+      constexpr int kNodes = 4, kPerNode = 8, kEach = 40;
+      std::vector<std::string> nodes;
+      for (int n = 0; n < kNodes; ++n) nodes.push_back("batch-" + std::to_string(n));
+      prepare(*gw, *store, nodes);
+      const auto raw_put = reference(script, endpoint, kNodes * kPerNode, kEach);
+      std::vector<std::unique_ptr<BatchingNode>> batching;
+      for (const auto& node : nodes) batching.push_back(std::make_unique<BatchingNode>(*store, AllocationContext{node, {}, {pool}}));
+      const double served_before = served_requests(script, endpoint);
+      const auto alloc = measure(kNodes * kPerNode, kEach, [&](int c, int i) {
+        return batching[c % kNodes]->allocate("h" + std::to_string(c) + "-" + std::to_string(i));
+      });
+      const double allocations = kNodes * kPerNode * kEach;
+      const double trips = (served_requests(script, endpoint) - served_before) / allocations;
+      std::size_t batches = 0;
+      for (const auto& b : batching) batches += b->batches();
+      // ref: raw puts at the same concurrency (report.py pairs "ours" with "ref", X with ref_raw_put_X).
+      std::printf("BENCH etcd_allocate_c32_batched_4nodes_x8 ours=%.1f/s ref=%.1f/s ratio=%.2f ref_is=raw_put_c32 "
+                  "p99_ms=%.1f ref_raw_put_p99_ms=%.1f p99_ratio=%.2f round_trips=%.2f/allocation "
+                  "allocations_per_batch=%.1f\n",
+                  alloc.rate, raw_put.rate, alloc.rate / raw_put.rate, alloc.p99_ms, raw_put.p99_ms,
+                  alloc.p99_ms / raw_put.p99_ms, trips, allocations / batches);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "etcd bench: %s\n", e.what());

@@ -1,8 +1,8 @@
 // The node agent's control API end to end in one process: a NodeAgent on a SQLite store in a
 // temporary folder (no kernel programming, no BGP listener), called through ControlClient and
 // raw sockets. Request validation, idempotent allocation, counters' types, and the store
-// worker: /v1/status answers while the store is write-locked by another connection, and an
-// allocation whose caller hung up is given back.
+// worker: /v1/status answers while the store is write-locked by another connection, an
+// allocation whose caller hung up is given back, and allocations queued together are one batch.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -12,11 +12,13 @@
 #include <boost/asio/write.hpp>
 #include <filesystem>
 #include <future>
+#include <set>
 #include <thread>
 
 #include "agent/config.hpp"
 #include "agent/control_api.hpp"
 #include "agent/node_agent.hpp"
+#include "ipam/keys.hpp"
 #include "ipam/resource_store.hpp"
 #include "ipam/store/sqlite_store.hpp"
 
@@ -195,6 +197,45 @@ TEST_F(NodeAgentApiTest, AnAllocationWhoseCallerHungUpIsGivenBack) {
     left = held("net.gone");
   }
   EXPECT_TRUE(left.empty()) << "the undelivered allocation still holds " << left.front();
+}
+
+TEST_F(NodeAgentApiTest, AllocationsQueuedTogetherAreCommittedAsOneBatchEachWithItsOwnAnswer) {
+  WriteLock lock(db_);
+  ASSERT_TRUE(lock.locked);
+  // The first allocation holds the store worker (waiting on the lock); the next ones queue behind it.
+  auto first = std::async(std::launch::async, [&] { return post(json{{"handle", "net.first"}}); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::vector<std::future<Result<json>>> queued;
+  for (int i = 0; i < 8; ++i) {
+    json body{{"handle", "net.q" + std::to_string(i)}};
+    if (i == 3) body["pools"] = json::array({"nope"});  // fails alone
+    queued.push_back(std::async(std::launch::async, [this, body] { return post(body); }));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // all queued
+  lock.release();
+  ASSERT_TRUE(first.get().ok());
+  std::set<std::string> addresses;
+  for (int i = 0; i < 8; ++i) {
+    auto r = queued[i].get();
+    if (i == 3) {
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.error().code, ErrorCode::Invalid) << r.error().message;
+      continue;
+    }
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    addresses.insert((*r)["ips"][0]["address"].get<std::string>());
+  }
+  EXPECT_EQ(addresses.size(), 7u);
+  // One transaction: every queued handle was written at one store revision.
+  auto store = ipam::SqliteStore::open(db_).value();
+  std::set<std::int64_t> revisions;
+  for (int i = 0; i < 8; ++i) {
+    auto kv = store->get(ipam::keys::handle("net.q" + std::to_string(i))).value();
+    if (i == 3) EXPECT_FALSE(kv.has_value());
+    else if (kv) revisions.insert(kv->mod_revision);
+    else ADD_FAILURE() << "no handle net.q" << i;
+  }
+  EXPECT_EQ(revisions.size(), 1u);
 }
 
 }  // namespace
