@@ -346,7 +346,13 @@ Result<std::optional<std::size_t>> Allocator::commit_batch(const AllocationConte
       }
       auto claim = find_claim(ctx, batch.candidates[i], settings);
       if (!claim) return claim.error();
-      if (claim->outcome == Attempt::Outcome::Retry) return std::optional<std::size_t>{};
+      if (claim->outcome == Attempt::Outcome::Retry) {
+        // The claim's read found room in one of the node's blocks. When this batch is already
+        // filling that room, re-planning would find the same and retry without end: commit
+        // what is planned, and plan the rest afresh from the blocks as just read.
+        if (planned.empty()) return std::optional<std::size_t>{};
+        break;
+      }
       if (claim->block) {
         claimed = std::move(claim->block);
         fresh = &*claimed;
