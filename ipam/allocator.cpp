@@ -335,15 +335,10 @@ Result<std::optional<std::size_t>> Allocator::commit_batch(const AllocationConte
     }
     if (!fresh && !in_touched && !claim_tried) {
       // No room in the node's blocks: claim one in this same transaction (allocate()'s step 3,
-      // with the rest of the batch in it). Blocks cached before this call are read again first
-      // (another agent of the node may have freed or claimed one since; a lone allocation learns
-      // it from its claim's one read, claim_view, instead).
+      // with the rest of the batch in it). The claim's one read (claim_view) reads the node's
+      // cached blocks again too: room another agent of the node freed, or a block it claimed,
+      // comes back as Retry below and is used before any claim.
       claim_tried = true;
-      if (!affine_read_now_) {
-        blocks_.forget(ctx.node);
-        affine_read_now_ = true;
-        return std::optional<std::size_t>{};  // plan again from the fresh read
-      }
       auto claim = find_claim(ctx, batch.candidates[i], settings);
       if (!claim) return claim.error();
       if (claim->outcome == Attempt::Outcome::Retry) {
@@ -413,7 +408,6 @@ std::vector<Result<AllocatedAddress>> Allocator::allocate_batch(const Allocation
     // The same handle again: allocate() answers it after the first (the address it got, reused).
     batch.one_by_one[i] = !seen.insert(requests[i].handle).second;
   }
-  affine_read_now_ = !blocks_.has_cached(ctx.node);
   if (auto ok = release_deselected_blocks(ctx); !ok) {
     for (auto& r : batch.results) {
       if (!r) r = ok.error();
