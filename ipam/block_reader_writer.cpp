@@ -207,13 +207,9 @@ Result<bool> BlockReaderWriter::commit_assignment(StoredBlock block, bool claim,
     else if (kv.key == block.key) block_now = std::move(kv);
   }
   cache_.refresh(owner, block.key, block_now);
-  handle = StoredHandle::absent(handle.id);
-  if (handle_now) {
-    auto now = HandleRecord::from_json(handle_now->value);
-    if (!now) return now.error().within(handle.key);
-    handle.mod_revision = handle_now->mod_revision;
-    handle.record = std::move(*now);
-  }
+  auto now = handle_as_read(handle.id, std::move(handle_now));
+  if (!now) return now.error();
+  handle = std::move(*now);
   return false;
 }
 
@@ -263,13 +259,10 @@ Result<bool> BlockReaderWriter::commit_assignments(std::vector<StoredBlock> bloc
   }
   for (const auto& h : handles) {
     StoredHandle& handle = *h.handle;
-    handle = StoredHandle::absent(handle.id);
     auto it = now.find(handle.key);
-    if (it == now.end()) continue;
-    auto record = HandleRecord::from_json(it->second.value);
-    if (!record) return record.error().within(handle.key);
-    handle.mod_revision = it->second.mod_revision;
-    handle.record = std::move(*record);
+    auto read = handle_as_read(handle.id, it == now.end() ? std::nullopt : std::optional<KeyValue>(it->second));
+    if (!read) return read.error();
+    handle = std::move(*read);
   }
   return false;
 }
