@@ -38,7 +38,10 @@ std::string via_text(const netlink::Route& r) {
 NodeAgent::NodeAgent(boost::asio::io_context& io, AgentConfig config)
     : io_(io), config_(std::move(config)), periodic_(io) {}
 
-NodeAgent::~NodeAgent() { stop(); }
+NodeAgent::~NodeAgent() {
+  stop();
+  if (bfd_) bfd_->stop();  // when_stopped() may not have run
+}
 
 Status NodeAgent::start() {
   started_ = std::chrono::steady_clock::now();
@@ -129,17 +132,22 @@ void NodeAgent::stop() {
   // Graceful: peers keep our routes as stale until we are back (RFC 4724); the kernel keeps its
   // routes too, so workloads keep talking through a restart.
   if (speaker_) speaker_->stop(config_.bgp.graceful_restart);
-  // BFD says AdminDown, which peers do not take as a path failure (RFC 5882 §3.2): graceful
-  // restart still keeps our routes at the ToR.
-  if (bfd_) bfd_->stop();
+  else if (bfd_) bfd_->stop();
   // Last: a store call in progress (up to SQLite's busy timeout) must not delay closing BGP.
   // It finishes; queued ones are dropped.
   if (store_worker_) store_worker_->stop();
 }
 
 void NodeAgent::when_stopped(std::function<void()> done) {
-  if (speaker_) speaker_->when_drained(std::move(done));
-  else boost::asio::post(io_, std::move(done));
+  // BFD says AdminDown only once each peer has closed its side of the BGP connection (seen our
+  // graceful close): RFC 5882 §3.2 says AdminDown is no path failure, but FRR 8.4 ends the
+  // session on it, and if that came first it would drop the routes graceful restart keeps.
+  auto last = [this, done = std::move(done)] {
+    if (bfd_) bfd_->stop();
+    done();
+  };
+  if (speaker_) speaker_->when_drained(std::move(last));
+  else boost::asio::post(io_, std::move(last));
 }
 
 Status NodeAgent::reload(AgentConfig config) {

@@ -40,7 +40,8 @@ class NodeAgent : public ControlHandler {
   Status start();
   // SIGTERM: stop serving; kernel routes stay and, with graceful restart, the ToR keeps ours.
   void stop();
-  // After stop(): `done` is posted once the BGP sessions' last NOTIFICATIONs are out (bounded).
+  // After stop(): once the BGP sessions' last NOTIFICATIONs are out and gracefully closed ones
+  // closed by the peer too (bounded), BFD says AdminDown and `done` runs.
   void when_stopped(std::function<void()> done);
   // SIGHUP: re-read what can change at run time (peers, labels, log level).
   Status reload(AgentConfig config);

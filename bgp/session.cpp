@@ -115,7 +115,8 @@ class Connection {
   bool reading = false;
   bool closed = false;       // the session is done with it: nothing more is processed or queued
   bool notification = false; // a NOTIFICATION is queued or in flight: it goes out before the close
-  bool draining = false;     // closed, its NOTIFICATION still going out (kCloseFlushDeadline)
+  bool linger = false;       // a graceful stop: the close waits for the peer's FIN (bounded)
+  bool draining = false;     // closed, its NOTIFICATION or our FIN still going out (kCloseFlushDeadline)
   bool peer_closed = false;  // the peer's FIN arrived while draining
   bool finished = false;     // the socket is closed
   bool extended = false;     // RFC 8654 negotiated on this connection
@@ -193,6 +194,9 @@ void Peer::start() {
 
 void Peer::stop(bool graceful, std::uint8_t cease_subcode) {
   stopped_ = true;
+  // Graceful: the close lingers until the peer closed its side, so it has seen the session end
+  // before anything that follows the drain (the agent's BFD AdminDown) reaches it.
+  if (graceful && conn_) conn_->linger = true;
   execute(graceful ? fsm_.drop(env_->clock.now()) : fsm_.stop(env_->clock.now(), cease_subcode));
   close(conn_);
   close(candidate_);
@@ -358,7 +362,7 @@ void Peer::close(ConnectionPtr& c) {
   if (!c) return;
   if (!c->closed) {
     c->closed = true;
-    if (c->notification) drain(c);
+    if (c->notification || c->linger) drain(c);
     else finish(c);
   }
   c.reset();
@@ -386,7 +390,7 @@ void Peer::drain(const ConnectionPtr& c) {
   c->flush_deadline.async_wait([self = shared_from_this(), c](const boost::system::error_code& ec) {
     if (ec) return;
     std::lock_guard lock(self->env_->mutex);
-    if (!c->finished) spdlog::warn("bgp peer {}: closing before the peer read our NOTIFICATION", self->name());
+    if (!c->finished) spdlog::warn("bgp peer {}: closing before the peer closed its side", self->name());
     self->finish(c);
   });
   if (!c->writing && c->queued() > 0) {

@@ -108,9 +108,9 @@ class Speaker {
   // enabled) by just closing, so peers keep our routes while we restart (RFC 4724 §4.1).
   void stop(bool graceful);
 
-  // Waits for the connections a stop closed with a NOTIFICATION: `done` is posted to the
-  // io_context once each NOTIFICATION is out (or its bounded flush gave up), so the caller
-  // can end the io_context without losing them.
+  // Waits for the connections a stop closed: `done` is posted to the io_context once each
+  // NOTIFICATION is out and each graceful close answered by the peer's FIN (or the bounded wait
+  // gave up), so the caller can end the io_context without losing them.
   void when_drained(std::function<void()> done);
 
   // Desired state: adds, removes (Cease 6/3) and restarts changed (Cease 6/6) sessions. Each

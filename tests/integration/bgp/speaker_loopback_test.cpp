@@ -275,6 +275,29 @@ TEST_F(SpeakerLoopback, ACeaseQueuedAtStopIsOutBeforeWhenDrainedFires) {
       << b.peers()[0].last_error;
 }
 
+// What follows a graceful stop's drain (the agent's BFD AdminDown) reaches a peer that has
+// already seen the session end: FRR 8.4 takes AdminDown as Down, and first it would flush what
+// graceful restart keeps.
+TEST_F(SpeakerLoopback, AGracefulStopDrainsOnlyOnceThePeerHasSeenTheClose) {
+  Speaker b(io, config(65002, "127.0.0.2", port_b, true));
+  (void)b.set_peers({peer("127.0.0.1", 65001, port_a)});
+  ASSERT_TRUE(b.start().ok());
+  Speaker a(io, config(65001, "127.0.0.1", port_a, true));
+  (void)a.set_peers({peer("127.0.0.2", 65002, port_b)});
+  a.set_advertise({{P("10.1.0.0/26"), std::nullopt, {}}});
+  ASSERT_TRUE(a.start().ok());
+  ASSERT_TRUE(eventually([&] { return received(b, "10.1.0.0/26"); }));
+  std::atomic<bool> drained{false};
+  std::atomic<bool> stale_when_drained{false};
+  a.stop(true);
+  a.when_drained([&] {
+    stale_when_drained = received(b, "10.1.0.0/26", true);
+    drained = true;
+  });
+  ASSERT_TRUE(eventually([&] { return drained.load(); }));
+  EXPECT_TRUE(stale_when_drained.load()) << "the drain ended before the peer took the close as a graceful restart";
+}
+
 TEST(SpeakerConfigCheck, BadPeersAreNamed) {
   PeerConfig p;
   p.address = A("10.0.0.1");
