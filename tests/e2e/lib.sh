@@ -43,6 +43,17 @@ pid_in_netns() {
   return 1
 }
 
+# e2e_record NAME VALUE...: what this test makes, by name, in a record its cleanup removes: ctest
+# kills a test that overruns its TIMEOUT with SIGKILL, so the EXIT trap never runs, and the
+# e2e_leftovers test (tests/e2e/leftovers.sh, ctest's cleanup fixture) removes what the records
+# of dead tests name.
+e2e_records=/tmp/blockd-e2e-records
+e2e_record_file=$e2e_records/$$
+e2e_record() {
+  mkdir -p "$e2e_records"
+  while [ $# -ge 2 ]; do printf '%s=%q\n' "$1" "$2"; shift 2; done >>"$e2e_record_file"
+}
+
 # The lab tests' part, on a lab whose steps file sourced examples/lab-lib.sh (on, pod_exec, clab).
 # A workload is named NODE/POD below.
 
@@ -109,6 +120,8 @@ lab_test_setup() {
     for b in blockd blockctl blockd-ipam; do [ -x "$build/agent/$b" ] || fail "$build/agent/$b is not built"; done
     export CLAB_NETNS_PATH="$build/agent"
   fi
+  e2e_record lab_topo "$topo" lab_name "${lab_name:-}" lab_state "${CLAB_NETNS_STATE_DIR:-/tmp/clab-netns}" \
+    lab_runtime "$lab_runtime" lab_scratch "${lab_scratch[*]}"
   trap lab_test_cleanup EXIT INT TERM
 }
 # lab_test_start EXAMPLE STEPS PREFIX BUILD_DIR [lab_test_setup's options...]: the start of a
@@ -135,6 +148,7 @@ lab_test_cleanup() {
   clab destroy || true
   rm -rf "$CLAB_NETNS_STATE_DIR" "${lab_scratch[@]}"
   ! declare -F docker_down >/dev/null || docker_down
+  rm -f "$e2e_record_file"
   exit $rc
 }
 
@@ -150,7 +164,9 @@ agent_test_setup() {
   chmod 755 "$work"
   pids=()
   trap agent_test_cleanup EXIT INT TERM
-  local ns
+  local ns names=()
+  for ns in "${agent_netns[@]}"; do names+=("$agent_prefix-$ns"); done
+  e2e_record agent_netns_names "${names[*]}"
   for ns in "${agent_netns[@]}"; do ip netns add "$agent_prefix-$ns"; ip -n "$agent_prefix-$ns" link set lo up; done
 }
 # agent_bridge HUB NODE...: the underlay: a bridge br0 in PREFIX-HUB with each NODE's eth0 on it,
@@ -195,5 +211,6 @@ agent_test_cleanup() {
   for ns in "${agent_netns[@]}"; do ip netns del "$agent_prefix-$ns" 2>/dev/null || true; done
   if [ $rc -ne 0 ]; then echo "--- logs (failure, rc=$rc)"; tail -n 40 "$work"/*.log 2>/dev/null || true; fi
   rm -rf "$work"
+  rm -f "$e2e_record_file"
   exit $rc
 }
