@@ -58,7 +58,7 @@ Error no_free_address(const std::string& node, const std::vector<IPPool>& candid
 
 }  // namespace
 
-Result<Allocator::Attempt> Allocator::assign_in(StoredBlock block, bool claim, const std::string& pool,
+Result<Allocator::Attempt> Allocator::assign_in(StoredBlock block, const std::string& pool,
                                                 const AllocationContext& ctx, const AllocationRequest& req,
                                                 const IpamSettings& settings, StoredHandle& handle) {
   auto address = block.block.assign({req.handle, ctx.node}, settings.reserved);
@@ -66,7 +66,7 @@ Result<Allocator::Attempt> Allocator::assign_in(StoredBlock block, bool claim, c
   const Prefix cidr = block.block.cidr();
   const bool borrowed = block.block.affinity() != ctx.node;
   bool settings_changed = false;
-  auto committed = blocks_.commit_assignment(std::move(block), claim, handle, settings.guards(), &settings_changed);
+  auto committed = blocks_.commit_assignment(std::move(block), handle, settings.guards(), &settings_changed);
   if (!committed) return committed.error();
   if (settings_changed) settings_.reset();  // read again before the retry
   // Lost: someone changed the block (or claimed it first) or the handle; the retry starts from
@@ -92,7 +92,7 @@ Result<Allocator::Attempt> Allocator::try_affine(const AllocationContext& ctx, c
     if (!pool || known.block.affinity() != ctx.node || !known.block.has_room(settings.reserved)) continue;
     // Moved out of the cache (no copy, no parse): the commit puts back the block it wrote, or
     // the block as it is now.
-    return assign_in(StoredBlock{known.key, known.mod_revision, std::move(known.block)}, false, pool->name, ctx, req,
+    return assign_in(StoredBlock{known.key, known.mod_revision, std::move(known.block)}, pool->name, ctx, req,
                      settings, handle);
   }
   return Attempt{};  // no room
@@ -135,7 +135,7 @@ Result<Allocator::Attempt> Allocator::try_claim(const AllocationContext& ctx, co
   auto claim = find_claim(ctx, pools, settings);
   if (!claim) return claim.error();
   if (!claim->block) return Attempt{claim->outcome, {}, claim->block_limit};
-  return assign_in(std::move(*claim->block), true, claim->pool, ctx, req, settings, handle);
+  return assign_in(std::move(*claim->block), claim->pool, ctx, req, settings, handle);
 }
 
 Result<Allocator::Claim> Allocator::find_claim(const AllocationContext& ctx, const std::vector<IPPool>& pools,
@@ -190,7 +190,7 @@ Result<Allocator::Attempt> Allocator::try_borrow(const AllocationContext& ctx, c
     auto block = blocks_.first_block_within(
         pool.cidr, [&](const AllocationBlock& b) { return b.has_room(settings.reserved); });
     if (!block) return block.error();
-    if (*block) return assign_in(std::move(**block), false, pool.name, ctx, req, settings, handle);
+    if (*block) return assign_in(std::move(**block), pool.name, ctx, req, settings, handle);
   }
   return Attempt{};
 }

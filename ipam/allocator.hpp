@@ -118,8 +118,8 @@ class Allocator {
     AllocatedAddress address;
     bool block_limit = false;  // NoRoom because the node holds maxBlocksPerHost blocks
   };
-  // Assigns one address of `block` to the request and commits it.
-  Result<Attempt> assign_in(StoredBlock block, bool claim, const std::string& pool, const AllocationContext& ctx,
+  // Assigns one address of `block` (at revision 0: claims it) to the request and commits it.
+  Result<Attempt> assign_in(StoredBlock block, const std::string& pool, const AllocationContext& ctx,
                             const AllocationRequest& req, const IpamSettings& settings, StoredHandle& handle);
   Result<Attempt> try_affine(const AllocationContext& ctx, const std::vector<IPPool>& pools,
                              const AllocationRequest& req, const IpamSettings& settings, StoredHandle& handle);

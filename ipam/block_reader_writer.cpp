@@ -173,46 +173,6 @@ void BlockReaderWriter::remember(StoredBlock read) {
   cache_.remember(node, read.key, std::move(read.block), read.mod_revision);
 }
 
-Result<bool> BlockReaderWriter::commit_assignment(StoredBlock block, bool claim, StoredHandle& handle,
-                                                 const std::vector<Unchanged>& guards, bool* guard_failed) {
-  HandleRecord record = handle.record ? *handle.record : HandleRecord{handle.id, {}};
-  record.add(block.block.cidr());
-  const std::string owner = block.block.affinity();
-  Transaction txn;
-  txn.compares = {{block.key, block.mod_revision}, {handle.key, handle.mod_revision}};
-  txn.operations = {Operation::put(block.key, block.block.to_json()), Operation::put(handle.key, record.to_json())};
-  if (claim) {
-    const std::string affinity = keys::affinity(owner, block.block.cidr());
-    txn.compares.push_back({affinity, 0});
-    txn.operations.push_back(Operation::put(affinity, "{}"));
-  }
-  txn.unchanged = guards;
-  auto result = store_.commit(txn);
-  if (!result) {
-    cache_.forget(owner);  // the write may or may not have applied
-    return result.error();
-  }
-  if (result->succeeded) {
-    handle.mod_revision = result->revision;
-    handle.record = std::move(record);
-    cache_.remember(owner, block.key, std::move(block.block), result->revision);
-    return true;
-  }
-  if (guard_failed) *guard_failed = result->changed_since;
-  // Lost the race: learn the handle's and the block's current state from the answer (absent if
-  // not listed), so that the retry needs no read.
-  std::optional<KeyValue> handle_now, block_now;
-  for (auto& kv : result->current) {
-    if (kv.key == handle.key) handle_now = std::move(kv);
-    else if (kv.key == block.key) block_now = std::move(kv);
-  }
-  cache_.refresh(owner, block.key, block_now);
-  auto now = handle_as_read(handle.id, std::move(handle_now));
-  if (!now) return now.error();
-  handle = std::move(*now);
-  return false;
-}
-
 Result<bool> BlockReaderWriter::commit_assignments(std::vector<StoredBlock> blocks,
                                                   const std::vector<HandleInBlock>& handles,
                                                   const std::vector<Unchanged>& guards, bool* guard_failed) {
@@ -221,7 +181,7 @@ Result<bool> BlockReaderWriter::commit_assignments(std::vector<StoredBlock> bloc
   for (const auto& b : blocks) {
     txn.compares.push_back({b.key, b.mod_revision});
     txn.operations.push_back(Operation::put(b.key, b.block.to_json()));
-    if (b.mod_revision == 0) {  // a claim: its affinity entry with it, as commit_assignment's
+    if (b.mod_revision == 0) {  // a claim: its affinity entry with it
       const std::string affinity = keys::affinity(b.block.affinity(), b.block.cidr());
       txn.compares.push_back({affinity, 0});
       txn.operations.push_back(Operation::put(affinity, "{}"));
@@ -265,6 +225,14 @@ Result<bool> BlockReaderWriter::commit_assignments(std::vector<StoredBlock> bloc
     handle = std::move(*read);
   }
   return false;
+}
+
+Result<bool> BlockReaderWriter::commit_assignment(StoredBlock block, StoredHandle& handle,
+                                                 const std::vector<Unchanged>& guards, bool* guard_failed) {
+  const Prefix cidr = block.block.cidr();
+  std::vector<StoredBlock> blocks;
+  blocks.push_back(std::move(block));
+  return commit_assignments(std::move(blocks), {{&handle, cidr}}, guards, guard_failed);
 }
 
 Result<bool> BlockReaderWriter::commit_release(const Prefix& cidr, std::optional<StoredBlock> block, bool drop_block,

@@ -67,24 +67,22 @@ class BlockReaderWriter {
   // A block read outside affine_blocks, for its node's cached view.
   void remember(StoredBlock read);
 
-  // Writes `block` (read at block.mod_revision; 0: a claim of a free block, written with its
-  // affinity) and counts one more of its addresses for `handle`, in one transaction. True when
-  // it applied; false when it lost the race: `handle` then holds the handle as it is now.
-  // `guards` go in the same transaction (the allocator's cached settings, ipam_settings_reader.hpp);
-  // when one of them failed, *guard_failed is set.
-  Result<bool> commit_assignment(StoredBlock block, bool claim, StoredHandle& handle,
-                                 const std::vector<Unchanged>& guards = {}, bool* guard_failed = nullptr);
-  // A batch of assignments in one transaction (the allocator's allocate_batch): every block of
-  // `blocks` (each read at its mod_revision; 0: a claim, written with its affinity) as changed,
-  // and one more address for each handle in the block beside it. Handles must be distinct.
-  // True when it applied; false when it lost: the blocks are then refreshed in the cache and
-  // each handle holds the handle as it is now.
+  // Assignments in one transaction (one address for the allocator's allocate, a batch for its
+  // allocate_batch): every block of `blocks` (each read at its mod_revision; 0: a claim of a
+  // free block, written with its affinity) as changed, and one more address for each handle in
+  // the block beside it. Handles must be distinct. `guards` go in the same transaction (the
+  // allocator's cached settings, ipam_settings_reader.hpp); when one of them failed,
+  // *guard_failed is set. True when it applied; false when it lost: the blocks are then
+  // refreshed in the cache and each handle holds the handle as it is now (no read needed).
   struct HandleInBlock {
     StoredHandle* handle;
     Prefix block;
   };
   Result<bool> commit_assignments(std::vector<StoredBlock> blocks, const std::vector<HandleInBlock>& handles,
                                   const std::vector<Unchanged>& guards, bool* guard_failed);
+  // One block, one handle (the allocator's allocate).
+  Result<bool> commit_assignment(StoredBlock block, StoredHandle& handle, const std::vector<Unchanged>& guards = {},
+                                 bool* guard_failed = nullptr);
   // Writes a release from `cidr`: the block as read at block->mod_revision (none: it must still
   // be absent), with the addresses already freed, or deleted with its affinity when
   // `drop_block`; and the handle (none: it must still be absent) with its record after the

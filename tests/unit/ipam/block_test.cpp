@@ -73,8 +73,8 @@ TEST(BlockReaderWriterTest, AClaimOfATakenBlockLosesAndLeavesTheWinnersBlock) {
   AllocationBlock mine(P("10.0.0.0/26"), "n1"), theirs(P("10.0.0.0/26"), "n2");
   mine.assign({"h1", "n1"});
   theirs.assign({"h2", "n2"});
-  EXPECT_TRUE(one.commit_assignment({keys::block(P("10.0.0.0/26")), 0, mine}, true, h1).value());
-  EXPECT_FALSE(two.commit_assignment({keys::block(P("10.0.0.0/26")), 0, theirs}, true, h2).value());
+  EXPECT_TRUE(one.commit_assignment({keys::block(P("10.0.0.0/26")), 0, mine}, h1).value());
+  EXPECT_FALSE(two.commit_assignment({keys::block(P("10.0.0.0/26")), 0, theirs}, h2).value());
   EXPECT_EQ(h2.mod_revision, 0);  // the handle still does not exist
   auto stored = one.read_block(P("10.0.0.0/26")).value();
   ASSERT_TRUE(stored);
@@ -90,17 +90,17 @@ TEST(BlockReaderWriterTest, AnAssignmentFromAStaleReadLosesAndLearnsTheHandleAsI
   auto h = StoredHandle::absent("h");
   AllocationBlock block(P("10.0.0.0/26"), "n1");
   block.assign({"h", "n1"});
-  ASSERT_TRUE(writer.commit_assignment({keys::block(P("10.0.0.0/26")), 0, block}, true, h).value());
+  ASSERT_TRUE(writer.commit_assignment({keys::block(P("10.0.0.0/26")), 0, block}, h).value());
   auto stale_handle = StoredHandle::absent("h");
   auto read = writer.read_block(P("10.0.0.0/26")).value();
   ASSERT_TRUE(read);
   read->block.assign({"h", "n1"});
-  EXPECT_FALSE(writer.commit_assignment(*read, false, stale_handle).value());
+  EXPECT_FALSE(writer.commit_assignment(*read, stale_handle).value());
   EXPECT_EQ(stale_handle.mod_revision, h.mod_revision);
   ASSERT_TRUE(stale_handle.record);
   EXPECT_EQ(stale_handle.record->total(), 1u);
   // With the handle as it is now, the same write applies.
-  EXPECT_TRUE(writer.commit_assignment(*read, false, stale_handle).value());
+  EXPECT_TRUE(writer.commit_assignment(*read, stale_handle).value());
   EXPECT_EQ(writer.read_handle("h").value().record->total(), 2u);
 }
 
