@@ -306,7 +306,7 @@ Result<std::optional<std::size_t>> Allocator::commit_batch(const AllocationConte
   std::vector<BlockReaderWriter::HandleInBlock> handles;
   std::vector<std::pair<std::size_t, AllocatedAddress>> planned;
   std::set<std::string> in_txn;  // a handle is written once per transaction
-  std::size_t bytes = 0;
+  std::size_t bytes = 0, block_ops = 0;  // what `touched` adds to the transaction
   std::optional<StoredBlock> claimed;  // at most one claim per transaction
   bool claim_tried = false;
   batch.no_room.reset();
@@ -360,16 +360,15 @@ Result<std::optional<std::size_t>> Allocator::commit_batch(const AllocationConte
     }
     // Within etcd's limits: one compare and one put per block (two for a claim: its affinity)
     // and per handle, plus the guards.
-    std::size_t block_ops = 0;
-    for (const auto& b : touched) block_ops += b.mod_revision == 0 ? 2 : 1;
-    if (fresh) block_ops += fresh->mod_revision == 0 ? 2 : 1;
+    const std::size_t fresh_ops = fresh ? (fresh->mod_revision == 0 ? 2 : 1) : 0;
     const std::size_t block_bytes = fresh ? fresh->block.to_json().size() : 0;
     const std::size_t request_bytes = 2 * req.handle.size() + ctx.node.size() + 128;
-    const std::size_t ops = block_ops + planned.size() + 1 + guards.size();
+    const std::size_t ops = block_ops + fresh_ops + planned.size() + 1 + guards.size();
     if (!planned.empty() && (ops > kMaxBatchOperations || bytes + block_bytes + request_bytes > kMaxBatchBytes)) break;
     if (fresh) {
       in_touched = touched.size();
       touched.push_back(*fresh);
+      block_ops += fresh_ops;
     }
     bytes += block_bytes + request_bytes;
     AllocationBlock& block = touched[*in_touched].block;

@@ -19,7 +19,7 @@ namespace blockd::ipam::testing {
 namespace {
 
 // The store under test, counting the transactions that write and the largest one's compares
-// (key compares and prefix guards) and operations.
+// (key compares and prefix guards), operations and bytes (keys and values).
 class CountingStore : public Datastore {
  public:
   explicit CountingStore(Datastore& inner) : inner_(inner) {}
@@ -31,6 +31,9 @@ class CountingStore : public Datastore {
     if (!txn.operations.empty()) ++writes;
     max_compares = std::max(max_compares.load(), txn.compares.size() + txn.unchanged.size());
     max_operations = std::max(max_operations.load(), txn.operations.size());
+    std::size_t bytes = 0;
+    for (const auto& op : txn.operations) bytes += op.key.size() + op.value.size();
+    max_bytes = std::max(max_bytes.load(), bytes);
     return inner_.commit(txn);
   }
   Result<std::unique_ptr<Watch>> watch(const std::string& prefix, std::int64_t after) override {
@@ -39,7 +42,7 @@ class CountingStore : public Datastore {
   std::string describe() const override { return inner_.describe(); }
 
   std::atomic<int> writes{0};
-  std::atomic<std::size_t> max_compares{0}, max_operations{0};
+  std::atomic<std::size_t> max_compares{0}, max_operations{0}, max_bytes{0};
 
  private:
   Datastore& inner_;
@@ -219,6 +222,37 @@ TEST_P(DatastoreConformance, ABatchIsSplitAtTheTransactionOperationLimit) {
   EXPECT_LE(counted.max_compares, kMaxBatchOperations);
   EXPECT_LE(counted.max_operations, kMaxBatchOperations);
   EXPECT_GT(counted.max_operations, kMaxBatchOperations / 2);
+  l.expect_check_clean();
+}
+
+TEST_P(DatastoreConformance, ABatchIsSplitAtTheTransactionSizeLimit) {
+  Lifecycle l(*store);
+  ASSERT_TRUE(l.apply(node_yaml("n1", "0")).ok());
+  ASSERT_TRUE(l.apply(pool_yaml("p", "10.0.0.0/21", "  blockSize: 22\n")).ok());
+  // Handles of the longest length allowed: 1,000 of them make the node's first block's JSON
+  // larger than kMaxBatchBytes on its own.
+  auto long_handles = [](const std::string& prefix, int n) {
+    auto out = requests(prefix, n);
+    for (auto& r : out) r.handle.resize(512, 'x');
+    return out;
+  };
+  Allocator filler(*store);
+  for (const auto& a : filler.allocate_batch(context(l, "n1"), long_handles("fill", 1000))) {
+    ASSERT_TRUE(a.ok()) << a.error().message;
+  }
+  CountingStore counted(*store);
+  Allocator allocator(counted);
+  auto got = allocator.allocate_batch(context(l, "n1"), long_handles("more", 30));
+  std::set<std::string> addresses;
+  for (const auto& a : got) {
+    ASSERT_TRUE(a.ok()) << a.error().message;
+    addresses.insert(a->address.str());
+  }
+  EXPECT_EQ(addresses.size(), 30u);
+  // 30 requests are far under the operation limit, but the full block's 24 go one per
+  // transaction (the block alone is past the size limit), then the new block's 6 in one.
+  EXPECT_GE(counted.writes, 25);
+  EXPECT_LE(counted.max_bytes, 1024u * 1024);  // well inside etcd's default --max-request-bytes (1.5 MiB)
   l.expect_check_clean();
 }
 
