@@ -64,6 +64,13 @@ class SpeakerLoopback : public ::testing::Test {
     p.port = port;
     return p;
   }
+  // b peers with a, a with b; a advertises 10.1.0.0/26: true once b has it.
+  bool a_advertises_to_b(Speaker& a, Speaker& b) {
+    (void)b.set_peers({peer("127.0.0.1", 65001, port_a)});
+    (void)a.set_peers({peer("127.0.0.2", 65002, port_b)});
+    a.set_advertise({{P("10.1.0.0/26"), std::nullopt, {}}});
+    return b.start().ok() && a.start().ok() && eventually([&] { return received(b, "10.1.0.0/26"); });
+  }
   static bool established(const Speaker& s) {
     auto p = s.peers();
     return p.size() == 1 && p[0].state == "Established";
@@ -169,13 +176,8 @@ TEST_F(SpeakerLoopback, GracefulStopLeavesRoutesStaleUntilTheRestartedSpeakerSen
 
 TEST_F(SpeakerLoopback, CeaseOnStopFlushesRoutesAtOnce) {
   Speaker b(io, config(65002, "127.0.0.2", port_b, true));
-  (void)b.set_peers({peer("127.0.0.1", 65001, port_a)});
-  ASSERT_TRUE(b.start().ok());
   Speaker a(io, config(65001, "127.0.0.1", port_a, true));
-  (void)a.set_peers({peer("127.0.0.2", 65002, port_b)});
-  a.set_advertise({{P("10.1.0.0/26"), std::nullopt, {}}});
-  ASSERT_TRUE(a.start().ok());
-  ASSERT_TRUE(eventually([&] { return received(b, "10.1.0.0/26"); }));
+  ASSERT_TRUE(a_advertises_to_b(a, b));
   a.stop(false);
   ASSERT_TRUE(eventually([&] { return b.received().empty(); }));
 }
@@ -280,13 +282,8 @@ TEST_F(SpeakerLoopback, ACeaseQueuedAtStopIsOutBeforeWhenDrainedFires) {
 // graceful restart keeps.
 TEST_F(SpeakerLoopback, AGracefulStopDrainsOnlyOnceThePeerHasSeenTheClose) {
   Speaker b(io, config(65002, "127.0.0.2", port_b, true));
-  (void)b.set_peers({peer("127.0.0.1", 65001, port_a)});
-  ASSERT_TRUE(b.start().ok());
   Speaker a(io, config(65001, "127.0.0.1", port_a, true));
-  (void)a.set_peers({peer("127.0.0.2", 65002, port_b)});
-  a.set_advertise({{P("10.1.0.0/26"), std::nullopt, {}}});
-  ASSERT_TRUE(a.start().ok());
-  ASSERT_TRUE(eventually([&] { return received(b, "10.1.0.0/26"); }));
+  ASSERT_TRUE(a_advertises_to_b(a, b));
   std::atomic<bool> drained{false};
   std::atomic<bool> stale_when_drained{false};
   a.stop(true);
