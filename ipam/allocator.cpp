@@ -592,7 +592,8 @@ Result<std::optional<bool>> Allocator::release_with_companions(const std::string
   // blocks was not read.
   auto free_all = [&](StoredHandle& stored, std::vector<ReleasedAddress>& freed) {
     if (!stored.record) return true;
-    for (const auto& [cidr, _] : stored.record->blocks) {
+    for (const auto& entry : stored.record->blocks) {
+      const Prefix& cidr = entry.first;
       const bool in_view = std::any_of(look_in.begin(), look_in.end(), [&](const IPPool* p) { return p->cidr.contains(cidr); });
       if (!in_view || view->unreadable.count(cidr)) return false;
     }
