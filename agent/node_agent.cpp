@@ -680,22 +680,22 @@ Result<json> NodeAgent::release(const json& request) {
   auto body = parse_release_body(request);
   if (!body) return body.error();
   json released = json::array();
-  const ipam::ReleaseOptions release_options{config_.ipam.release_empty_blocks};
+  const auto view = watcher_->current();
+  const auto& pools = view->resources->pools;
   if (body->handle) {
-    auto r = allocator_->release_handle(*body->handle, release_options);
+    // The workload's addresses with the gateways they leave unused, in one transaction.
+    auto r = gateways_->release_workload(*body->handle, pools);
     if (!r) return r.error();
     for (const auto& a : *r) released.push_back(a.address.str());
   } else {
     auto addr = ipam::Address::parse(*body->address);
     if (!addr) return addr.error().within("release: address");
-    auto r = allocator_->release_address(*addr, watcher_->current()->resources->pools, release_options);
+    auto r = allocator_->release_address(*addr, pools, {config_.ipam.release_empty_blocks});
     if (!r) return r.error();
     released.push_back(r->address.str());
+    gateways_->release_unused({*addr}, pools);
   }
   counters_.releases += released.size();
-  std::vector<ipam::Address> addresses;
-  for (const auto& a : released) addresses.push_back(*ipam::Address::parse(a.get<std::string>()));
-  gateways_->release_unused(addresses, watcher_->current()->resources->pools);
   boost::asio::post(io_, [this] { schedule_replan(); });
   return json{{"released", released}};
 }

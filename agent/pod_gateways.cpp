@@ -20,6 +20,20 @@ Result<ipam::Address> PodGateways::gateway(const ipam::IPPool& pool, const ipam:
   return a->address;
 }
 
+Result<std::vector<ipam::ReleasedAddress>> PodGateways::release_workload(const std::string& handle,
+                                                                         const std::vector<ipam::IPPool>& pools) {
+  const ipam::ReleaseCompanion gateway{[&](const ipam::IPPool& pool) { return gateway_handle(node_, pool.name); },
+                                       [&](const ipam::Allocation& a) { return workload_here(a); }};
+  auto r = allocator_.release_handle_with(handle, pools, gateway, options_);
+  if (!r) return r.error();
+  if (!r->companions_checked) {
+    std::vector<ipam::Address> addresses;
+    for (const auto& a : r->released) addresses.push_back(a.address);
+    release_unused(addresses, pools);
+  }
+  return std::move(r->released);
+}
+
 void PodGateways::release_unused(const std::vector<ipam::Address>& released, const std::vector<ipam::IPPool>& pools) {
   for (const auto& pool : pools) {
     if (std::none_of(released.begin(), released.end(), [&](const ipam::Address& a) { return pool.cidr.contains(a); })) {

@@ -23,6 +23,11 @@ class PodGateways {
 
   // The pool's gateway for this node (ctx: this node and the pools), reserved on first use.
   Result<ipam::Address> gateway(const ipam::IPPool& pool, const ipam::AllocationContext& ctx);
+  // Releases a workload's handle and, in the same transaction, the gateway of each of its pools
+  // that no workload of this node uses any more (Allocator::release_handle_with): one read and
+  // one commit, which also deletes the block this empties (ipam.releaseEmptyBlocks).
+  Result<std::vector<ipam::ReleasedAddress>> release_workload(const std::string& handle,
+                                                              const std::vector<ipam::IPPool>& pools);
   // After `released` were given back: releases the gateway of each of their pools that no
   // workload of this node uses any more. Failures are logged (the next release retries).
   void release_unused(const std::vector<ipam::Address>& released, const std::vector<ipam::IPPool>& pools);

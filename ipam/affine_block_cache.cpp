@@ -18,6 +18,19 @@ const StoredBlock* AffineBlockCache::find_block(const std::string& key) const {
   return nullptr;
 }
 
+std::vector<Prefix> AffineBlockCache::blocks_holding(const std::string& handle) const {
+  std::vector<Prefix> out;
+  for (const auto& [_, blocks] : nodes_) {
+    for (const auto& b : blocks) {
+      const auto& held = b.block.allocations();
+      if (std::any_of(held.begin(), held.end(), [&](const auto& a) { return a.second.handle == handle; })) {
+        out.push_back(b.block.cidr());
+      }
+    }
+  }
+  return out;
+}
+
 void AffineBlockCache::remember(const std::string& node, const std::string& key, std::optional<AllocationBlock> block,
                                 std::int64_t revision) {
   auto* blocks = find(node);

@@ -30,6 +30,8 @@ class AffineBlockCache {
   NodeBlocks* find(const std::string& node);
   // The block under `key` in any node's entry (none when no entry holds it).
   const StoredBlock* find_block(const std::string& key) const;
+  // The cached blocks that hold an address of `handle`, in any node's entry.
+  std::vector<Prefix> blocks_holding(const std::string& handle) const;
   NodeBlocks& fill(const std::string& node, NodeBlocks blocks) { return nodes_[node] = std::move(blocks); }
   void forget(const std::string& node) { nodes_.erase(node); }
   // Keep a node's entry (if it has one) current after a read or a write: `block` is the block

@@ -546,6 +546,104 @@ Result<std::vector<ReleasedAddress>> Allocator::release_handle(StoredHandle firs
   }
 }
 
+Result<CompanionRelease> Allocator::release_handle_with(const std::string& handle, const std::vector<IPPool>& pools,
+                                                        const ReleaseCompanion& companion,
+                                                        const ReleaseOptions& options) {
+  if (auto ok = check_handle(handle); !ok) return ok.error();
+  // A workload of the node whose blocks are cached has its addresses in them: their pools are
+  // the ones to read (the read checks it against the handle's record).
+  std::vector<const IPPool*> look_in;
+  for (const auto& cidr : blocks_.cached_blocks_holding(handle)) {
+    const IPPool* pool = pool_holding(pools, cidr);
+    if (pool && std::find(look_in.begin(), look_in.end(), pool) == look_in.end()) look_in.push_back(pool);
+  }
+  CompanionRelease out;
+  if (!look_in.empty()) {
+    auto done = retry_lost_races<bool>("release of handle " + handle, [&] {
+      return release_with_companions(handle, look_in, companion, options, out);
+    });
+    if (!done) return done.error();
+    if (*done) return out;
+  }
+  auto alone = release_handle(handle, options);
+  if (!alone) return alone.error();
+  out.released = std::move(*alone);
+  out.companions_checked = false;
+  return out;
+}
+
+Result<std::optional<bool>> Allocator::release_with_companions(const std::string& handle,
+                                                               const std::vector<const IPPool*>& look_in,
+                                                               const ReleaseCompanion& companion,
+                                                               const ReleaseOptions& options, CompanionRelease& out) {
+  std::vector<std::string> ids{handle};
+  std::vector<Prefix> cidrs;
+  for (const IPPool* pool : look_in) {
+    ids.push_back(companion.handle(*pool));
+    cidrs.push_back(pool->cidr);
+  }
+  auto view = blocks_.release_view(ids, cidrs);
+  if (!view) return view.error();
+  std::map<Prefix, StoredBlock> read;
+  for (auto& b : view->blocks) read.emplace(b.block.cidr(), std::move(b));
+  std::set<Prefix> touched;  // the blocks the commit compares (and writes when they exist)
+  // Frees every address of `stored` in the blocks as read; false (nothing freed) when one of its
+  // blocks was not read.
+  auto free_all = [&](StoredHandle& stored, std::vector<ReleasedAddress>& freed) {
+    if (!stored.record) return true;
+    for (const auto& entry : stored.record->blocks) {
+      const Prefix& cidr = entry.first;
+      const bool in_view = std::any_of(look_in.begin(), look_in.end(), [&](const IPPool* p) { return p->cidr.contains(cidr); });
+      if (!in_view || view->unreadable.count(cidr)) return false;
+    }
+    for (const auto& [cidr, _] : stored.record->blocks) {
+      touched.insert(cidr);
+      if (auto it = read.find(cidr); it != read.end()) {
+        auto f = it->second.block.release_handle(stored.id);
+        freed.insert(freed.end(), f.begin(), f.end());
+      }
+    }
+    stored.record->blocks.clear();  // the commit erases the handle
+    return true;
+  };
+  StoredHandle& main = view->handles[0];
+  std::vector<ReleasedAddress> released, companions;
+  if (!free_all(main, released)) return std::optional<bool>{false};
+  std::vector<const StoredHandle*> handles{&main};
+  for (std::size_t i = 0; i < look_in.size(); ++i) {
+    const Prefix& pool = look_in[i]->cidr;
+    StoredHandle& other = view->handles[1 + i];
+    const bool left = std::any_of(released.begin(), released.end(), [&](const auto& a) { return pool.contains(a.address); });
+    const bool listed = std::any_of(handles.begin(), handles.end(), [&](const StoredHandle* h) { return h->id == other.id; });
+    if (!left || listed) continue;
+    // A block that does not parse may hold what keeps the companion.
+    bool kept = std::any_of(view->unreadable.begin(), view->unreadable.end(), [&](const Prefix& c) { return pool.contains(c); });
+    for (const auto& [cidr, b] : read) {
+      if (!pool.contains(cidr)) continue;
+      for (const auto& [_, a] : b.block.allocations()) kept = kept || companion.keeps(a);
+    }
+    // One the sweep gives back otherwise (its addresses lie outside what was read).
+    if (!kept && free_all(other, companions)) handles.push_back(&other);
+  }
+  if (!main.record && touched.empty()) return std::optional<bool>{true};  // it holds nothing
+  std::vector<BlockReaderWriter::BlockRelease> blocks;
+  for (const auto& cidr : touched) {
+    auto it = read.find(cidr);
+    if (it == read.end()) {
+      blocks.push_back({cidr, std::nullopt, false});  // gone already: it must stay so
+      continue;
+    }
+    const bool drop = drop_emptied(it->second.block, options);
+    blocks.push_back({cidr, std::move(it->second), drop});
+  }
+  auto committed = blocks_.commit_releases(std::move(blocks), handles);
+  if (!committed) return committed.error();
+  if (!*committed) return std::optional<bool>{};
+  out.released = std::move(released);
+  out.companions = std::move(companions);
+  return std::optional<bool>{true};
+}
+
 Result<std::vector<Address>> Allocator::addresses_of(const std::string& handle) {
   if (auto ok = check_handle(handle); !ok) return ok.error();
   auto stored = blocks_.read_handle(handle);

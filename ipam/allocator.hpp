@@ -14,6 +14,7 @@
 // allocations are never moved or renumbered.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -61,6 +62,21 @@ struct ReleaseOptions {
   const std::vector<IPPool>* pools = nullptr;
 };
 
+// An address that serves others and goes when the last of them goes (the agent's pod gateways,
+// agent/pod_gateways.hpp): for a pool, the handle that holds it and which allocations keep it.
+struct ReleaseCompanion {
+  std::function<std::string(const IPPool&)> handle;
+  std::function<bool(const Allocation&)> keeps;
+};
+
+struct CompanionRelease {
+  std::vector<ReleasedAddress> released;    // the handle's
+  std::vector<ReleasedAddress> companions;  // the companions released with them
+  // False when the handle was released alone (its blocks were not where the cache said): the
+  // caller then sees to the companions itself.
+  bool companions_checked = true;
+};
+
 // A batch's transaction stays within etcd's defaults: --max-txn-ops 128 (compares and puts
 // are each counted) and --max-request-bytes 1.5 MiB (the values well below it).
 inline constexpr std::size_t kMaxBatchOperations = 128;
@@ -95,6 +111,13 @@ class Allocator {
   // caller must have read it no earlier than whatever made it decide to release.
   Result<std::vector<ReleasedAddress>> release_handle(const std::string& handle, std::optional<KeyValue> as_read,
                                                       const ReleaseOptions& options);
+  // release_handle, and in the same transaction the companion of each of its pools that no
+  // allocation `keeps` any more: one read (the handle, the companions' handles, the blocks of
+  // the pools the cache says the handle's blocks lie in) and one commit, which deletes a block
+  // that this empties (options). A block that changed since the read loses the commit, and all
+  // is read again.
+  Result<CompanionRelease> release_handle_with(const std::string& handle, const std::vector<IPPool>& pools,
+                                               const ReleaseCompanion& companion, const ReleaseOptions& options);
   // The addresses a handle holds (none when the handle is unknown).
   Result<std::vector<Address>> addresses_of(const std::string& handle);
   // Gives back the node's empty affine blocks that lie in no pool of ctx.pools selecting it
@@ -149,6 +172,12 @@ class Allocator {
   // nothing when it lost a race.
   // release_handle from the handle as read (`first`); every later step reads it again.
   Result<std::vector<ReleasedAddress>> release_handle(StoredHandle first, const ReleaseOptions& options);
+  // One try of release_handle_with in `look_in`: true when done, false when a block of the
+  // handle lies outside them or does not parse, nothing when it lost a race.
+  Result<std::optional<bool>> release_with_companions(const std::string& handle,
+                                                      const std::vector<const IPPool*>& look_in,
+                                                      const ReleaseCompanion& companion,
+                                                      const ReleaseOptions& options, CompanionRelease& out);
   Result<std::optional<bool>> release_first_block(StoredHandle stored, const ReleaseOptions& options,
                                                   std::vector<ReleasedAddress>& released);
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "ipam/keys.hpp"
@@ -148,6 +149,37 @@ Result<StoredHandle> BlockReaderWriter::handle_as_read(const std::string& id, st
   return handle;
 }
 
+Result<BlockReaderWriter::ReleaseView> BlockReaderWriter::release_view(const std::vector<std::string>& handles,
+                                                                       const std::vector<Prefix>& pools) {
+  std::vector<Read> reads;
+  for (const auto& id : handles) reads.push_back({keys::handle(id)});
+  for (const auto& pool : pools) reads.push_back({keys::blocks_within(pool), true});
+  auto read = store_.read_many(reads);
+  if (!read) return read.error();
+  ReleaseView view;
+  for (std::size_t i = 0; i < handles.size(); ++i) {
+    auto& kvs = (*read)[i].kvs;
+    auto handle = handle_as_read(handles[i], kvs.empty() ? std::nullopt : std::optional<KeyValue>{std::move(kvs.front())});
+    if (!handle) return handle.error();
+    view.handles.push_back(std::move(*handle));
+  }
+  std::set<std::string> seen;  // a pool's key prefix may cover another pool's blocks too
+  for (std::size_t i = 0; i < pools.size(); ++i) {
+    for (auto& kv : (*read)[handles.size() + i].kvs) {
+      auto cidr = keys::block_from_id(kv.key.substr(keys::kBlocks.size()));
+      if (!cidr || !pools[i].contains(*cidr) || !seen.insert(kv.key).second) continue;
+      auto block = parse_block(std::move(kv));
+      if (!block) {
+        view.unreadable.insert(*cidr);
+        continue;
+      }
+      remember(*block);
+      view.blocks.push_back(std::move(*block));
+    }
+  }
+  return view;
+}
+
 Result<AffineBlockCache::NodeBlocks*> BlockReaderWriter::affine_blocks(const std::string& node) {
   if (auto* cached = cache_.find(node)) return cached;
   auto cidrs = affinities_of(node);
@@ -237,17 +269,27 @@ Result<bool> BlockReaderWriter::commit_assignment(StoredBlock block, StoredHandl
 
 Result<bool> BlockReaderWriter::commit_release(const Prefix& cidr, std::optional<StoredBlock> block, bool drop_block,
                                                const StoredHandle& handle) {
-  const std::string block_key = block ? block->key : keys::block(cidr);
+  std::vector<BlockRelease> blocks;
+  blocks.push_back({cidr, std::move(block), drop_block});
+  return commit_releases(std::move(blocks), {&handle});
+}
+
+Result<bool> BlockReaderWriter::commit_releases(std::vector<BlockRelease> blocks,
+                                                const std::vector<const StoredHandle*>& handles) {
   Transaction txn;
-  txn.compares = {{block_key, block ? block->mod_revision : 0}, {handle.key, handle.mod_revision}};
-  if (handle.record) {
-    txn.operations.push_back(handle.record->blocks.empty() ? Operation::erase(handle.key)
-                                                           : Operation::put(handle.key, handle.record->to_json()));
+  for (const StoredHandle* handle : handles) {
+    txn.compares.push_back({handle->key, handle->mod_revision});
+    if (handle->record) {
+      txn.operations.push_back(handle->record->blocks.empty() ? Operation::erase(handle->key)
+                                                              : Operation::put(handle->key, handle->record->to_json()));
+    }
   }
-  std::string owner;
-  if (block) {
-    owner = block->block.affinity();
-    if (drop_block) {
+  for (const auto& [cidr, block, drop] : blocks) {
+    const std::string block_key = block ? block->key : keys::block(cidr);
+    txn.compares.push_back({block_key, block ? block->mod_revision : 0});
+    if (!block) continue;
+    const std::string& owner = block->block.affinity();
+    if (drop) {
       txn.operations.push_back(Operation::erase(block_key));
       if (!owner.empty()) txn.operations.push_back(Operation::erase(keys::affinity(owner, cidr)));
     } else {
@@ -256,14 +298,17 @@ Result<bool> BlockReaderWriter::commit_release(const Prefix& cidr, std::optional
   }
   auto result = store_.commit(txn);
   if (!result || !result->succeeded) {
-    if (block) cache_.forget(owner);  // the block may have come from the cache, stale
+    for (const auto& b : blocks) {
+      if (b.block) cache_.forget(b.block->block.affinity());  // it may have come from the cache, stale
+    }
     if (!result) return result.error();
     return false;
   }
-  if (block && drop_block) {
-    cache_.remember(owner, block_key, std::nullopt, result->revision);
-  } else if (block) {
-    cache_.remember(owner, block_key, std::move(block->block), result->revision);
+  for (auto& b : blocks) {
+    if (!b.block) continue;
+    const std::string owner = b.block->block.affinity();
+    cache_.remember(owner, b.block->key, b.drop ? std::nullopt : std::optional<AllocationBlock>{std::move(b.block->block)},
+                    result->revision);
   }
   return true;
 }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,18 @@ class BlockReaderWriter {
   // The handle from `kv`, its key as read elsewhere (none: absent).
   static Result<StoredHandle> handle_as_read(const std::string& id, std::optional<KeyValue> kv);
 
+  // The blocks whose cached copy holds an address of `handle` (a workload of a node whose
+  // blocks are cached: they are its affine blocks).
+  std::vector<Prefix> cached_blocks_holding(const std::string& handle) const { return cache_.blocks_holding(handle); }
+  // What a release of handles that depend on each other reads (Allocator::release_handle_with),
+  // in one round trip: the handles and every block within the pools.
+  struct ReleaseView {
+    std::vector<StoredHandle> handles;  // in the order asked (absent: revision 0, no record)
+    std::vector<StoredBlock> blocks;    // those within a pool that parse (cached as read)
+    std::set<Prefix> unreadable;        // those within a pool that do not
+  };
+  Result<ReleaseView> release_view(const std::vector<std::string>& handles, const std::vector<Prefix>& pools);
+
   // The node's affine blocks, parsed: from the cache, else read from the store (and cached).
   Result<AffineBlockCache::NodeBlocks*> affine_blocks(const std::string& node);
   bool has_cached(const std::string& node) { return cache_.find(node) != nullptr; }
@@ -89,6 +102,13 @@ class BlockReaderWriter {
   // release, erased once the record counts no block. True when it applied.
   Result<bool> commit_release(const Prefix& cidr, std::optional<StoredBlock> block, bool drop_block,
                               const StoredHandle& handle);
+  // The same for several blocks and handles in one transaction.
+  struct BlockRelease {
+    Prefix cidr;
+    std::optional<StoredBlock> block;
+    bool drop = false;
+  };
+  Result<bool> commit_releases(std::vector<BlockRelease> blocks, const std::vector<const StoredHandle*>& handles);
   // Deletes an empty block (read at block.mod_revision) with its affinity entry. True when it
   // applied; false when the block changed since it was read.
   Result<bool> drop_empty_block(const StoredBlock& block);

@@ -236,6 +236,69 @@ TEST_P(DatastoreConformance, ARemovedNodesBlockStaysForAddressesOtherNodesBorrow
   l.expect_check_clean();
 }
 
+// A pod's DEL as the agent makes it (agent/pod_gateways.hpp): the workload's address, its
+// node's pod gateway in the pool when no workload of the node is left there (one borrowed from
+// another node's block counts), and the block this empties, in one commit; the gateway and the
+// block stay while they serve.
+struct CompanionCase {
+  std::string name;
+  std::vector<std::string> more;  // n1's workloads besides w (w2: borrowed from n2's block)
+  bool release_empty_blocks;
+  bool gateway_released;
+  bool block_kept;
+};
+
+TEST_P(DatastoreConformance, ADelReleasesTheGatewayItLeavesUnusedAndTheBlockItEmptiesInOneCommit) {
+  const std::vector<CompanionCase> cases = {
+      {"the node's last workload, releaseEmptyBlocks", {}, true, true, false},
+      {"the node's last workload, empty blocks kept", {}, false, true, true},
+      {"another workload in the block", {"w1"}, true, false, true},
+      {"another workload borrowed from n2's block", {"f1", "f2", "w2"}, true, false, true},
+  };
+  const std::string gateway = "gateway.n1.p";
+  const ReleaseCompanion companion{[&](const IPPool& pool) { return "gateway.n1." + pool.name; },
+                                   [&](const Allocation& a) { return a.node == "n1" && a.handle != gateway; }};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto fresh = GetParam().make();
+    Lifecycle l(*fresh);
+    ASSERT_TRUE(l.apply(node_yaml("n1", "0") + "---\n" + node_yaml("n2", "1")).ok());
+    // Two blocks of four addresses: once n2 holds the other, n1 borrows when its own is full.
+    ASSERT_TRUE(l.apply(pool_yaml("p", "10.0.0.0/29", "  blockSize: 30\n")).ok());
+    const AllocatedAddress gw = l.allocate("n1", gateway).value();
+    const AllocatedAddress w = l.allocate("n1", "w").value();
+    ASSERT_TRUE(l.allocate("n2", "x").ok());
+    for (const auto& h : c.more) {
+      auto a = l.allocate("n1", h);
+      ASSERT_TRUE(a.ok()) << h << ": " << a.error().message;
+      EXPECT_EQ(a->borrowed, h == "w2") << h;
+    }
+    auto pools = l.resources_.pools().value();
+    ReleaseOptions options{c.release_empty_blocks};
+    options.pools = &pools;
+    auto r = l.allocator_.release_handle_with("w", pools, companion, options);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_TRUE(r->companions_checked);
+    ASSERT_EQ(r->released.size(), 1u);
+    EXPECT_EQ(r->released[0].address, w.address);
+    ASSERT_EQ(r->companions.size(), c.gateway_released ? 1u : 0u);
+    if (c.gateway_released) { EXPECT_EQ(r->companions[0].address, gw.address); }
+    EXPECT_EQ(l.allocator_.addresses_of(gateway).value().empty(), c.gateway_released);
+    EXPECT_TRUE(l.allocator_.addresses_of("w").value().empty());
+    EXPECT_EQ(l.block(w.block.str()).has_value(), c.block_kept);
+    EXPECT_EQ(l.affine("n1", w.block.str()), c.block_kept);
+    // Released once: a second DEL finds nothing and keeps what serves.
+    auto again = l.allocator_.release_handle_with("w", pools, companion, options);
+    ASSERT_TRUE(again.ok()) << again.error().message;
+    EXPECT_TRUE(again->released.empty());
+    EXPECT_EQ(l.allocator_.addresses_of(gateway).value().empty(), c.gateway_released);
+    for (const auto& h : c.more) l.release(h);
+    l.release("x");
+    if (!c.gateway_released) l.release(gateway);
+    l.expect_check_clean();
+  }
+}
+
 // Allocators run while one pool is deleted and another's selector changes: afterwards no
 // address is held twice, every address a workload still holds is in its block, and `ipam
 // check` is clean once the workloads are gone.

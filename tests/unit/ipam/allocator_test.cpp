@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "ipam/keys.hpp"
 #include "ipam/store/memory_store.hpp"
@@ -335,6 +337,75 @@ TEST(AllocatorRoundTrips, AClaimAfterTheNodesLastBlockWentReadsOnceAndItsRelease
   EXPECT_EQ(store.trips, 1);
   EXPECT_FALSE(store.get(keys::handle("g")).value().has_value());
   EXPECT_EQ(allocator.addresses_of("g2").value().size(), 1u);
+}
+
+// The agent's pod gateway as a companion (agent/pod_gateways.hpp): kept by n1's other workloads.
+const ReleaseCompanion kGateway{[](const IPPool& p) { return "gw." + p.name; },
+                                [](const Allocation& a) { return a.node == "n1" && !a.handle.starts_with("gw."); }};
+
+TEST(AllocatorRoundTrips, ADelThatEmptiesTheBlockReleasesTheGatewayAndTheBlockInOneReadAndOneCommit) {
+  // The convergence benchmark's DEL: the workload, then the gateway it leaves unused, empty the
+  // node's block. Released one after the other, that was four round trips (the handle, its
+  // release, the pool's blocks with the gateway's handle, its release).
+  TripCountingStore store;
+  Allocator allocator(store);
+  const std::vector<IPPool> pools{pool("p", "10.0.0.0/24")};
+  const ReleaseOptions drop{true};
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(allocator.allocate({"n1", {}, pools}, {"gw.p", Family::V4, {}}).ok());
+    ASSERT_TRUE(allocator.allocate({"n1", {}, pools}, {"w", Family::V4, {}}).ok());
+    store.trips = 0;
+    auto r = allocator.release_handle_with("w", pools, kGateway, drop);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(store.trips, 2) << "cycle " << i;
+    EXPECT_EQ(r->released.size(), 1u);
+    EXPECT_EQ(r->companions.size(), 1u);
+    EXPECT_TRUE(store.list(keys::kBlocks).value().kvs.empty());
+    EXPECT_TRUE(store.list(keys::kHandles).value().kvs.empty());
+    EXPECT_TRUE(store.list(keys::kAffinity).value().kvs.empty());
+  }
+}
+
+// The memory store, running `between` once after the next read_many returns: another writer
+// between a release's read and its commit.
+class InterleavingStore : public MemoryStore {
+ public:
+  Result<std::vector<ListResult>> read_many(const std::vector<Read>& reads) override {
+    auto r = MemoryStore::read_many(reads);
+    if (auto run = std::exchange(between, nullptr)) run();
+    return r;
+  }
+  std::function<void()> between;
+};
+
+TEST(AllocatorReleaseWithCompanion, AWorkloadArrivingBetweenTheReadAndTheCommitKeepsTheGateway) {
+  InterleavingStore store;
+  Allocator allocator(store), other(store);  // `other`: a second agent process of n1 (a restart)
+  const std::vector<IPPool> pools{pool("p", "10.0.0.0/24")};
+  const auto gw = allocator.allocate({"n1", {}, pools}, {"gw.p", Family::V4, {}}).value();
+  ASSERT_TRUE(allocator.allocate({"n1", {}, pools}, {"w", Family::V4, {}}).ok());
+  Address late;
+  store.between = [&] { late = other.allocate({"n1", {}, pools}, {"w2", Family::V4, {}}).value().address; };
+  auto r = allocator.release_handle_with("w", pools, kGateway, ReleaseOptions{true});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->released.size(), 1u);
+  EXPECT_TRUE(r->companions.empty());  // the retry saw w2
+  EXPECT_EQ(allocator.addresses_of("gw.p").value(), std::vector<Address>{gw.address});
+  EXPECT_EQ(allocator.addresses_of("w2").value(), std::vector<Address>{late});
+  EXPECT_TRUE(allocator.addresses_of("w").value().empty());
+}
+
+TEST(AllocatorReleaseWithCompanion, AHandleOutsideTheCachedBlocksIsReleasedAloneAndSaysSo) {
+  MemoryStore store;
+  Allocator allocator(store), fresh(store);  // `fresh` has cached nothing (an agent just started)
+  const std::vector<IPPool> pools{pool("p", "10.0.0.0/24")};
+  ASSERT_TRUE(allocator.allocate({"n1", {}, pools}, {"gw.p", Family::V4, {}}).ok());
+  ASSERT_TRUE(allocator.allocate({"n1", {}, pools}, {"w", Family::V4, {}}).ok());
+  auto r = fresh.release_handle_with("w", pools, kGateway, ReleaseOptions{true});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_FALSE(r->companions_checked);  // the caller sees to the gateway (PodGateways does)
+  EXPECT_EQ(r->released.size(), 1u);
+  EXPECT_EQ(allocator.addresses_of("gw.p").value().size(), 1u);
 }
 
 TEST(BlockKeys, SortInAddressOrderAndRoundTrip) {
